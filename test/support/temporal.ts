@@ -1,0 +1,26 @@
+/**
+ * Temporal helpers for tests. The dev server is started once per run by global-setup.ts.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** Test env connected to the shared dev server (real server, no time skipping). Call `teardown()` when done. */
+export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set; is jest running with test/support/global-setup.ts?');
+  return TestWorkflowEnvironment.createFromExistingServer({ address });
+}
+
+/** A fresh time-skipping test server (provisioned Java wrapper when available, else SDK download). */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const path = process.env.CLOSETFLOW_TEST_SERVER_PATH;
+  return TestWorkflowEnvironment.createTimeSkipping(
+    path ? { server: { executable: { type: 'existing-path', path } } } : undefined,
+  );
+}
+
+/** Pre-built bundle of workflows/index.ts for `Worker.create({ workflowBundle: workflowBundle() })`. */
+export function workflowBundle(): { codePath: string } {
+  const codePath = process.env.CLOSETFLOW_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('CLOSETFLOW_WORKFLOW_BUNDLE is not set (workflows/index.ts missing when the test run started?)');
+  return { codePath };
+}
