@@ -1,0 +1,97 @@
+/** Bus activities: record an event in the log, resolve its subscribers, deliver signals. */
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db } from '../../db/client';
+import { deliveries as deliveriesTable, eventLog } from '../../db/schema/events';
+import {
+  eventSignal,
+  type DeliverEventInput,
+  type DeliverEventResult,
+  type Delivery,
+  type DeliveryOutcome,
+  type RecordEventInput,
+  type RecordEventResult,
+} from '../../workflows/bus/contract';
+import { FailureType } from '../../workflows/failures';
+import type { Registry } from './registry';
+
+/** Creates the bus activities over a database, a Temporal client and the subscription registry. */
+export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }) {
+  return {
+    /**
+     * Validates the event, appends it to the event log (once: the id is unique) and returns its
+     * deliveries. Subscribers are resolved here, at publish time, and recorded in the publisher's
+     * history as this activity's result: replay never re-resolves them.
+     */
+    async recordEvent({ event }: RecordEventInput): Promise<RecordEventResult> {
+      const def = registry.events.get(event.type);
+      if (!def) {
+        throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `unknown event type ${event.type}`, nonRetryable: true });
+      }
+      const parsed = def.schema.safeParse(event.data);
+      if (!parsed.success) {
+        throw ApplicationFailure.create({
+          type: FailureType.InvalidEvent,
+          message: `${event.id}: data does not match ${event.type}: ${parsed.error.message}`,
+          nonRetryable: true,
+        });
+      }
+      const deliveries: Delivery[] = registry.subscriptions
+        .filter((s) => s.event.type === event.type)
+        .map((s) => ({
+          subscriber: s.name,
+          domain: s.domain,
+          workflowType: s.workflowType,
+          workflowId: s.workflowId(event),
+          taskQueue: s.taskQueue,
+          start: s.start,
+          ...(s.summary ? { staticSummary: s.summary(event) } : {}),
+        }));
+      await db
+        .insert(eventLog)
+        .values({
+          id: event.id,
+          type: event.type,
+          occurredAt: new Date(event.occurredAt),
+          correlationId: event.correlationId,
+          causationId: event.causationId,
+          sourceDomain: event.source.domain,
+          sourceWorkflowId: event.source.workflowId,
+          sourceRunId: event.source.runId,
+          data: event.data,
+          subscribers: deliveries.map((d) => d.subscriber),
+        })
+        .onConflictDoNothing({ target: eventLog.id });
+      log.info('event recorded', { eventId: event.id, eventType: event.type, orderId: event.correlationId, subscribers: deliveries.length });
+      return { deliveries };
+    },
+
+    /**
+     * Signals running subscribers and records every outcome. A subscriber whose workflow is not
+     * running (finished, or never started for signal-only subscriptions) is recorded as rejected
+     * and skipped: a late event never restarts a closed entity.
+     */
+    async deliverEvent({ event, started, signals }: DeliverEventInput): Promise<DeliverEventResult> {
+      const outcomes: DeliveryOutcome[] = [...started];
+      for (const d of signals) {
+        try {
+          await client.workflow.getHandle(d.workflowId).signal(eventSignal, event);
+          outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'rejected', detail: 'workflow not running' });
+          log.info('event rejected by closed subscriber', { eventId: event.id, subscriber: d.subscriber, workflowId: d.workflowId });
+        }
+      }
+      if (outcomes.length > 0) {
+        await db
+          .insert(deliveriesTable)
+          .values(outcomes.map((o) => ({ eventId: event.id, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
+          // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
+          .onConflictDoNothing();
+      }
+      return { outcomes };
+    },
+  };
+}
+export type BusActivities = ReturnType<typeof createBusActivities>;

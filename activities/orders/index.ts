@@ -1,0 +1,66 @@
+/** Orders activities: the read model that GET /v1/orders serves. */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { orders } from '../../db/schema/orders';
+import type { Address, OrderPlacedData, OrderStatus } from '../../workflows/orders/contract';
+
+export interface RecordOrderStatusInput {
+  order: OrderPlacedData;
+  status: OrderStatus;
+  statusReason?: string | null;
+  itemIds?: string[];
+  trackingNumber?: string | null;
+}
+export interface RecordOrderStatusResult {
+  status: OrderStatus;
+}
+
+/** Creates the orders activities over a database. */
+export function createOrderActivities({ db }: { db: Db }) {
+  return {
+    /** Upserts the read model row; replaying the same transition writes the same row (idempotent). */
+    async recordOrderStatus(input: RecordOrderStatusInput): Promise<RecordOrderStatusResult> {
+      await upsertOrder(db, input);
+      return { status: input.status };
+    },
+  };
+}
+export type OrderActivities = ReturnType<typeof createOrderActivities>;
+
+/** Writes an order's read-model row; also used by the API right after it accepts an order. */
+export async function upsertOrder(db: Db, input: RecordOrderStatusInput): Promise<void> {
+  const { order } = input;
+  await db
+    .insert(orders)
+    .values({
+      id: order.orderId,
+      customerId: order.customerId,
+      status: input.status,
+      statusReason: input.statusReason ?? null,
+      size: order.size,
+      categories: order.categories,
+      itemCount: order.itemCount,
+      address: order.address,
+      itemIds: input.itemIds ?? [],
+      trackingNumber: input.trackingNumber ?? null,
+    })
+    .onConflictDoUpdate({
+      target: orders.id,
+      set: {
+        status: input.status,
+        statusReason: input.statusReason ?? null,
+        ...(input.itemIds ? { itemIds: input.itemIds } : {}),
+        ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
+        updatedAt: sql`now()`,
+      },
+    });
+}
+
+/**
+ * The orders domain's exported read function for the current shipping address: other domains
+ * read it here instead of touching the orders table, so ops can correct an address and reset.
+ */
+export async function getShippingAddress(db: Db, orderId: string): Promise<Address | undefined> {
+  const [row] = await db.select({ address: orders.address }).from(orders).where(eq(orders.id, orderId));
+  return row?.address as Address | undefined;
+}

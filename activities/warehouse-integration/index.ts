@@ -1,0 +1,78 @@
+/** Warehouse-integration activities: shipping instructions to the WMS, guarded against duplicates. */
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { instructions } from '../../db/schema/warehouse-integration';
+import { FailureType } from '../../workflows/failures';
+import { shippingInstructionKey } from '../../workflows/warehouse-integration/contract';
+import { getShippingAddress } from '../orders';
+import { addressFingerprint, type WmsClient } from './wms-client';
+
+export interface SendShippingInstructionInput {
+  orderId: string;
+  customerId: string;
+  items: { itemId: string; sku: string }[];
+}
+export interface SendShippingInstructionResult {
+  instructionId: string;
+}
+export interface CancelShippingInstructionInput {
+  orderId: string;
+}
+export interface CancelShippingInstructionResult {
+  outcome: 'cancelled' | 'nothing-to-cancel';
+}
+
+/** Creates the warehouse-integration activities over a database and a WMS client. */
+export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }) {
+  return {
+    /**
+     * Sends the order's shipping instruction once. The address is read fresh from the orders
+     * domain (ops may have corrected it before a reset). An instruction the WMS already accepted
+     * for this order is returned as is, so no retry, crash or reset ever ships a box twice.
+     */
+    async sendShippingInstruction(input: SendShippingInstructionInput): Promise<SendShippingInstructionResult> {
+      const [sent] = await db
+        .select()
+        .from(instructions)
+        .where(and(eq(instructions.orderId, input.orderId), eq(instructions.status, 'sent')));
+      if (sent?.instructionId) return { instructionId: sent.instructionId };
+
+      const address = await getShippingAddress(db, input.orderId);
+      if (!address) {
+        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `order ${input.orderId} has no shipping address`, nonRetryable: true });
+      }
+      const key = `${shippingInstructionKey(input.orderId)}:${addressFingerprint(address)}`;
+      try {
+        const { instructionId } = await wms.sendInstruction(key, { ...input, address });
+        await db
+          .insert(instructions)
+          .values({ orderId: input.orderId, idempotencyKey: key, instructionId, status: 'sent' })
+          .onConflictDoUpdate({ target: instructions.orderId, set: { idempotencyKey: key, instructionId, status: 'sent', detail: null } });
+        return { instructionId };
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === FailureType.AddressRejected) {
+          await db
+            .insert(instructions)
+            .values({ orderId: input.orderId, idempotencyKey: key, status: 'rejected', detail: err.message })
+            .onConflictDoUpdate({ target: instructions.orderId, set: { idempotencyKey: key, status: 'rejected', detail: err.message } });
+        }
+        log.warn('shipping instruction not accepted', { orderId: input.orderId, error: String(err) });
+        throw err;
+      }
+    },
+
+    /** Cancels the order's instruction at the WMS, if one was accepted (idempotent). */
+    async cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult> {
+      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      if (!row?.instructionId || row.status !== 'sent') {
+        // Nothing accepted: the WMS never got an instruction it could act on.
+        return { outcome: 'nothing-to-cancel' };
+      }
+      await wms.cancelInstruction(row.instructionId, `${shippingInstructionKey(input.orderId)}:cancel`);
+      await db.update(instructions).set({ status: 'cancelled' }).where(eq(instructions.orderId, input.orderId));
+      return { outcome: 'cancelled' };
+    },
+  };
+}
+export type WarehouseIntegrationActivities = ReturnType<typeof createWarehouseIntegrationActivities>;

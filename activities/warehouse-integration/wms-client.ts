@@ -1,0 +1,77 @@
+/** HTTP client of the third-party WMS. Maps its answers to retryable or typed permanent failures. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { FailureType } from '../../workflows/failures';
+import type { Address } from '../../workflows/orders/contract';
+
+export interface ShippingInstruction {
+  orderId: string;
+  customerId: string;
+  items: { itemId: string; sku: string }[];
+  address: Address;
+}
+
+/** The calls closetflow makes to a WMS; tests may pass another implementation speaking real HTTP. */
+export interface WmsClient {
+  sendInstruction(idempotencyKey: string, instruction: ShippingInstruction): Promise<{ instructionId: string }>;
+  cancelInstruction(instructionId: string, idempotencyKey: string): Promise<{ status: 'cancelled' | 'not-found' }>;
+}
+
+/** A fingerprint of the address, part of the idempotency key: a corrected address is a new request. */
+export function addressFingerprint(address: Address): string {
+  return createHash('sha256').update(JSON.stringify(address)).digest('hex').slice(0, 12);
+}
+
+/** Creates a WMS client over fetch. */
+export function createHttpWmsClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: string; timeoutMs?: number }): WmsClient {
+  async function call(path: string, idempotencyKey: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(new URL(path, baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      json = { raw: text.slice(0, 200) };
+    }
+    return { status: res.status, json };
+  }
+
+  return {
+    async sendInstruction(idempotencyKey, instruction) {
+      const { status, json } = await call('/v1/instructions', idempotencyKey, instruction);
+      if (status === 200 || status === 201) return { instructionId: String(json.instructionId) };
+      if (status === 422 && json.error === 'address_rejected') {
+        throw ApplicationFailure.create({
+          type: FailureType.AddressRejected,
+          message: `WMS rejected the address: ${String(json.detail ?? 'no detail')}`,
+          nonRetryable: true,
+          details: [json],
+        });
+      }
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        throw ApplicationFailure.create({
+          type: FailureType.InstructionRejected,
+          message: `WMS refused the instruction (${status}): ${JSON.stringify(json)}`,
+          nonRetryable: true,
+        });
+      }
+      // 5xx, 408, 429: the WMS is down or overloaded. A plain error is retried with backoff.
+      throw new Error(`WMS unavailable (${status}): ${JSON.stringify(json)}`);
+    },
+
+    async cancelInstruction(instructionId, idempotencyKey) {
+      const { status, json } = await call(`/v1/instructions/${encodeURIComponent(instructionId)}/cancel`, idempotencyKey, {});
+      if (status === 200) return { status: 'cancelled' };
+      if (status === 404) return { status: 'not-found' };
+      if (status === 409) {
+        throw ApplicationFailure.create({ type: FailureType.AlreadyShipped, message: 'WMS has already shipped the box', nonRetryable: true });
+      }
+      throw new Error(`WMS cancel failed (${status}): ${JSON.stringify(json)}`);
+    },
+  };
+}

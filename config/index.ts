@@ -1,0 +1,58 @@
+/**
+ * The one place that reads process.env. Every setting is validated once at start; a bad value
+ * stops the process with a message naming the variable, instead of failing later in a worker.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const ms = z.coerce.number().int().min(0);
+
+/** Every environment variable closetflow reads, with its default. docker-compose.yml uses these names. */
+export const configSchema = z.object({
+  DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_PG_PORT: port.default(5433),
+
+  API_PORT: port.default(3000),
+  API_PUBLIC_URL: z.string().default('http://localhost:3000'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+
+  WMS_PORT: port.default(4010),
+  WMS_URL: z.string().url().default('http://127.0.0.1:4010'),
+  WMS_WEBHOOK_SECRET: z.string().min(16).default('closetflow-local-wms-webhook-secret'),
+  WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
+  WMS_STEP_MS: ms.default(2000),
+
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown when the environment holds an invalid setting; the message lists every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses and validates the environment (process.env unless given). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/** Names of all settings, for checks such as "docker-compose.yml only sets known variables". */
+export const configKeys = Object.keys(configSchema.shape) as (keyof Config)[];

@@ -1,0 +1,8 @@
+/** All schemas, for drizzle-kit and for the typed query builder. */
+export * from './auth';
+export * from './events';
+export * from './inventory';
+export * from './orders';
+export * from './styling';
+export * from './warehouse';
+export * from './warehouse-integration';

@@ -1,0 +1,132 @@
+/**
+ * The event layer's contract: event definitions, the envelope, subscriptions and the delivery
+ * plan. Pure TypeScript + zod, so workflow code, activities and the API can all import it.
+ */
+import { defineSignal } from '@temporalio/workflow';
+import type { z } from 'zod';
+
+/** Task queue of the bus worker, which records events and delivers signals. */
+export const EVENTS_TASK_QUEUE = 'events';
+
+/** The business systems that own workflows and publish events. */
+export type DomainName = 'orders' | 'styling' | 'inventory' | 'warehouse-integration' | 'warehouse' | 'events';
+
+/** Where an event was published from: enough to open the publishing workflow in the Web UI. */
+export interface EventSource {
+  domain: DomainName;
+  workflowId: string;
+  runId: string;
+}
+
+/** The envelope every event travels in (DESIGN.md §3). */
+export interface EventEnvelope<D = unknown, T extends string = string> {
+  /** Deterministic, built from business ids (`order:o_1:placed`), never random: resets must reproduce it. */
+  id: string;
+  type: T;
+  /** Workflow time of publication (ISO 8601). */
+  occurredAt: string;
+  /** The order id (or customer id for customer-level flows): groups a box's events into one timeline. */
+  correlationId: string;
+  /** Id of the event that caused this one, or null for a root event such as order.placed. */
+  causationId: string | null;
+  source: EventSource;
+  data: D;
+}
+
+/** A typed event: its name, its publishing domain and the schema its data must satisfy. */
+export interface EventDefinition<T extends string = string, D = unknown> {
+  type: T;
+  domain: DomainName;
+  schema: z.ZodType<D>;
+}
+
+/** Declares an event type owned by `domain`. */
+export function defineEvent<const T extends string, D>(type: T, domain: DomainName, schema: z.ZodType<D>): EventDefinition<T, D> {
+  return { type, domain, schema };
+}
+
+/** The data type carried by an event definition. */
+export type EventData<E> = E extends EventDefinition<string, infer D> ? D : never;
+
+/** Narrows an envelope to a given event definition. */
+export function isEvent<T extends string, D>(event: EventEnvelope, def: EventDefinition<T, D>): event is EventEnvelope<D, T> {
+  return event.type === def.type;
+}
+
+/** The single signal through which every event reaches a running subscriber workflow. */
+export const eventSignal = defineSignal<[EventEnvelope]>('closetflow.event');
+
+/** Input of every workflow that events start: the event that started it. */
+export interface EventTriggeredInput<D = unknown> {
+  event: EventEnvelope<D>;
+}
+
+/**
+ * A subscriber's declaration that it reacts to an event. Lives in the subscriber's folder
+ * (`workflows/<domain>/subscriptions.ts`); the publisher never names it.
+ */
+export interface Subscription<D = unknown> {
+  /** Stable subscriber name, unique across the system: the dedupe key for deliveries. */
+  name: string;
+  event: EventDefinition<string, D>;
+  domain: DomainName;
+  workflowType: string;
+  taskQueue: string;
+  /** The entity workflow this event belongs to. */
+  workflowId(event: EventEnvelope<D>): string;
+  /**
+   * true: start the workflow (as an abandoned child of the publisher, so the Web UI links cause and
+   * effect) if it has never run, and signal it if it is running. false: only signal a running one.
+   * Either way a finished workflow is never started again: the event is recorded as rejected.
+   */
+  start: boolean;
+  /** One line shown for a started workflow in the Web UI. */
+  summary?(event: EventEnvelope<D>): string;
+}
+
+/** Declares a subscription (see {@link Subscription}). */
+export function subscribe<D>(event: EventDefinition<string, D>, spec: Omit<Subscription<D>, 'event'>): Subscription<D> {
+  return { ...spec, event };
+}
+
+/** One planned delivery, resolved by the bus activity and recorded in the publisher's history. */
+export interface Delivery {
+  subscriber: string;
+  domain: DomainName;
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  start: boolean;
+  staticSummary?: string;
+}
+
+/** How one delivery ended. */
+export interface DeliveryOutcome {
+  subscriber: string;
+  workflowId: string;
+  outcome: 'started' | 'signalled' | 'rejected';
+  detail?: string;
+}
+
+export interface RecordEventInput {
+  event: EventEnvelope;
+}
+export interface RecordEventResult {
+  deliveries: Delivery[];
+}
+export interface DeliverEventInput {
+  event: EventEnvelope;
+  /** Deliveries the publisher already completed by starting a child workflow. */
+  started: DeliveryOutcome[];
+  /** Deliveries to make by signal (subscriber already running, or signal-only subscriptions). */
+  signals: Delivery[];
+}
+export interface DeliverEventResult {
+  outcomes: DeliveryOutcome[];
+}
+
+/** The bus activities, as workflow code sees them. */
+export interface BusActivities {
+  recordEvent(input: RecordEventInput): Promise<RecordEventResult>;
+  deliverEvent(input: DeliverEventInput): Promise<DeliverEventResult>;
+}

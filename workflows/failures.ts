@@ -1,0 +1,20 @@
+/**
+ * Every typed business failure in one place. A business failure is non-retryable and carries
+ * one of these types; any other error is treated as transient and retried. The API maps these
+ * types to HTTP statuses in its one error handler.
+ */
+export const FailureType = {
+  /** An event's data does not match its schema: a publisher bug, never retried. */
+  InvalidEvent: 'InvalidEvent',
+  /** The WMS refused the shipping address for good. */
+  AddressRejected: 'AddressRejected',
+  /** The WMS refused an instruction for another permanent reason (bad request). */
+  InstructionRejected: 'InstructionRejected',
+  /** Cancelling an order that has already shipped, or is already closed. */
+  OrderNotCancellable: 'OrderNotCancellable',
+  /** The WMS has already shipped the box, so the instruction can no longer be cancelled. */
+  AlreadyShipped: 'AlreadyShipped',
+  /** A referenced business object does not exist. */
+  NotFound: 'NotFound',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];

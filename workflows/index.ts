@@ -1,0 +1,6 @@
+/** Every workflow type, for the workflow bundle. Each domain worker polls only its own task queue. */
+export { orderWorkflow } from './orders/workflows';
+export { stylingWorkflow } from './styling/workflows';
+export { reservationWorkflow } from './inventory/workflows';
+export { warehouseInstructionWorkflow } from './warehouse-integration/workflows';
+export { shipmentWorkflow } from './warehouse/workflows';

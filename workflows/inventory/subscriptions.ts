@@ -1,0 +1,22 @@
+/** What inventory listens to: picks to reserve, and the events that end a reservation. */
+import { subscribe } from '../bus/contract';
+import { OrderCancelled } from '../orders/contract';
+import { StylingCompleted, StylingFailed } from '../styling/contract';
+import { ShipmentShipped } from '../warehouse/contract';
+import { INVENTORY_TASK_QUEUE, reservationWorkflowId } from './contract';
+
+const reservation = { domain: 'inventory', workflowType: 'reservationWorkflow', taskQueue: INVENTORY_TASK_QUEUE } as const;
+
+export const inventorySubscriptions = [
+  subscribe(StylingCompleted, {
+    ...reservation,
+    name: 'inventory.reserve-picked-items',
+    workflowId: (e) => reservationWorkflowId(e.data.orderId),
+    start: true,
+    summary: (e) => `Reserve ${e.data.items.length} items for box ${e.data.orderId}`,
+  }),
+  subscribe(StylingFailed, { ...reservation, name: 'inventory.abandon-on-styling-failed', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
+  // start: true so a cancel that beats the first pick leaves a closed reservation behind (a tombstone).
+  subscribe(OrderCancelled, { ...reservation, name: 'inventory.release-on-cancel', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: true }),
+  subscribe(ShipmentShipped, { ...reservation, name: 'inventory.ship-reserved-items', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
+];

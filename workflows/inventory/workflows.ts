@@ -1,0 +1,69 @@
+/** reservationWorkflow: the hold an order has on stock, from the first pick to shipment or release. */
+import { proxyActivities } from '@temporalio/workflow';
+import type { InventoryActivities } from '../../activities/inventory';
+import { type EventTriggeredInput, isEvent } from '../bus/contract';
+import { Inbox, publish } from '../bus/publish';
+import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
+import { StylingCompleted, StylingFailed, type PickedItem, type StylingCompletedData } from '../styling/contract';
+import { ShipmentShipped } from '../warehouse/contract';
+import { InventoryReleased, InventoryReserved, InventoryShortage, type ReservationWorkflowResult } from './contract';
+
+const { reserveItems, releaseItems, markItemsShipped } = proxyActivities<InventoryActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/**
+ * Started by the first styling.completed of an order (later picks arrive as signals), or by
+ * order.cancelled when the order is cancelled before any pick: that run releases nothing and
+ * closes, leaving a tombstone so a pick still in flight can never reserve for a dead order.
+ */
+export async function reservationWorkflow({ event: first }: EventTriggeredInput<StylingCompletedData | OrderCancelledData>): Promise<ReservationWorkflowResult> {
+  const orderId = first.correlationId;
+  const customerId = first.data.customerId;
+  const inbox = new Inbox(first);
+  let held: PickedItem[] = [];
+
+  for (;;) {
+    const event = await inbox.next([StylingCompleted, StylingFailed, OrderCancelled, ShipmentShipped]);
+    if (!event) continue;
+
+    if (isEvent(event, StylingCompleted)) {
+      // A pick that arrives after the box is already held is stale: the first success wins.
+      if (held.length > 0) continue;
+      const itemIds = event.data.items.map((i) => i.itemId);
+      const result = await reserveItems({ orderId, itemIds });
+      if (result.reserved) {
+        held = event.data.items;
+        await publish(InventoryReserved, {
+          id: `inventory:${orderId}:reserved`,
+          data: { orderId, customerId, attempt: event.data.attempt, items: held },
+          correlationId: orderId,
+          causedBy: event,
+        });
+      } else {
+        await publish(InventoryShortage, {
+          id: `inventory:${orderId}:shortage:${event.data.attempt}`,
+          data: { orderId, customerId, attempt: event.data.attempt, unavailableItemIds: result.unavailableItemIds },
+          correlationId: orderId,
+          causedBy: event,
+        });
+      }
+    } else if (isEvent(event, StylingFailed)) {
+      return { outcome: 'abandoned', itemIds: [] };
+    } else if (isEvent(event, OrderCancelled)) {
+      // Compensation: the cancelled order lets go of everything it holds.
+      const { releasedItemIds } = await releaseItems({ orderId });
+      await publish(InventoryReleased, {
+        id: `inventory:${orderId}:released`,
+        data: { orderId, itemIds: releasedItemIds, reason: event.data.reason },
+        correlationId: orderId,
+        causedBy: event,
+      });
+      return { outcome: 'released', itemIds: releasedItemIds };
+    } else if (isEvent(event, ShipmentShipped)) {
+      const { shippedItemIds } = await markItemsShipped({ orderId });
+      return { outcome: 'shipped', itemIds: shippedItemIds };
+    }
+  }
+}

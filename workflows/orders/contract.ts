@@ -1,0 +1,89 @@
+/** Public contract of the orders domain (customer-facing orders). */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { defineEvent } from '../bus/contract';
+
+/** Task queue of the orders worker. */
+export const ORDERS_TASK_QUEUE = 'orders';
+
+/** Workflow id of an order's workflow. */
+export const orderWorkflowId = (orderId: string): string => `order:${orderId}`;
+
+/** Shipping address as the member gave it. */
+export const addressSchema = z.object({
+  name: z.string().min(1).max(200),
+  line1: z.string().min(1).max(200),
+  line2: z.string().max(200).optional(),
+  city: z.string().min(1).max(100),
+  postcode: z.string().min(1).max(20),
+  country: z.string().length(2),
+});
+export type Address = z.infer<typeof addressSchema>;
+
+/** Lifecycle of an order, as the read model and the detail query report it. */
+export const ORDER_STATUSES = [
+  'placed',
+  'styled',
+  'reserved',
+  'awaiting_shipment',
+  'address_rejected',
+  'shipped',
+  'delivered',
+  'cancelled',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses from which a member may still cancel: nothing has left the warehouse. */
+export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['placed', 'styled', 'reserved', 'awaiting_shipment', 'address_rejected'];
+
+export const orderPlacedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  size: z.string(),
+  categories: z.array(z.string()).min(1),
+  itemCount: z.number().int().min(1),
+  address: addressSchema,
+});
+/** A member placed an order for a box. */
+export const OrderPlaced = defineEvent('order.placed', 'orders', orderPlacedData);
+export type OrderPlacedData = z.infer<typeof orderPlacedData>;
+
+export const orderCancelledData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  reason: z.string(),
+  cancelledBy: z.enum(['customer', 'system']),
+});
+/** The order was cancelled before shipment; everyone holding something for it lets go. */
+export const OrderCancelled = defineEvent('order.cancelled', 'orders', orderCancelledData);
+export type OrderCancelledData = z.infer<typeof orderCancelledData>;
+
+/** Input of orderWorkflow: the accepted order. */
+export type OrderWorkflowInput = OrderPlacedData;
+/** Result of orderWorkflow: how the order ended. */
+export interface OrderWorkflowResult {
+  status: OrderStatus;
+  reason?: string;
+}
+
+/** What the detail query returns. */
+export interface OrderDetail {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  statusReason?: string;
+  itemIds: string[];
+  trackingNumber?: string;
+  lastEventId?: string;
+}
+/** Current detail of an order, answered by the running workflow. */
+export const orderDetailQuery = defineQuery<OrderDetail>('detail');
+
+export interface CancelOrderInput {
+  reason: string;
+}
+export interface CancelOrderResult {
+  status: OrderStatus;
+}
+/** Cancels an order before shipment; the validator refuses once the box has shipped. */
+export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderInput]>('cancel');

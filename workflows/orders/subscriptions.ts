@@ -1,0 +1,29 @@
+/** What the orders domain listens to: every milestone of its boxes, to keep the order's status. */
+import { subscribe } from '../bus/contract';
+import { InventoryReserved, InventoryShortage } from '../inventory/contract';
+import { StylingCompleted, StylingFailed } from '../styling/contract';
+import { ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
+import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
+import { ORDERS_TASK_QUEUE, orderWorkflowId } from './contract';
+
+const follow = (event: Parameters<typeof subscribe>[0]) =>
+  subscribe(event, {
+    name: `orders.track-${event.type}`,
+    domain: 'orders',
+    workflowType: 'orderWorkflow',
+    taskQueue: ORDERS_TASK_QUEUE,
+    workflowId: (e) => orderWorkflowId(e.correlationId),
+    start: false,
+  });
+
+export const ordersSubscriptions = [
+  StylingCompleted,
+  StylingFailed,
+  InventoryShortage,
+  InventoryReserved,
+  ShipmentRequested,
+  ShipmentRejected,
+  ShipmentShipped,
+  ShipmentDelayed,
+  ShipmentDelivered,
+].map(follow);

@@ -1,0 +1,46 @@
+/** Public contract of the styling domain: stylists pick the items of a box. */
+import { z } from 'zod';
+import { defineEvent } from '../bus/contract';
+
+/** Task queue of the styling worker. */
+export const STYLING_TASK_QUEUE = 'styling';
+
+/** Workflow id of the styling of one order. */
+export const stylingWorkflowId = (orderId: string): string => `styling:${orderId}`;
+
+/** How many picks styling makes (the first plus re-picks after shortages) before it gives up. */
+export const STYLING_MAX_ATTEMPTS = 3;
+
+export const pickedItemSchema = z.object({
+  itemId: z.string(),
+  sku: z.string(),
+  category: z.string(),
+  size: z.string(),
+  colour: z.string(),
+});
+export type PickedItem = z.infer<typeof pickedItemSchema>;
+
+export const stylingCompletedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  attempt: z.number().int().min(1),
+  items: z.array(pickedItemSchema).min(1),
+});
+/** Styling picked the items of a box (again, with a higher attempt, after a shortage). */
+export const StylingCompleted = defineEvent('styling.completed', 'styling', stylingCompletedData);
+export type StylingCompletedData = z.infer<typeof stylingCompletedData>;
+
+export const stylingFailedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  attempts: z.number().int(),
+  reason: z.string(),
+});
+/** Styling could not fill the box: no stock fits, or every attempt hit a shortage. */
+export const StylingFailed = defineEvent('styling.failed', 'styling', stylingFailedData);
+export type StylingFailedData = z.infer<typeof stylingFailedData>;
+
+export interface StylingWorkflowResult {
+  outcome: 'reserved' | 'failed' | 'cancelled';
+  attempts: number;
+}

@@ -1,0 +1,69 @@
+/** Public contract of the warehouse domain: a shipment's physical progress, from WMS callbacks. */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import { defineEvent } from '../bus/contract';
+
+/** Task queue of the warehouse worker. */
+export const WAREHOUSE_TASK_QUEUE = 'warehouse';
+
+/** Workflow id of the shipment of one order. */
+export const shipmentWorkflowId = (orderId: string): string => `shipment:${orderId}`;
+
+/** How long the WMS may take from instruction to "shipped" before shipment.delayed is published. */
+export const SHIPMENT_SLA = '2 days';
+
+/** Shipment milestones in the order they happen; callbacks may arrive out of this order. */
+export const SHIPMENT_MILESTONES = ['requested', 'picked', 'packed', 'shipped', 'delivered'] as const;
+export type ShipmentMilestone = (typeof SHIPMENT_MILESTONES)[number];
+
+/** A verified WMS callback, as the webhook endpoint forwards it. */
+export interface WmsCallbackSignal {
+  callbackId: string;
+  instructionId: string;
+  orderId: string;
+  customerId: string;
+  status: Exclude<ShipmentMilestone, 'requested'>;
+  occurredAt: string;
+  trackingNumber?: string;
+}
+/** Delivers a verified WMS callback to the shipment workflow. */
+export const wmsCallbackSignal = defineSignal<[WmsCallbackSignal]>('wmsCallback');
+
+/** Current state of a shipment. */
+export interface ShipmentState {
+  orderId: string;
+  milestone: ShipmentMilestone;
+  trackingNumber?: string;
+  delayed: boolean;
+  callbacksApplied: number;
+  callbacksIgnored: number;
+}
+/** Current state of the shipment, answered by the running workflow. */
+export const shipmentStateQuery = defineQuery<ShipmentState>('state');
+
+/** Input of shipmentWorkflow: the event that started it, or (if a callback beat the event) the order. */
+export interface ShipmentWorkflowInput {
+  event?: import('../bus/contract').EventEnvelope<import('../warehouse-integration/contract').ShipmentRequestedData>;
+  orderId?: string;
+  customerId?: string;
+}
+
+export const shipmentShippedData = z.object({ orderId: z.string(), customerId: z.string(), trackingNumber: z.string(), shippedAt: z.string() });
+/** The box left the warehouse. */
+export const ShipmentShipped = defineEvent('shipment.shipped', 'warehouse', shipmentShippedData);
+export type ShipmentShippedData = z.infer<typeof shipmentShippedData>;
+
+export const shipmentDeliveredData = z.object({ orderId: z.string(), customerId: z.string(), deliveredAt: z.string() });
+/** The box reached the member. */
+export const ShipmentDelivered = defineEvent('shipment.delivered', 'warehouse', shipmentDeliveredData);
+export type ShipmentDeliveredData = z.infer<typeof shipmentDeliveredData>;
+
+export const shipmentDelayedData = z.object({ orderId: z.string(), customerId: z.string(), slaMs: z.number(), milestone: z.string() });
+/** The box has not shipped within the SLA. */
+export const ShipmentDelayed = defineEvent('shipment.delayed', 'warehouse', shipmentDelayedData);
+export type ShipmentDelayedData = z.infer<typeof shipmentDelayedData>;
+
+export interface ShipmentWorkflowResult {
+  milestone: ShipmentMilestone;
+  outcome: 'delivered' | 'cancelled';
+}

@@ -1,0 +1,18 @@
+/** What the warehouse listens to: accepted instructions start a shipment; cancellations stop it. */
+import { subscribe } from '../bus/contract';
+import { OrderCancelled } from '../orders/contract';
+import { ShipmentRequested } from '../warehouse-integration/contract';
+import { WAREHOUSE_TASK_QUEUE, shipmentWorkflowId } from './contract';
+
+const shipment = { domain: 'warehouse', workflowType: 'shipmentWorkflow', taskQueue: WAREHOUSE_TASK_QUEUE } as const;
+
+export const warehouseSubscriptions = [
+  subscribe(ShipmentRequested, {
+    ...shipment,
+    name: 'warehouse.follow-shipment',
+    workflowId: (e) => shipmentWorkflowId(e.data.orderId),
+    start: true,
+    summary: (e) => `Ship box ${e.data.orderId} (WMS instruction ${e.data.instructionId})`,
+  }),
+  subscribe(OrderCancelled, { ...shipment, name: 'warehouse.stop-on-cancel', workflowId: (e) => shipmentWorkflowId(e.data.orderId), start: false }),
+];
