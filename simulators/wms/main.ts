@@ -1,0 +1,81 @@
+/**
+ * Runs the WMS simulator as its own process: `tsx simulators/wms/main.ts`.
+ * Settings come from WMS_* environment variables (see envSchema); logs are JSON lines.
+ */
+import pino from 'pino';
+import { z } from 'zod';
+import { createWmsSimulator } from './server';
+
+const rate = z.coerce.number().min(0).max(1);
+
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WMS_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  WMS_HOST: z.string().default('0.0.0.0'),
+  WMS_WEBHOOK_SECRET: z.string().min(16).default('closetflow-local-wms-webhook-secret'),
+  WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
+  WMS_STEP_MS: z.coerce.number().int().min(0).default(2000),
+  WMS_FAILURE_RATE: rate.default(0),
+  WMS_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  WMS_OUTAGE_UNTIL: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time')
+    .transform((s) => new Date(s).toISOString())
+    .optional(),
+  WMS_REJECT_ADDRESS_PATTERN: z.string().default('REJECT'),
+  WMS_DUPLICATE_RATE: rate.default(0),
+  WMS_OUT_OF_ORDER_RATE: rate.default(0),
+  WMS_SEED: z.string().default('1'),
+});
+
+async function main(): Promise<void> {
+  const parsed = envSchema.safeParse(process.env);
+  const log = pino({ level: parsed.success ? parsed.data.LOG_LEVEL : 'info' }).child({ domain: 'wms-simulator' });
+  if (!parsed.success) {
+    log.fatal({ issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'invalid configuration');
+    process.exit(1);
+  }
+  const env = parsed.data;
+  const seed = /^\d+$/.test(env.WMS_SEED) ? Number(env.WMS_SEED) : env.WMS_SEED;
+
+  const simulator = createWmsSimulator({
+    callbackUrl: env.WMS_CALLBACK_URL,
+    webhookSecret: env.WMS_WEBHOOK_SECRET,
+    seed,
+    logger: log,
+    faults: {
+      stepMs: env.WMS_STEP_MS,
+      failureRate: env.WMS_FAILURE_RATE,
+      latencyMs: env.WMS_LATENCY_MS,
+      outageUntil: env.WMS_OUTAGE_UNTIL ?? null,
+      rejectAddressPattern: env.WMS_REJECT_ADDRESS_PATTERN,
+      duplicateRate: env.WMS_DUPLICATE_RATE,
+      outOfOrderRate: env.WMS_OUT_OF_ORDER_RATE,
+    },
+  });
+  const server = await simulator.start(env.WMS_PORT, env.WMS_HOST);
+  log.info({ url: server.url, callbackUrl: env.WMS_CALLBACK_URL, faults: simulator.faults }, 'wms simulator ready');
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    pino().child({ domain: 'wms-simulator' }).fatal({ err }, 'wms simulator failed to start');
+    process.exit(1);
+  });
+}
