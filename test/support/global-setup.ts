@@ -116,8 +116,8 @@ async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
     log(`workflows/index.ts not found; skipping workflow bundle`);
     return undefined;
   }
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(entry) });
+  const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(entry), logger: new DefaultLogger('WARN') });
   const out = path.join(tmpDir, 'workflow-bundle.js');
   fs.writeFileSync(out, code);
   log(`bundled workflows/index.ts -> ${out}`);
@@ -130,7 +130,7 @@ export default async function globalSetup(): Promise<void> {
   testGlobals().tmpDir = tmpDir;
   const provisioned = findProvisioned();
 
-  const [databaseUrl, temporalAddress, bundlePath] = await Promise.all([
+  const results = await Promise.allSettled([
     startPostgres(tmpDir).then(async (url) => {
       await applyMigrations(url);
       return url;
@@ -138,6 +138,14 @@ export default async function globalSetup(): Promise<void> {
     startTemporal(provisioned.temporalCliPath),
     bundleWorkflows(tmpDir),
   ]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Jest does not run globalTeardown when globalSetup throws; don't leak servers.
+    const { default: globalTeardown } = await import('./global-teardown');
+    await globalTeardown();
+    throw failed.reason;
+  }
+  const [databaseUrl, temporalAddress, bundlePath] = results.map((r) => (r as PromiseFulfilledResult<string | undefined>).value);
 
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporalAddress;
