@@ -54,6 +54,8 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
     } else if (isEvent(event, OrderCancelled)) {
       // Compensation: the cancelled order lets go of everything it holds.
       const { releasedItemIds } = await releaseItems({ orderId });
+      // A tombstone run held nothing: there is no fact to announce.
+      if (releasedItemIds.length === 0) return { outcome: 'released', itemIds: [] };
       await publish(InventoryReleased, {
         id: `inventory:${orderId}:released`,
         data: { orderId, itemIds: releasedItemIds, reason: event.data.reason },

@@ -1,0 +1,54 @@
+/**
+ * The domain workers: which task queue each polls and which activities it hosts. Each domain
+ * runs as its own process (`npm run worker -- --domain <name>`), so a crash or overload in one
+ * domain leaves the others working.
+ */
+import type { Client } from '@temporalio/client';
+import { createBusActivities } from '../activities/bus';
+import { loadRegistry, type Registry } from '../activities/bus/registry';
+import { createInventoryActivities } from '../activities/inventory';
+import { createOrderActivities } from '../activities/orders';
+import { createStylingActivities } from '../activities/styling';
+import { createWarehouseActivities } from '../activities/warehouse';
+import { createWarehouseIntegrationActivities } from '../activities/warehouse-integration';
+import { createHttpWmsClient } from '../activities/warehouse-integration/wms-client';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import { EVENTS_TASK_QUEUE } from '../workflows/bus/contract';
+import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';
+import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
+import { STYLING_TASK_QUEUE } from '../workflows/styling/contract';
+import { WAREHOUSE_TASK_QUEUE } from '../workflows/warehouse/contract';
+import { WAREHOUSE_INTEGRATION_TASK_QUEUE } from '../workflows/warehouse-integration/contract';
+
+/** What a domain's activities may depend on. */
+export interface WorkerDeps {
+  config: Config;
+  database: Database;
+  client: Client;
+  /** The subscriptions the bus delivers with; loaded from every workflows/<domain>/subscriptions.ts unless given. */
+  registry?: Registry;
+}
+
+export interface DomainWorker {
+  taskQueue: string;
+  /** Whether the worker runs workflows (the bus hosts activities only). */
+  workflows: boolean;
+  activities(deps: WorkerDeps): object;
+}
+
+export const DOMAIN_WORKERS = {
+  events: { taskQueue: EVENTS_TASK_QUEUE, workflows: false, activities: ({ database, client, registry }) => createBusActivities({ db: database.db, client, registry: registry ?? loadRegistry() }) },
+  orders: { taskQueue: ORDERS_TASK_QUEUE, workflows: true, activities: ({ database }) => createOrderActivities({ db: database.db }) },
+  styling: { taskQueue: STYLING_TASK_QUEUE, workflows: true, activities: ({ database }) => createStylingActivities({ db: database.db }) },
+  inventory: { taskQueue: INVENTORY_TASK_QUEUE, workflows: true, activities: ({ database }) => createInventoryActivities(database) },
+  'warehouse-integration': {
+    taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
+    workflows: true,
+    activities: ({ database, config }) => createWarehouseIntegrationActivities({ db: database.db, wms: createHttpWmsClient({ baseUrl: config.WMS_URL }) }),
+  },
+  warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
+} satisfies Record<string, DomainWorker>;
+
+export type DomainWorkerName = keyof typeof DOMAIN_WORKERS;
+export const DOMAIN_WORKER_NAMES = Object.keys(DOMAIN_WORKERS) as DomainWorkerName[];
