@@ -1,0 +1,110 @@
+/**
+ * docker-compose.yml is the production shape (DESIGN.md §7) and cannot run here, so its wiring is
+ * checked statically: one worker service per domain, only known configuration names, the ports
+ * people open.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { configKeys } from '../config';
+import { envSchema as wmsSimulatorEnvSchema } from '../simulators/wms/main';
+import { DOMAIN_WORKER_NAMES } from '../workers/domains';
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, unknown> | string[];
+  ports?: (string | number | { target: number; published: number | string })[];
+  profiles?: string[];
+  deploy?: { replicas?: number };
+  depends_on?: unknown;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+// `merge: true`: the file shares settings through YAML merge keys (`<<: *app`), as compose does.
+const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const services = compose.services;
+
+const commandOf = (s: ComposeService): string => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
+const envNames = (s: ComposeService): string[] =>
+  Array.isArray(s.environment) ? s.environment.map((e) => e.split('=')[0]) : Object.keys(s.environment ?? {});
+/** Published host port → container port, for the short ("8233:8080") and long port syntaxes. */
+const portMap = (s: ComposeService): Map<string, string> =>
+  new Map(
+    (s.ports ?? []).map((p) => {
+      if (typeof p === 'object') return [String(p.published), String(p.target)];
+      const parts = String(p).split(':');
+      return [parts.at(-2) ?? parts[0], parts.at(-1) ?? parts[0]];
+    }),
+  );
+/** Services running closetflow's own image (built from the Dockerfile). */
+const appServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
+
+describe('docker-compose.yml', () => {
+  it('has the infrastructure services', () => {
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-setup', 'migrate', 'api', 'wms-simulator']),
+    );
+    expect(services.postgres.image).toMatch(/^postgres:16/);
+    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(envNames(services.temporal)).toContain('DB');
+    expect(commandOf(services.migrate)).toBe('npm run db:migrate');
+  });
+
+  it.each(DOMAIN_WORKER_NAMES)('runs a worker service for the %s domain', (domain) => {
+    const workers = Object.entries(services).filter(([, s]) => new RegExp(`--domain ${domain}$`).test(commandOf(s)));
+    expect(workers.map(([name]) => name)).toHaveLength(1);
+    const [, worker] = workers[0];
+    expect(commandOf(worker)).toBe(`npm run worker -- --domain ${domain}`);
+    expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs no worker for a domain that does not exist', () => {
+    const domains = Object.values(services)
+      .map((s) => /--domain (\S+)/.exec(commandOf(s))?.[1])
+      .filter((d): d is string => d !== undefined);
+    expect([...domains].sort()).toEqual([...DOMAIN_WORKER_NAMES].sort());
+  });
+
+  it('registers the OrderId and CustomerId search attributes as Keyword', () => {
+    const setup = commandOf(services['temporal-setup']);
+    expect(setup).toContain('search-attribute create');
+    expect(setup).toMatch(/--name OrderId --type Keyword/);
+    expect(setup).toMatch(/--name CustomerId --type Keyword/);
+  });
+
+  it('sets only configuration names closetflow reads (configKeys), on every app service', () => {
+    const known = new Set<string>(configKeys);
+    // The WMS simulator is a separate program with its own fault knobs (simulators/wms/main.ts).
+    const simulatorKnown = new Set<string>([...configKeys, ...Object.keys(wmsSimulatorEnvSchema.shape)]);
+    expect(appServices.length).toBeGreaterThanOrEqual(DOMAIN_WORKER_NAMES.length + 2);
+    for (const [name, service] of appServices) {
+      const allowed = name === 'wms-simulator' ? simulatorKnown : known;
+      const unknown = envNames(service).filter((n) => !allowed.has(n));
+      expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
+    }
+  });
+
+  it('gives app services a database and a Temporal address', () => {
+    for (const [name, service] of appServices) {
+      if (name === 'wms-simulator') continue;
+      expect({ service: name, env: envNames(service) }).toEqual({
+        service: name,
+        env: expect.arrayContaining(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']),
+      });
+    }
+  });
+
+  it('keeps the simulator behind the simulators profile', () => {
+    expect(services['wms-simulator'].profiles).toEqual(['simulators']);
+  });
+
+  it('exposes the API on 3000 and the Temporal Web UI on 8233', () => {
+    expect(portMap(services.api).get('3000')).toBe('3000');
+    expect(portMap(services['temporal-ui']).get('8233')).toBe('8080');
+  });
+});
