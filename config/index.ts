@@ -13,7 +13,10 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
+  /** Set it to use an existing Temporal (self-hosted or Cloud); unset, `npm start` runs a dev server. */
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  /** Port of the dev server `npm start` runs when TEMPORAL_ADDRESS is unset. */
+  EMBEDDED_TEMPORAL_PORT: port.default(7233),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),

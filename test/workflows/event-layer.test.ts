@@ -1,4 +1,5 @@
 /** The event layer's delivery guarantees, observed on real workflows. */
+import Long from 'long';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
 import { orderDetailQuery, orderWorkflowId, cancelOrderUpdate } from '../../workflows/orders/contract';
 import type { StylingCompletedData } from '../../workflows/styling/contract';
@@ -56,13 +57,13 @@ describe('event delivery', () => {
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'reset me' }] });
     await handle.result();
     const firstRunId = (await handle.describe()).runId;
-    const { runId } = await system.client.workflowService.resetWorkflowExecution({
+    const { runId } = (await system.client.workflowService.resetWorkflowExecution({
       namespace: 'default',
       workflowExecution: { workflowId: handle.workflowId },
-      workflowTaskFinishEventId: 3,
+      workflowTaskFinishEventId: Long.fromNumber(3),
       reason: 'test: re-run the publisher',
       requestId: `reset-${input.orderId}`,
-    });
+    })) as { runId?: string | null };
     // The reset run publishes order.placed again and the server reapplies the cancel to it.
     const rerun = system.client.workflow.getHandle(handle.workflowId, runId!);
     await expect(rerun.result()).resolves.toMatchObject({ status: 'cancelled' });

@@ -1,0 +1,140 @@
+/**
+ * End to end, the way a new developer meets the project: `npm start` boots the embedded stack,
+ * a member signs up and orders over HTTP only, the box reaches `delivered`, Ctrl-C stops
+ * everything, and a second start still has the data.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Stack {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes('closetflow is ready')) {
+        clearInterval(timer);
+        resolve({ child, output: () => out, exited });
+      }
+    }, 200);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`npm start exited (${code}) before it was ready:\n${out.slice(-4000)}`));
+    });
+  });
+}
+
+describe('the embedded stack (npm start)', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let api: string;
+  let stack: Stack | undefined;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
+    const [apiPort, temporalPort, uiPort, pgPort, wmsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    api = `http://127.0.0.1:${apiPort}`;
+    env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort),
+      WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn' };
+    // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
+    delete env.TEMPORAL_ADDRESS;
+    delete env.DATABASE_URL;
+    delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+  });
+
+  afterAll(async () => {
+    if (stack && stack.child.exitCode === null) {
+      stack.child.kill('SIGINT');
+      await stack.exited;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes an order placed over HTTP to delivered, stops cleanly on Ctrl-C and keeps the data on restart', async () => {
+    stack = await startStack(env);
+    const call = async (method: string, url: string, body?: unknown, token?: string) => {
+      const res = await fetch(`${api}${url}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    const credentials = { email: `e2e-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+    const signup = await call('POST', '/v1/auth/signup', {
+      ...credentials,
+      name: 'Ada Member',
+      size: 'M',
+      preferredCategories: ['dress', 'top', 'jacket'],
+      address: { name: 'Ada Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+    });
+    expect(signup.status).toBe(201);
+    const token = signup.body.token as string;
+
+    const placed = await call('POST', '/v1/orders', { itemCount: 3 }, token);
+    expect(placed.status).toBe(202);
+    const orderId = placed.body.orderId as string;
+
+    const started = Date.now();
+    let status = '';
+    while (status !== 'delivered' && Date.now() - started < 60_000) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = (await call('GET', `/v1/orders/${orderId}`, undefined, token)).body.status;
+    }
+    expect(status).toBe('delivered');
+
+    const timeline = await call('GET', `/v1/orders/${orderId}/timeline`, undefined, token);
+    expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual([
+      'order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested', 'shipment.shipped', 'shipment.delivered',
+    ]);
+
+    // Every workflow of the box is found by its OrderId, across at least five task queues.
+    const connection = await Connection.connect({ address: `127.0.0.1:${env.EMBEDDED_TEMPORAL_PORT}` });
+    try {
+      const client = new Client({ connection });
+      const queues = new Set<string>();
+      for await (const wf of client.workflow.list({ query: `OrderId = "${orderId}"` })) queues.add(wf.taskQueue);
+      expect([...queues].sort()).toEqual(['inventory', 'orders', 'styling', 'warehouse', 'warehouse-integration']);
+    } finally {
+      await connection.close();
+    }
+
+    // Ctrl-C: everything stops and the launcher exits 0.
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    expect(stack.output()).toContain('stopped');
+
+    // A second start keeps the data: the member logs in and still sees the delivered box.
+    stack = await startStack(env);
+    const login = await call('POST', '/v1/auth/login', credentials);
+    expect(login.status).toBe(200);
+    const again = await call('GET', `/v1/orders/${orderId}`, undefined, login.body.token);
+    expect(again.body.status).toBe('delivered');
+  }, 240_000);
+});
