@@ -1,5 +1,5 @@
 /** warehouseInstructionWorkflow: hands a reserved box to the WMS, durably, through outages. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { WarehouseIntegrationActivities } from '../../activities/warehouse-integration';
 import { type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -80,7 +80,18 @@ export async function warehouseInstructionWorkflow({
 
   const next = await inbox.next([OrderCancelled, ShipmentShipped]);
   if (next && isEvent(next, OrderCancelled)) {
-    await wms.cancelShippingInstruction({ orderId });
+    try {
+      await wms.cancelShippingInstruction({ orderId });
+    } catch (err) {
+      // The WMS shipped before the cancel reached it: the box is on its way and the shipment
+      // workflow follows it; failing here would only hide that fact.
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FailureType.AlreadyShipped) {
+        log.warn('cancel reached the WMS after shipment', { orderId, instructionId });
+        return { outcome: 'handed-over', instructionId };
+      }
+      throw err;
+    }
     return { outcome: 'cancelled', instructionId };
   }
   return { outcome: 'handed-over', instructionId };

@@ -10,7 +10,7 @@ export const WAREHOUSE_TASK_QUEUE = 'warehouse';
 export const shipmentWorkflowId = (orderId: string): string => `shipment:${orderId}`;
 
 /** How long the WMS may take from instruction to "shipped" before shipment.delayed is published. */
-export const SHIPMENT_SLA = '2 days';
+export const SHIPMENT_SLA_MS = 2 * 24 * 60 * 60 * 1000;
 
 /** Shipment milestones in the order they happen; callbacks may arrive out of this order. */
 export const SHIPMENT_MILESTONES = ['requested', 'picked', 'packed', 'shipped', 'delivered'] as const;

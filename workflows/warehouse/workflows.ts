@@ -7,7 +7,7 @@ import { OrderCancelled } from '../orders/contract';
 import { ShipmentRequested } from '../warehouse-integration/contract';
 import {
   SHIPMENT_MILESTONES,
-  SHIPMENT_SLA,
+  SHIPMENT_SLA_MS,
   ShipmentDelayed,
   ShipmentDelivered,
   ShipmentShipped,
@@ -57,7 +57,7 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
   });
 
   let slaBreached = false;
-  void condition(() => rank(reported) >= rank('shipped'), SHIPMENT_SLA).then((metInTime) => {
+  void condition(() => rank(reported) >= rank('shipped'), SHIPMENT_SLA_MS).then((metInTime) => {
     slaBreached = !metInTime;
   });
 
@@ -78,7 +78,7 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
       state.delayed = true;
       cause = await publish(ShipmentDelayed, {
         id: `shipment:${orderId}:delayed`,
-        data: { orderId, customerId, slaMs: 0, milestone: state.milestone },
+        data: { orderId, customerId, slaMs: SHIPMENT_SLA_MS, milestone: state.milestone },
         correlationId: orderId,
         causedBy: cause,
       });
