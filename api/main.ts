@@ -1,0 +1,61 @@
+/**
+ * The API process (`npm run api`): validated config, a PostgreSQL pool, a Temporal client, and
+ * the Express app on API_PORT. SIGINT/SIGTERM stop accepting requests, let in-flight ones
+ * finish, then close the connections.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { temporalConnectionOptions } from '../config/temporal';
+import { connectDatabase } from '../db/client';
+import { createApp } from './app';
+import { loadOrCreateJwtSecret } from './auth/secret';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for the API');
+  const logger = createLogger('api', config.LOG_LEVEL);
+  const jwtSecret = config.JWT_SECRET ?? loadOrCreateJwtSecret(config.DATA_DIR);
+
+  const database = connectDatabase(config.DATABASE_URL);
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ config: { ...config, JWT_SECRET: jwtSecret }, database, temporal, logger });
+
+  const server = app.listen(config.API_PORT, (err?: Error) => {
+    if (err) {
+      logger.fatal({ err }, 'API could not listen');
+      process.exit(1);
+    }
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port, publicUrl: config.API_PUBLIC_URL, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, `API listening on port ${port}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'API stopping');
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(async () => {
+      await Promise.allSettled([connection.close(), database.close()]);
+      logger.info('API stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 60, domain: 'api', msg: 'API failed to start', err: String((err as Error)?.stack ?? err) })}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,203 @@
+/**
+ * Member-facing orders (`/v1/orders`, all behind requireAuth). Placing an order starts its
+ * orderWorkflow; reads come from the orders read model and the event log; cancelling is a
+ * workflow update whose validator decides whether it is still allowed.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { and, eq } from 'drizzle-orm';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { upsertOrder } from '../../activities/orders';
+import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
+import type { Db } from '../../db/client';
+import { orders } from '../../db/schema/orders';
+import {
+  ORDERS_TASK_QUEUE,
+  cancelOrderUpdate,
+  orderWorkflowId,
+  type Address,
+  type CancelOrderResult,
+  type OrderWorkflowInput,
+} from '../../workflows/orders/contract';
+import { boxSearchAttributes } from '../../workflows/search-attributes';
+import { principal } from '../auth/middleware';
+import { findCustomerById } from '../auth/customers';
+import { ORDER_ID, newId } from '../ids';
+import { ProblemError } from '../problems';
+import { ctx } from '../request-context';
+import { parseBody, parseRequest, RequestValidationError } from '../validation';
+import { categoriesSchema, sizeSchema } from '../vocabulary';
+import { orderTimeline } from './timeline';
+
+/** How long a cancel may wait for the workflow to accept (validate) it before answering 503. */
+const CANCEL_ACCEPT_TIMEOUT_MS = 10_000;
+/** How long a cancel may wait for the cancellation to complete before answering 202 `cancelling`. */
+const CANCEL_RESULT_TIMEOUT_MS = 10_000;
+
+const placeOrderBody = z
+  .object({
+    itemCount: z.number().int().min(1).max(6).default(3),
+    categories: categoriesSchema.optional(),
+    size: sizeSchema.optional(),
+  })
+  .strict();
+
+const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+const cancelBody = z
+  .object({
+    reason: z.string().trim().min(1).max(500).default('cancelled by member'),
+  })
+  .strict();
+
+const cursorSchema = z
+  .object({
+    c: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+    i: z.string().regex(ORDER_ID),
+  })
+  .strict();
+
+function encodeCursor(key: OrderPageKey): string {
+  return Buffer.from(JSON.stringify({ c: key.createdAt, i: key.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): OrderPageKey {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = cursorSchema.safeParse(decoded);
+  if (!parsed.success) {
+    throw new RequestValidationError([{ in: 'query', path: 'cursor', message: 'not a cursor this API returned', code: 'invalid_cursor' }]);
+  }
+  return { createdAt: parsed.data.c, id: parsed.data.i };
+}
+
+const orderLinks = (orderId: string) => ({
+  self: `/v1/orders/${orderId}`,
+  timeline: `/v1/orders/${orderId}/timeline`,
+  cancel: `/v1/orders/${orderId}/cancel`,
+});
+
+function orderView(row: OrderRow) {
+  return {
+    orderId: row.id,
+    customerId: row.customerId,
+    status: row.status,
+    statusReason: row.statusReason,
+    size: row.size,
+    categories: row.categories,
+    itemCount: row.itemCount,
+    address: row.address,
+    itemIds: row.itemIds,
+    trackingNumber: row.trackingNumber,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    links: orderLinks(row.id),
+  };
+}
+
+export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Router {
+  const router = Router();
+
+  /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
+  async function ownOrder(res: Response, orderId: string): Promise<OrderRow> {
+    const row = ORDER_ID.test(orderId) ? await getCustomerOrder(db, principal(res).customerId, orderId) : undefined;
+    if (!row) throw new ProblemError('not-found', `No order ${orderId} for this member.`);
+    return row;
+  }
+
+  router.post('/', async (req, res) => {
+    const body = parseBody(req, placeOrderBody);
+    const { customerId } = principal(res);
+    const customer = await findCustomerById(db, customerId);
+    if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
+
+    const orderId = newId('o');
+    const order: OrderWorkflowInput = {
+      orderId,
+      customerId,
+      size: body.size ?? customer.size,
+      categories: body.categories ?? customer.preferredCategories,
+      itemCount: body.itemCount,
+      address: customer.address as Address,
+    };
+    // Read model first, so GET works the moment we answer. Writing it after the start could
+    // overwrite a status the (fast) workflow has already moved past.
+    await upsertOrder(db, { order, status: 'placed' });
+    try {
+      await temporal.workflow.start('orderWorkflow', {
+        taskQueue: ORDERS_TASK_QUEUE,
+        workflowId: orderWorkflowId(orderId),
+        args: [order],
+        typedSearchAttributes: boxSearchAttributes(orderId, customerId),
+        staticSummary: `Box ${orderId} for ${customerId} — ${order.itemCount} items, size ${order.size}`,
+      });
+    } catch (err) {
+      // No workflow, no order: drop the row unless a workflow that did start has already moved it on.
+      await db.delete(orders).where(and(eq(orders.id, orderId), eq(orders.status, 'placed'))).catch(() => undefined);
+      throw err;
+    }
+    ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size }, 'order placed');
+    const links = orderLinks(orderId);
+    res.status(202).location(links.self).json({ orderId, status: 'placed', links });
+  });
+
+  router.get('/', async (req, res) => {
+    const query = parseRequest(listQuery, req.query, 'query');
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await listCustomerOrders(db, principal(res).customerId, { limit: query.limit + 1, after });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({
+      data: page.map(orderView),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.createdAtKey, id: last.id }) : null,
+    });
+  });
+
+  router.get('/:orderId', async (req, res) => {
+    res.json(orderView(await ownOrder(res, req.params.orderId)));
+  });
+
+  router.get('/:orderId/timeline', async (req, res) => {
+    const order = await ownOrder(res, req.params.orderId);
+    res.json({ orderId: order.id, events: await orderTimeline(db, order.id) });
+  });
+
+  router.post('/:orderId/cancel', async (req, res) => {
+    const order = await ownOrder(res, req.params.orderId);
+    const { reason } = parseBody(req, cancelBody);
+    const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+    let result: CancelOrderResult;
+    try {
+      const update = await temporal.withDeadline(Date.now() + CANCEL_ACCEPT_TIMEOUT_MS, () =>
+        // A fixed update id makes a retried request join the first one instead of being refused.
+        handle.startUpdate(cancelOrderUpdate, { args: [{ reason }], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: `cancel:${order.id}` }),
+      );
+      ctx(res).log.info({ orderId: order.id, reason }, 'cancellation accepted');
+      try {
+        result = await temporal.withDeadline(Date.now() + CANCEL_RESULT_TIMEOUT_MS, () => update.result());
+      } catch (err) {
+        if ((err as Error)?.name !== 'WorkflowUpdateRPCTimeoutOrCancelledError') throw err;
+        // Accepted but still releasing stock etc.: it will complete; say so instead of failing.
+        res.status(202).json({ orderId: order.id, status: 'cancelling', links: orderLinks(order.id) });
+        return;
+      }
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ProblemError('order-not-cancellable', `Order ${order.id} is ${order.status} and already closed.`);
+      }
+      throw err; // OrderNotCancellable refusals are mapped by the error handler.
+    }
+    res.json({ orderId: order.id, status: result.status });
+  });
+
+  return router;
+}

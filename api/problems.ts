@@ -1,0 +1,59 @@
+/**
+ * Every problem type the API answers with (RFC 9457 `application/problem+json`), in one place.
+ * A problem's `type` is a stable URI clients can switch on; `title` never varies per occurrence,
+ * `detail` does.
+ */
+
+export const PROBLEM_BASE_URI = 'https://closetflow.dev/problems/';
+
+export const PROBLEMS = {
+  'validation-error': { status: 400, title: 'Your request is not valid' },
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  'invalid-credentials': { status: 401, title: 'Email or password is incorrect' },
+  'invalid-signature': { status: 401, title: 'The webhook signature is not valid' },
+  'not-found': { status: 404, title: 'Not found' },
+  'email-taken': { status: 409, title: 'An account with this email already exists' },
+  'order-not-cancellable': { status: 409, title: 'The order can no longer be cancelled' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'temporarily-unavailable': { status: 503, title: 'A backing service is temporarily unavailable' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemType = keyof typeof PROBLEMS;
+
+/** The full `type` URI of a problem. */
+export const problemUri = (type: ProblemType): string => `${PROBLEM_BASE_URI}${type}`;
+
+/** A problem body as sent to clients. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/**
+ * An error a route throws on purpose: the one error handler turns it into its problem response.
+ * `extensions` are extra members of the body (e.g. `errors` for validation problems).
+ */
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  readonly status: number;
+
+  constructor(
+    readonly problemType: ProblemType,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+    /** Extra response headers, e.g. `WWW-Authenticate`. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? PROBLEMS[problemType].title);
+    this.status = PROBLEMS[problemType].status;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Request ids and the access log. Every request gets an id (a sane incoming `X-Request-Id` is
+ * kept, so a caller's id follows the request through our logs), echoed in the response header
+ * and in problem bodies, and is logged once as one JSON line when the response ends.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** Ids we are willing to echo and log: short, printable, no separators that could forge log lines. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Per-request values the API keeps on `res.locals`. */
+export interface RequestContext {
+  requestId: string;
+  /** A logger bound to this request's id. */
+  log: Logger;
+}
+
+/** The request context set by {@link requestContext}. */
+export function ctx(res: Response): RequestContext {
+  return res.locals.ctx as RequestContext;
+}
+
+/** Assigns the request id and logs `{ requestId, method, path, status, durationMs }` when the response ends. */
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const incoming = req.get(REQUEST_ID_HEADER);
+    const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ requestId });
+    res.locals.ctx = { requestId, log } satisfies RequestContext;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+
+    let logged = false;
+    const done = (): void => {
+      if (logged) return;
+      logged = true;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const entry = {
+        method: req.method,
+        // The path only: query strings may carry things that do not belong in logs.
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      // The context's logger: routes may have bound more fields (customerId) to it.
+      (res.locals.ctx as RequestContext).log[level](entry, 'request');
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  };
+}
+
+/** Security headers for a JSON-only API (what helmet would set that matters here). */
+export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+}

@@ -1,0 +1,100 @@
+/**
+ * Inbound webhooks. `POST /v1/webhooks/wms`: the warehouse's signed shipment callbacks. The
+ * signature is checked over the exact bytes received (this router gets the raw body), and only
+ * a verified callback reaches the shipment workflow, by signal-with-start: a callback that beats
+ * the shipment.requested event starts the workflow itself.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { WMS_CALLBACK_STATUSES, WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
+import { verifyWmsSignature } from '../../simulators/wms/signature';
+import { boxSearchAttributes } from '../../workflows/search-attributes';
+import { WAREHOUSE_TASK_QUEUE, shipmentWorkflowId, wmsCallbackSignal, type WmsCallbackSignal } from '../../workflows/warehouse/contract';
+import { ProblemError } from '../problems';
+import { ctx } from '../request-context';
+import { parseRequest } from '../validation';
+
+/**
+ * A WMS callback. Not `.strict()`: the sender is a third party that adds fields over time, and
+ * refusing a verified callback for an unknown field would only make the WMS retry it forever.
+ * Unknown fields are stripped, never forwarded.
+ */
+const wmsCallbackSchema = z.object({
+  callbackId: z.string().min(1).max(200),
+  instructionId: z.string().min(1).max(200),
+  orderId: z.string().regex(/^o_[0-9a-z]{1,64}$/),
+  customerId: z.string().regex(/^c_[0-9a-z]{1,64}$/),
+  status: z.enum(WMS_CALLBACK_STATUSES),
+  occurredAt: z.iso.datetime({ offset: true }),
+  trackingNumber: z.string().min(1).max(100).optional(),
+});
+
+export function webhookRoutes({ config, temporal, now = () => Date.now() }: { config: Config; temporal: Client; now?: () => number }): Router {
+  const router = Router();
+
+  router.post('/wms', async (req, res) => {
+    const log = ctx(res).log;
+    const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifyWmsSignature({
+      secret: config.WMS_WEBHOOK_SECRET,
+      rawBody,
+      header: req.get(WMS_SIGNATURE_HEADER),
+      nowSeconds: now() / 1000,
+    });
+    if (!verdict.ok) {
+      // Never log the body: it is unauthenticated input.
+      log.warn({ reason: verdict.reason, bytes: rawBody.length }, 'WMS webhook refused: bad signature');
+      throw new ProblemError('invalid-signature', `The ${WMS_SIGNATURE_HEADER} header did not verify.`);
+    }
+
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new ProblemError('malformed-json', 'The request body could not be parsed as JSON.');
+    }
+    const callback = parseRequest(wmsCallbackSchema, json, 'body');
+    const fields = { orderId: callback.orderId, callbackId: callback.callbackId, wmsStatus: callback.status };
+
+    if (callback.status === 'return_arrived') {
+      log.info(fields, 'WMS callback ignored: returns are not handled yet');
+      res.status(202).json({ status: 'ignored', reason: 'returns not handled yet' });
+      return;
+    }
+
+    const signal: WmsCallbackSignal = {
+      callbackId: callback.callbackId,
+      instructionId: callback.instructionId,
+      orderId: callback.orderId,
+      customerId: callback.customerId,
+      status: callback.status,
+      occurredAt: callback.occurredAt,
+      ...(callback.trackingNumber ? { trackingNumber: callback.trackingNumber } : {}),
+    };
+    const workflowId = shipmentWorkflowId(callback.orderId);
+    try {
+      await temporal.workflow.signalWithStart('shipmentWorkflow', {
+        workflowId,
+        taskQueue: WAREHOUSE_TASK_QUEUE,
+        args: [{ orderId: callback.orderId, customerId: callback.customerId }],
+        signal: wmsCallbackSignal,
+        signalArgs: [signal],
+        // A finished shipment is never started again by a late or duplicate callback.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: boxSearchAttributes(callback.orderId, callback.customerId),
+        staticSummary: `Shipment of box ${callback.orderId} (started by a WMS callback)`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.info({ ...fields, workflowId }, 'WMS callback ignored: shipment already closed');
+      res.json({ status: 'ignored', reason: 'shipment closed' });
+      return;
+    }
+    log.info({ ...fields, workflowId }, 'WMS callback forwarded');
+    res.json({ status: 'accepted' });
+  });
+
+  return router;
+}
