@@ -9,7 +9,16 @@ import type { z } from 'zod';
 export const EVENTS_TASK_QUEUE = 'events';
 
 /** The business systems that own workflows and publish events. */
-export type DomainName = 'orders' | 'styling' | 'inventory' | 'warehouse-integration' | 'warehouse' | 'events';
+export type DomainName =
+  | 'orders'
+  | 'styling'
+  | 'inventory'
+  | 'warehouse-integration'
+  | 'warehouse'
+  | 'returns'
+  | 'payment'
+  | 'accounting'
+  | 'events';
 
 /** Where an event was published from: enough to open the publishing workflow in the Web UI. */
 export interface EventSource {
