@@ -19,14 +19,14 @@ function unauthorized(detail: string): ProblemError {
 
 /** Refuses the request with 401 `unauthorized` unless it carries a valid access token. */
 export function requireAuth(tokens: TokenService): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const match = BEARER.exec(req.get('Authorization') ?? '');
     if (!match) {
       next(unauthorized('This endpoint needs an access token: Authorization: Bearer <token>.'));
       return;
     }
     try {
-      const auth = tokens.verify(match[1]);
+      const auth = await tokens.verify(match[1]);
       res.locals.auth = auth satisfies Principal;
       ctx(res).log = ctx(res).log.child({ customerId: auth.customerId });
       next();

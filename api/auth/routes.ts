@@ -58,7 +58,7 @@ export function authRoutes({ db, tokens }: { db: Db; tokens: TokenService }): Ro
       .returning({ id: customers.id, role: customers.role });
     if (inserted.length === 0) throw new ProblemError('email-taken', 'Log in instead, or use another email address.');
     ctx(res).log.info({ customerId: id }, 'member signed up');
-    res.status(201).json({ customerId: id, token: tokens.sign({ customerId: id, role: inserted[0].role as Role }) });
+    res.status(201).json({ customerId: id, token: await tokens.sign({ customerId: id, role: inserted[0].role as Role }) });
   });
 
   router.post('/login', async (req, res) => {
@@ -67,7 +67,7 @@ export function authRoutes({ db, tokens }: { db: Db; tokens: TokenService }): Ro
     // Unknown email and wrong password cost the same and answer the same: no account enumeration.
     const ok = await verifyPassword(body.password, customer?.passwordHash ?? (await dummyPasswordHash()));
     if (!customer || !ok) throw new ProblemError('invalid-credentials', 'Check the email address and password.');
-    res.json({ customerId: customer.id, token: tokens.sign({ customerId: customer.id, role: customer.role }) });
+    res.json({ customerId: customer.id, token: await tokens.sign({ customerId: customer.id, role: customer.role }) });
   });
 
   return router;

@@ -126,8 +126,8 @@ describe('access tokens', () => {
     const [header, payload, signature] = member.token.split('.');
     const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'c_someoneelse' })).toString('base64url');
     const unsignedHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const forged = createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer' });
-    const expired = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({ customerId: member.customerId, role: 'customer' });
+    const forged = await createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer' });
+    const expired = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({ customerId: member.customerId, role: 'customer' });
 
     for (const token of [`${header}.${otherPayload}.${signature}`, `${unsignedHeader}.${payload}.`, forged, expired, 'garbage']) {
       const res = await request(api.app).get('/v1/orders').set('Authorization', `Bearer ${token}`).expect(401);
