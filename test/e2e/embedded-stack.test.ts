@@ -12,6 +12,14 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The fields of API answers this test reads. */
+interface ApiBody {
+  token: string;
+  orderId: string;
+  status: string;
+  events: { type: string }[];
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -84,7 +92,7 @@ describe('the embedded stack (npm start)', () => {
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
+      return { status: res.status, body: (await res.json()) as ApiBody };
     };
     const credentials = { email: `e2e-${Date.now()}@example.com`, password: 'correct horse battery staple' };
     const signup = await call('POST', '/v1/auth/signup', {
@@ -110,7 +118,7 @@ describe('the embedded stack (npm start)', () => {
     expect(status).toBe('delivered');
 
     const timeline = await call('GET', `/v1/orders/${orderId}/timeline`, undefined, token);
-    expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(timeline.body.events.map((e) => e.type)).toEqual([
       'order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested', 'shipment.shipped', 'shipment.delivered',
     ]);
 
