@@ -61,6 +61,8 @@ describe('a box moving through the domains', () => {
     const states = await system.database.sql<{ state: string }[]>`select state from inventory.items where id = any(${heldIds})`;
     expect(states.map((s) => s.state)).toEqual(['available']);
     await eventually(async () => ([...wms.instructions.values()].find((i) => i.orderId === input.orderId)?.status === 'cancelled' ? true : undefined), 20_000, 'WMS cancel');
+    // inventory.released is published after the release: wait for the reservation to finish.
+    await expect(system.client.workflow.getHandle(reservationWorkflowId(input.orderId)).result()).resolves.toMatchObject({ outcome: 'released' });
     expect(await timelineTypes(system.database, input.orderId)).toEqual(
       expect.arrayContaining(['order.cancelled', 'inventory.released']),
     );
