@@ -38,6 +38,10 @@ export const configSchema = z.object({
   WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
   WMS_STEP_MS: ms.default(2000),
 
+  /** The payment service provider (simulators/psp when run locally). */
+  PSP_PORT: port.default(4020),
+  PSP_URL: z.string().url().default('http://127.0.0.1:4020'),
+
 });
 
 export type Config = z.infer<typeof configSchema>;

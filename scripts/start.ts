@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor(logger);
   cleanups.unshift(() => supervisor.stopAll());
   supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env });
+  supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) } });
   for (const domain of DOMAIN_WORKER_NAMES) supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env });
   supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
 

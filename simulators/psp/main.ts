@@ -1,0 +1,61 @@
+/**
+ * Runs the PSP simulator as its own process: `tsx simulators/psp/main.ts`.
+ * Settings come from PSP_* environment variables (see envSchema); logs are JSON lines.
+ */
+import pino from 'pino';
+import { z } from 'zod';
+import { createPspSimulator } from './server';
+
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PSP_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
+  PSP_HOST: z.string().default('0.0.0.0'),
+  PSP_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  PSP_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  PSP_OUTAGE_UNTIL: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time')
+    .transform((s) => new Date(s).toISOString())
+    .optional(),
+  PSP_SEED: z.string().default('1'),
+});
+
+async function main(): Promise<void> {
+  const parsed = envSchema.safeParse(process.env);
+  const log = pino({ level: parsed.success ? parsed.data.LOG_LEVEL : 'info' }).child({ domain: 'psp-simulator' });
+  if (!parsed.success) {
+    log.fatal({ issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'invalid configuration');
+    process.exit(1);
+  }
+  const env = parsed.data;
+  const simulator = createPspSimulator({
+    seed: /^\d+$/.test(env.PSP_SEED) ? Number(env.PSP_SEED) : env.PSP_SEED,
+    logger: log,
+    faults: { failureRate: env.PSP_FAILURE_RATE, latencyMs: env.PSP_LATENCY_MS, outageUntil: env.PSP_OUTAGE_UNTIL ?? null },
+  });
+  const server = await simulator.start(env.PSP_PORT, env.PSP_HOST);
+  log.info({ url: server.url, faults: simulator.faults }, 'psp simulator ready');
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    pino().child({ domain: 'psp-simulator' }).fatal({ err }, 'psp simulator failed to start');
+    process.exit(1);
+  });
+}

@@ -1,0 +1,398 @@
+/**
+ * PSP simulator: a real HTTP service standing in for the payment service provider.
+ *
+ * Charges and refunds follow real-PSP `Idempotency-Key` semantics: the first final answer for a
+ * key (success *or* decline) is stored and replayed for every later request with the same key
+ * and body; the same key with a different body is refused 422; a request whose key is still
+ * being processed is refused 409. Transient failures (503) are not stored, so a retry with the
+ * same key gets a fresh try. Test cards decline, fail intermittently or answer slowly; fault
+ * knobs (random 503s, latency, outage window) are adjustable at runtime through /admin/faults.
+ * Every capture goes into a ledger (`GET /admin/charges`) so tests can assert that no
+ * idempotency key was ever captured twice.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import {
+  PSP_FLAKY_FAILURES,
+  PSP_IDEMPOTENCY_KEY_HEADER,
+  PSP_REPLAYED_HEADER,
+  PSP_SLOW_MS,
+  type PspCharge,
+  type PspErrorBody,
+  type PspFaults,
+  type PspLedgerEntry,
+  type PspRefund,
+} from './contract';
+
+export interface PspSimulatorOptions {
+  /** Initial fault knobs; unspecified knobs take {@link DEFAULT_PSP_FAULTS}. */
+  faults?: Partial<PspFaults>;
+  /** PRNG seed for fault rolls (number or any string). Default 1. */
+  seed?: number | string;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
+  /** Clock in epoch milliseconds. Default Date.now. */
+  now?: () => number;
+  /** Latency of `tok_slow` (default {@link PSP_SLOW_MS}). */
+  slowMs?: number;
+}
+
+export interface PspRunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface PspSimulator {
+  app: express.Express;
+  /** Listens on `port` (0 = any free port). */
+  start(port?: number, host?: string): Promise<PspRunningServer>;
+  /** The live fault knobs; mutate directly or through PUT /admin/faults. */
+  faults: PspFaults;
+  /** Every capture, in order (what GET /admin/charges lists). */
+  ledger: PspLedgerEntry[];
+  /** Captured charges by id. */
+  charges: Map<string, PspCharge>;
+  /** Requests received per idempotency key of `POST /v1/charges` (replays included). */
+  requestsByKey: Map<string, number>;
+  /** Cancels pending latency timers (close() calls it). */
+  stop(): void;
+}
+
+export const DEFAULT_PSP_FAULTS: PspFaults = { failureRate: 0, latencyMs: 0, outageUntil: null };
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+const key = z.string().trim().min(1).max(255);
+
+export const pspChargeSchema = z
+  .object({
+    amountCents: z.number().int().positive().max(100_000_000),
+    currency: z.literal('EUR'),
+    cardToken: z.string().min(1).max(100),
+    description: z.string().max(500),
+    metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
+  })
+  .strict();
+
+export const pspRefundSchema = z
+  .object({
+    chargeId: z.string().min(1).max(100),
+    amountCents: z.number().int().positive().max(100_000_000),
+  })
+  .strict();
+
+const isoOrNull = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time')
+  .transform((s) => new Date(s).toISOString())
+  .nullable();
+
+export const pspFaultsPatchSchema = z
+  .object({
+    failureRate: z.number().min(0).max(1),
+    latencyMs: z.number().int().min(0).max(120_000),
+    outageUntil: isoOrNull,
+  })
+  .partial()
+  .strict();
+
+function issues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** mulberry32: small, fast, good enough for fault rolls, and repeatable. */
+function seededRandom(seed: number | string): () => number {
+  let a: number;
+  if (typeof seed === 'number') {
+    a = seed >>> 0;
+  } else {
+    a = 2166136261;
+    for (let i = 0; i < seed.length; i++) a = Math.imul(a ^ seed.charCodeAt(i), 16777619) >>> 0;
+  }
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** JSON with object keys sorted, so equal bodies compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function errorBody(error: PspErrorBody['error'], detail?: unknown): PspErrorBody {
+  return detail === undefined ? { error } : { error, detail };
+}
+
+interface StoredResponse {
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+/** A final answer (stored under the key) or a transient one (not stored: the key may be retried). */
+interface Answer {
+  status: number;
+  body: unknown;
+  store: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulator
+
+export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimulator {
+  const log = options.logger ?? pino({ level: 'silent' });
+  const now = options.now ?? Date.now;
+  const random = seededRandom(options.seed ?? 1);
+  const slowMs = options.slowMs ?? PSP_SLOW_MS;
+  const faults: PspFaults = { ...DEFAULT_PSP_FAULTS, ...options.faults };
+  const stored = new Map<string, StoredResponse>();
+  const inFlight = new Set<string>();
+  const flakyAttempts = new Map<string, number>();
+  const requestsByKey = new Map<string, number>();
+  const charges = new Map<string, PspCharge>();
+  const refunds = new Map<string, PspRefund>();
+  const ledger: PspLedgerEntry[] = [];
+  const sleepTimers = new Set<NodeJS.Timeout>();
+  let sequence = 0;
+
+  const isoNow = (): string => new Date(now()).toISOString();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        sleepTimers.delete(timer);
+        resolve();
+      }, ms);
+      sleepTimers.add(timer);
+    });
+
+  /** The outage window and random failures; undefined when the call may go ahead. */
+  function injectedFailure(): Answer | undefined {
+    if (faults.outageUntil !== null && now() < Date.parse(faults.outageUntil)) {
+      return { status: 503, body: errorBody('outage', { until: faults.outageUntil }), store: false };
+    }
+    if (random() < faults.failureRate) return { status: 503, body: errorBody('unavailable'), store: false };
+    return undefined;
+  }
+
+  /**
+   * Runs `handle` under the idempotency rules: replay a stored answer, refuse a reused key or a
+   * key still in flight, otherwise process once and store the answer if it is final.
+   */
+  async function idempotent(
+    scope: string,
+    req: Request,
+    res: Response,
+    body: unknown,
+    handle: (key: string) => Promise<Answer>,
+  ): Promise<void> {
+    const parsedKey = key.safeParse(req.get(PSP_IDEMPOTENCY_KEY_HEADER));
+    if (!parsedKey.success) {
+      res.status(400).json(errorBody('missing_idempotency_key', `${PSP_IDEMPOTENCY_KEY_HEADER} header is required`));
+      return;
+    }
+    const idempotencyKey = parsedKey.data;
+    const scoped = `${scope}:${idempotencyKey}`;
+    if (scope === 'charges') requestsByKey.set(idempotencyKey, (requestsByKey.get(idempotencyKey) ?? 0) + 1);
+    const fingerprint = canonicalJson(body);
+
+    const previous = stored.get(scoped);
+    if (previous) {
+      if (previous.fingerprint !== fingerprint) {
+        res.status(422).json(errorBody('idempotency_key_reused', `this ${PSP_IDEMPOTENCY_KEY_HEADER} was used with a different body`));
+        return;
+      }
+      log.info({ idempotencyKey, status: previous.status }, 'replaying stored response');
+      res.setHeader(PSP_REPLAYED_HEADER, 'true');
+      res.status(previous.status).json(previous.body);
+      return;
+    }
+    if (inFlight.has(scoped)) {
+      res.status(409).json(errorBody('idempotency_key_in_use', 'a request with this key is still being processed; retry later'));
+      return;
+    }
+    inFlight.add(scoped);
+    try {
+      if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+      const answer = injectedFailure() ?? (await handle(idempotencyKey));
+      if (answer.store) stored.set(scoped, { fingerprint, status: answer.status, body: answer.body });
+      if (!res.destroyed) res.status(answer.status).json(answer.body);
+    } finally {
+      inFlight.delete(scoped);
+    }
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', charges: charges.size });
+  });
+
+  app.get('/admin/faults', (_req, res) => {
+    res.json(faults);
+  });
+
+  app.put('/admin/faults', (req, res) => {
+    const parsed = pspFaultsPatchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      res.status(400).json(errorBody('invalid_request', issues(parsed.error)));
+      return;
+    }
+    Object.assign(faults, parsed.data);
+    log.info({ faults }, 'faults updated');
+    res.json(faults);
+  });
+
+  /** Every capture with its idempotency key, oldest first. */
+  app.get('/admin/charges', (_req, res) => {
+    res.json({ charges: ledger });
+  });
+
+  app.post('/v1/charges', async (req, res) => {
+    const parsed = pspChargeSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(errorBody('invalid_request', issues(parsed.error)));
+      return;
+    }
+    const body = parsed.data;
+    await idempotent('charges', req, res, body, async (idempotencyKey) => {
+      switch (body.cardToken) {
+        case 'tok_decline':
+          log.info({ idempotencyKey }, 'card declined');
+          return { status: 402, body: errorBody('card_declined', 'the card was declined'), store: true };
+        case 'tok_insufficient_funds':
+          log.info({ idempotencyKey }, 'insufficient funds');
+          return { status: 402, body: errorBody('insufficient_funds', 'the card has insufficient funds'), store: true };
+        case 'tok_flaky': {
+          const attempt = (flakyAttempts.get(idempotencyKey) ?? 0) + 1;
+          flakyAttempts.set(idempotencyKey, attempt);
+          if (attempt <= PSP_FLAKY_FAILURES) return { status: 503, body: errorBody('unavailable', { attempt }), store: false };
+          break;
+        }
+        case 'tok_slow':
+          await sleep(slowMs);
+          break;
+      }
+      const charge: PspCharge = {
+        chargeId: `ch_${++sequence}`,
+        status: 'captured',
+        amountCents: body.amountCents,
+        currency: body.currency,
+        cardToken: body.cardToken,
+        description: body.description,
+        metadata: body.metadata,
+        refundedCents: 0,
+        createdAt: isoNow(),
+      };
+      charges.set(charge.chargeId, charge);
+      ledger.push({
+        chargeId: charge.chargeId,
+        idempotencyKey,
+        amountCents: charge.amountCents,
+        cardToken: charge.cardToken,
+        metadata: charge.metadata,
+        capturedAt: charge.createdAt,
+      });
+      log.info({ idempotencyKey, chargeId: charge.chargeId, amountCents: charge.amountCents }, 'charge captured');
+      return { status: 201, body: charge, store: true };
+    });
+  });
+
+  app.get('/v1/charges/:chargeId', (req, res) => {
+    const charge = charges.get(String(req.params.chargeId));
+    if (!charge) {
+      res.status(404).json(errorBody('not_found'));
+      return;
+    }
+    res.json(charge);
+  });
+
+  app.post('/v1/refunds', async (req, res) => {
+    const parsed = pspRefundSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(errorBody('invalid_request', issues(parsed.error)));
+      return;
+    }
+    const body = parsed.data;
+    await idempotent('refunds', req, res, body, async (idempotencyKey) => {
+      const charge = charges.get(body.chargeId);
+      if (!charge) return { status: 404, body: errorBody('not_found', `no charge ${body.chargeId}`), store: true };
+      if (charge.refundedCents + body.amountCents > charge.amountCents) {
+        return {
+          status: 422,
+          body: errorBody('refund_exceeds_charge', { amountCents: charge.amountCents, refundedCents: charge.refundedCents }),
+          store: true,
+        };
+      }
+      charge.refundedCents += body.amountCents;
+      const refund: PspRefund = { refundId: `re_${++sequence}`, chargeId: charge.chargeId, amountCents: body.amountCents, status: 'succeeded', createdAt: isoNow() };
+      refunds.set(refund.refundId, refund);
+      log.info({ idempotencyKey, refundId: refund.refundId, chargeId: charge.chargeId }, 'refund succeeded');
+      return { status: 201, body: refund, store: true };
+    });
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json(errorBody('not_found'));
+  });
+
+  // Express 5 forwards body-parser errors (malformed JSON, too large) here.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 400 && status < 500) {
+      res.status(status).json(errorBody('invalid_request', (err as Error).message));
+      return;
+    }
+    log.error({ err }, 'unhandled error');
+    res.status(500).json({ error: 'internal' });
+  });
+
+  function stop(): void {
+    for (const timer of sleepTimers) clearTimeout(timer);
+    sleepTimers.clear();
+  }
+
+  async function start(port = 0, host = '127.0.0.1'): Promise<PspRunningServer> {
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const url = `http://${urlHost}:${address.port}`;
+    log.info({ url }, 'psp simulator listening');
+    return {
+      url,
+      close: async () => {
+        stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  return { app, start, faults, ledger, charges, requestsByKey, stop };
+}
