@@ -95,10 +95,14 @@ async function applyMigrations(url: string): Promise<void> {
 }
 
 async function startTemporal(cliPath: string | undefined): Promise<string> {
+  // The Web UI is on, as with `npm start`: the browser test reads the box's workflows in it.
+  const uiPort = await freePort();
+  process.env.TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
       ip: '127.0.0.1',
+      uiPort,
       searchAttributes: [
         defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
         defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),

@@ -1,0 +1,68 @@
+/**
+ * A real browser (Debian's Chromium driven by playwright-core) opens the Temporal Web UI served
+ * by the dev server, filters by OrderId and finds every workflow of one delivered box.
+ */
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
+import { startApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { startOrder } from '../support/orders';
+import { seedItems, startSystem, type RunningSystem } from '../support/system';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
+// CI installs Chromium (.ci/run) and sets this, so a missing browser fails there instead of skipping.
+const required = process.env.CLOSETFLOW_REQUIRE_BROWSER === '1';
+const describeBrowser = fs.existsSync(CHROMIUM) || required ? describe : describe.skip;
+
+describeBrowser('the Temporal Web UI', () => {
+  let system: RunningSystem;
+  let wms: WmsRunningServer;
+  let api: ApiHarness;
+  let server: Server;
+
+  beforeAll(async () => {
+    // The real API receives the WMS's signed callbacks, so the box really ships and is delivered.
+    api = await startApi();
+    server = api.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    wms = await createWmsSimulator({ callbackUrl: `${apiUrl}/v1/webhooks/wms`, webhookSecret: TEST_WMS_SECRET, faults: { stepMs: 100 } }).start(0);
+    system = await startSystem({ wmsUrl: wms.url });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await wms?.close();
+    server?.close();
+    await api?.close();
+  });
+
+  it('shows every workflow of a box, from five task queues, when filtered by OrderId', async () => {
+    const { size } = await seedItems(system.database, ['dress', 'top'], 2);
+    const { input, handle } = await startOrder(system.client, { size });
+    await expect(handle.result()).resolves.toEqual({ status: 'delivered' });
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const query = encodeURIComponent(`OrderId="${input.orderId}"`);
+      await page.goto(`${process.env.TEMPORAL_UI_URL}/namespaces/default/workflows?query=${query}`);
+      const expected = ['order:', 'styling:', 'reservation:', 'wms:', 'shipment:'].map((prefix) => `${prefix}${input.orderId}`);
+      for (const workflowId of expected) await page.getByText(workflowId, { exact: true }).first().waitFor({ timeout: 30_000 });
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order-workflows.png'), fullPage: true });
+      const text = await page.locator('body').innerText();
+      for (const workflowId of expected) expect(text).toContain(workflowId);
+      // Nothing from other boxes: the filter really selected this box's workflows only.
+      expect(text.match(/(order|styling|reservation|wms|shipment):o_[a-z0-9]+/g)?.every((id) => id.endsWith(input.orderId))).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
