@@ -17,6 +17,7 @@ const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 // CI installs Chromium (.ci/run) and sets this, so a missing browser fails there instead of skipping.
 const required = process.env.CLOSETFLOW_REQUIRE_BROWSER === '1';
 const describeBrowser = fs.existsSync(CHROMIUM) || required ? describe : describe.skip;
+if (describeBrowser === describe.skip) console.warn(`skipping the Web UI browser test: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 describeBrowser('the Temporal Web UI', () => {
   let system: RunningSystem;
