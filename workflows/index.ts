@@ -4,3 +4,4 @@ export { stylingWorkflow } from './styling/workflows';
 export { reservationWorkflow } from './inventory/workflows';
 export { warehouseInstructionWorkflow } from './warehouse-integration/workflows';
 export { shipmentWorkflow } from './warehouse/workflows';
+export { ledgerWorkflow, monthlyCloseWorkflow, monthlyCloseScheduledWorkflow } from './accounting/workflows';

