@@ -16,6 +16,7 @@ import { createTokenService } from './auth/tokens';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRoutes } from './health/routes';
 import { orderRoutes } from './orders/routes';
+import { paymentRoutes } from './payment/routes';
 import { requestContext, securityHeaders } from './request-context';
 import { webhookRoutes } from './webhooks/routes';
 
@@ -44,7 +45,8 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
   app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, temporal }));
 
   app.use(express.json({ limit: BODY_LIMIT }));
-  app.use('/v1/auth', authRoutes({ db: database.db, tokens }));
+  app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal }));
+  app.use('/v1/me', requireAuth(tokens), paymentRoutes({ db: database.db }));
   app.use('/v1/orders', requireAuth(tokens), orderRoutes({ db: database.db, temporal }));
   app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
 

@@ -14,6 +14,7 @@ export const PROBLEMS = {
   'invalid-credentials': { status: 401, title: 'Email or password is incorrect' },
   'invalid-signature': { status: 401, title: 'The webhook signature is not valid' },
   forbidden: { status: 403, title: 'You are not allowed to do this' },
+  'membership-suspended': { status: 403, title: 'Your membership is suspended' },
   'not-found': { status: 404, title: 'Not found' },
   'email-taken': { status: 409, title: 'An account with this email already exists' },
   'order-not-cancellable': { status: 409, title: 'The order can no longer be cancelled' },

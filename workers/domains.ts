@@ -9,6 +9,9 @@ import { createBusActivities } from '../activities/bus';
 import { loadRegistry, type Registry } from '../activities/bus/registry';
 import { createInventoryActivities } from '../activities/inventory';
 import { createOrderActivities } from '../activities/orders';
+import { createMembershipActivities } from '../activities/orders/membership';
+import { createPaymentActivities } from '../activities/payment';
+import { createHttpPspClient } from '../activities/payment/psp-client';
 import { createStylingActivities } from '../activities/styling';
 import { createWarehouseActivities } from '../activities/warehouse';
 import { createWarehouseIntegrationActivities } from '../activities/warehouse-integration';
@@ -19,6 +22,7 @@ import { ACCOUNTING_TASK_QUEUE } from '../workflows/accounting/contract';
 import { EVENTS_TASK_QUEUE } from '../workflows/bus/contract';
 import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
+import { PAYMENT_TASK_QUEUE } from '../workflows/payment/contract';
 import { STYLING_TASK_QUEUE } from '../workflows/styling/contract';
 import { WAREHOUSE_TASK_QUEUE } from '../workflows/warehouse/contract';
 import { WAREHOUSE_INTEGRATION_TASK_QUEUE } from '../workflows/warehouse-integration/contract';
@@ -41,13 +45,18 @@ export interface DomainWorker {
 
 export const DOMAIN_WORKERS = {
   events: { taskQueue: EVENTS_TASK_QUEUE, workflows: false, activities: ({ database, client, registry }) => createBusActivities({ db: database.db, client, registry: registry ?? loadRegistry() }) },
-  orders: { taskQueue: ORDERS_TASK_QUEUE, workflows: true, activities: ({ database }) => createOrderActivities({ db: database.db }) },
+  orders: { taskQueue: ORDERS_TASK_QUEUE, workflows: true, activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }) },
   styling: { taskQueue: STYLING_TASK_QUEUE, workflows: true, activities: ({ database }) => createStylingActivities({ db: database.db }) },
   inventory: { taskQueue: INVENTORY_TASK_QUEUE, workflows: true, activities: ({ database }) => createInventoryActivities(database) },
   'warehouse-integration': {
     taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
     workflows: true,
     activities: ({ database, config }) => createWarehouseIntegrationActivities({ db: database.db, wms: createHttpWmsClient({ baseUrl: config.WMS_URL }) }),
+  },
+  payment: {
+    taskQueue: PAYMENT_TASK_QUEUE,
+    workflows: true,
+    activities: ({ database, config }) => createPaymentActivities({ db: database.db, psp: createHttpPspClient({ baseUrl: config.PSP_URL }) }),
   },
   warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
   accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, workflows: true, activities: ({ database }) => createAccountingActivities({ database }) },

@@ -16,6 +16,10 @@ export const FailureType = {
   AlreadyShipped: 'AlreadyShipped',
   /** A referenced business object does not exist. */
   NotFound: 'NotFound',
+  /** The PSP declined the card (or the member has none on file); payment's dunning retries later with a new key. */
+  CardDeclined: 'CardDeclined',
+  /** The PSP refused a charge or refund request for good (bad request, key reused): a bug, never retried. */
+  PaymentRejected: 'PaymentRejected',
   /** Accounting: the trial balance of a period does not balance (debits ≠ credits). */
   LedgerUnbalanced: 'LedgerUnbalanced',
   /** Accounting: the period is locked; nothing may be posted into it. */

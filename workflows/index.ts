@@ -5,3 +5,5 @@ export { reservationWorkflow } from './inventory/workflows';
 export { warehouseInstructionWorkflow } from './warehouse-integration/workflows';
 export { shipmentWorkflow } from './warehouse/workflows';
 export { ledgerWorkflow, monthlyCloseWorkflow, monthlyCloseScheduledWorkflow } from './accounting/workflows';
+export { membershipWorkflow } from './orders/membership';
+export { chargeWorkflow, refundWorkflow } from './payment/workflows';

@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { upsertOrder } from '../../activities/orders';
+import { getMembership } from '../../activities/orders/membership';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
 import type { Db } from '../../db/client';
 import { orders } from '../../db/schema/orders';
@@ -119,6 +120,9 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
     const { customerId } = principal(res);
     const customer = await findCustomerById(db, customerId);
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
+    if ((await getMembership(db, customerId))?.status === 'suspended') {
+      throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
+    }
 
     const orderId = newId('o');
     const order: OrderWorkflowInput = {

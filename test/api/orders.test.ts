@@ -103,7 +103,8 @@ describe('POST /v1/orders', () => {
     expect(await orderCount(member.customerId)).toBe(0);
     const { executions } = await api.env.client.workflowService.listWorkflowExecutions({
       namespace: 'default',
-      query: `CustomerId = '${member.customerId}'`,
+      // The member's membership workflow carries the CustomerId too: only order workflows count here.
+      query: `CustomerId = '${member.customerId}' AND WorkflowType = 'orderWorkflow'`,
     });
     expect(executions ?? []).toHaveLength(0);
   });

@@ -87,3 +87,17 @@ export interface CancelOrderResult {
 }
 /** Cancels an order before shipment; the validator refuses once the box has shipped. */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderInput]>('cancel');
+
+export const purchaseRequestedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  itemId: z.string(),
+  priceCents: z.number().int().positive(),
+  reason: z.enum(['member', 'overdue']),
+});
+/** An item of a box is to be bought by its member (by choice, or because the box is overdue). */
+export const PurchaseRequested = defineEvent('purchase.requested', 'orders', purchaseRequestedData);
+export type PurchaseRequestedData = z.infer<typeof purchaseRequestedData>;
+
+// Membership (monthly fee): workflow id, membership.renewal_due, query, input.
+export * from './membership-contract';

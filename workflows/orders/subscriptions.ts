@@ -6,6 +6,9 @@ import { ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehous
 import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
 import { ORDERS_TASK_QUEUE, orderWorkflowId } from './contract';
 
+/** Membership follows the payment outcome of each period's fee. */
+export { membershipSubscriptions } from './membership-subscriptions';
+
 const follow = (event: Parameters<typeof subscribe>[0]) =>
   subscribe(event, {
     name: `orders.track-${event.type}`,

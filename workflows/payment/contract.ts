@@ -1,6 +1,7 @@
 /** Public contract of the payment domain: charges and refunds at the PSP, one per business charge key. */
+import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
-import { defineEvent } from '../bus/contract';
+import { defineEvent, type EventEnvelope } from '../bus/contract';
 
 /** Task queue of the payment worker. */
 export const PAYMENT_TASK_QUEUE = 'payment';
@@ -47,3 +48,49 @@ export const paymentRefundedData = z.object({ ...chargeRef, amountCents: z.numbe
 /** A captured charge was refunded. */
 export const PaymentRefunded = defineEvent('payment.refunded', 'payment', paymentRefundedData);
 export type PaymentRefundedData = z.infer<typeof paymentRefundedData>;
+
+/** The card tokens a member can put on file (the PSP's test cards). */
+export const PAYMENT_CARD_TOKENS = ['tok_visa', 'tok_decline', 'tok_insufficient_funds', 'tok_flaky', 'tok_slow'] as const;
+export type PaymentCardToken = (typeof PAYMENT_CARD_TOKENS)[number];
+/** The card a member gets when signup names none. */
+export const DEFAULT_CARD_TOKEN: PaymentCardToken = 'tok_visa';
+
+/**
+ * PSP `Idempotency-Key` of one attempt of a charge key. Each dunning attempt needs its own key:
+ * a PSP stores the first *final* answer for a key — a decline included — and replays it for
+ * every later request with that key, so retrying a decline under the same key could never
+ * succeed. Retries of the *same* attempt (activity retries after a 5xx or timeout, worker
+ * crashes, workflow resets) reuse the attempt's key, so the PSP captures an attempt at most once;
+ * and an attempt is only made while the charge key has no captured attempt (DB guard), so the
+ * charge key as a whole is captured at most once.
+ */
+export const pspChargeIdempotencyKey = (chargeKey: string, attempt: number): string => `${chargeKey}:attempt-${attempt}`;
+/** PSP `Idempotency-Key` of the refund of a charge key (a charge is refunded at most once). */
+export const pspRefundIdempotencyKey = (chargeKey: string): string => `refund:${chargeKey}`;
+
+/** What chargeWorkflow reports while it runs, and returns. */
+export interface ChargeState {
+  chargeKey: string;
+  status: 'charging' | 'dunning' | 'captured' | 'failed';
+  attempts: number;
+  /** Workflow time of the next dunning attempt, while dunning. */
+  nextAttemptAt?: string;
+  lastDecline?: string;
+  pspChargeId?: string;
+}
+export const chargeStateQuery = defineQuery<ChargeState>('chargeState');
+
+/** Input of refundWorkflow (`refund:<chargeKey>`): refunds the captured charge, in full unless `amountCents`. */
+export interface RefundWorkflowInput {
+  chargeKey: string;
+  reason: string;
+  amountCents?: number;
+  /** The event that asked for the refund, if any (becomes the refund event's cause). */
+  event?: EventEnvelope;
+}
+export interface RefundWorkflowResult {
+  chargeKey: string;
+  outcome: 'refunded' | 'nothing-to-refund';
+  pspRefundId?: string;
+  amountCents?: number;
+}

@@ -1,0 +1,31 @@
+/** Membership activities and reads: the `orders.memberships` read model. */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { memberships } from '../../db/schema/membership';
+import type { MembershipStatus } from '../../workflows/orders/contract';
+
+export interface RecordMembershipInput {
+  customerId: string;
+  status: MembershipStatus;
+  period: string;
+}
+
+/** Creates the membership activities (hosted by the orders worker). */
+export function createMembershipActivities({ db }: { db: Db }) {
+  return {
+    /** Upserts the member's row; replaying the same transition writes the same row. */
+    async recordMembership(input: RecordMembershipInput): Promise<void> {
+      await db
+        .insert(memberships)
+        .values({ customerId: input.customerId, status: input.status, currentPeriod: input.period })
+        .onConflictDoUpdate({ target: memberships.customerId, set: { status: input.status, currentPeriod: input.period, updatedAt: sql`now()` } });
+    },
+  };
+}
+export type MembershipActivities = ReturnType<typeof createMembershipActivities>;
+
+/** The member's membership row, for the API (e.g. refusing orders of suspended members). */
+export async function getMembership(db: Db, customerId: string): Promise<typeof memberships.$inferSelect | undefined> {
+  const [row] = await db.select().from(memberships).where(eq(memberships.customerId, customerId));
+  return row;
+}

@@ -1,0 +1,114 @@
+/**
+ * membershipWorkflow (`membership:<customerId>`): bills a member's fee once per period. Each run
+ * is one period: it publishes `membership.renewal_due`, waits for the payment outcome of that
+ * period's charge key, then sleeps until the next period and continues as new, so history stays
+ * small however long the membership lasts. After the last dunning attempt (`payment.failed`) the
+ * member is suspended and the workflow ends.
+ */
+import { continueAsNew, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { MembershipActivities } from '../../activities/orders/membership';
+import { isEvent, type EventEnvelope } from '../bus/contract';
+import { Inbox, publish } from '../bus/publish';
+import { PaymentCaptured, PaymentFailed, membershipChargeKey, type PaymentCapturedData, type PaymentFailedData } from '../payment/contract';
+import {
+  MEMBERSHIP_CARRIED_EVENT_IDS,
+  MEMBERSHIP_FEE_CENTS,
+  MEMBERSHIP_PERIOD,
+  MembershipRenewalDue,
+  addMonths,
+  membershipRenewalDueEventId,
+  membershipStatusQuery,
+  periodOf,
+  type MembershipState,
+  type MembershipWorkflowInput,
+  type MembershipWorkflowResult,
+} from './membership-contract';
+
+const { recordMembership } = proxyActivities<MembershipActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Start of the period after the one that started at `start`. */
+function nextPeriodStart(start: Date, length: MembershipWorkflowInput['periodLength']): Date {
+  if (length === undefined || length === MEMBERSHIP_PERIOD) {
+    // Same day and time next calendar month, clamped to the month's last day (31 Jan → 28/29 Feb).
+    const next = new Date(start.getTime());
+    const day = next.getUTCDate();
+    next.setUTCDate(1);
+    next.setUTCMonth(next.getUTCMonth() + 1);
+    const lastDay = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 0)).getUTCDate();
+    next.setUTCDate(Math.min(day, lastDay));
+    return next;
+  }
+  return new Date(start.getTime() + msToNumber(length));
+}
+
+export async function membershipWorkflow(input: MembershipWorkflowInput): Promise<MembershipWorkflowResult> {
+  const { customerId } = input;
+  const now = new Date();
+  const period = input.period ?? periodOf(now);
+  const periodStartedAt = input.periodStartedAt ? new Date(input.periodStartedAt) : now;
+  const amountCents = input.amountCents ?? MEMBERSHIP_FEE_CENTS;
+  const chargeKey = membershipChargeKey(customerId, period);
+  // Dedupe across continue-as-new: the ids the previous runs processed.
+  const processed = new Set(input.processedEventIds ?? []);
+  const inbox = new Inbox();
+  const state: MembershipState = {
+    customerId,
+    status: 'active',
+    period,
+    periodStartedAt: periodStartedAt.toISOString(),
+    phase: 'awaiting-payment',
+    lastProcessedPeriod: input.lastProcessedPeriod,
+    periodsCompleted: input.periodsCompleted ?? 0,
+  };
+  setHandler(membershipStatusQuery, () => state);
+
+  if (input.lastProcessedPeriod !== period) {
+    await recordMembership({ customerId, status: 'active', period });
+    await publish(MembershipRenewalDue, {
+      id: membershipRenewalDueEventId(customerId, period),
+      data: { customerId, period, amountCents },
+      correlationId: customerId,
+    });
+
+    let outcome: EventEnvelope<PaymentCapturedData | PaymentFailedData> | undefined;
+    while (!outcome) {
+      const event = (await inbox.next([PaymentCaptured, PaymentFailed])) as EventEnvelope<PaymentCapturedData | PaymentFailedData>;
+      if (processed.has(event.id)) continue;
+      processed.add(event.id);
+      // Purchases of this member, and late duplicates of earlier periods, are not this period's fee.
+      if (event.data.chargeKey !== chargeKey) {
+        log.info('payment event of another charge ignored', { customerId, eventId: event.id, chargeKey: event.data.chargeKey });
+        continue;
+      }
+      outcome = event;
+    }
+    state.lastProcessedPeriod = period;
+
+    if (isEvent(outcome, PaymentFailed)) {
+      const reason = `the ${period} fee could not be charged after ${outcome.data.attempts} attempts: ${outcome.data.reason}`;
+      Object.assign(state, { status: 'suspended', phase: 'suspended', reason });
+      await recordMembership({ customerId, status: 'suspended', period });
+      log.warn('membership suspended', { customerId, period, eventId: outcome.id });
+      return { status: 'suspended', period, reason };
+    }
+    state.phase = 'paid';
+  }
+
+  const next = nextPeriodStart(periodStartedAt, input.periodLength);
+  await sleep(Math.max(0, next.getTime() - Date.now()));
+  const carried = [...new Set([...processed, ...inbox.receivedIds])].slice(-MEMBERSHIP_CARRIED_EVENT_IDS);
+  return continueAsNew<typeof membershipWorkflow>({
+    customerId,
+    amountCents: input.amountCents,
+    periodLength: input.periodLength,
+    period: addMonths(period, 1),
+    periodStartedAt: next.toISOString(),
+    lastProcessedPeriod: state.lastProcessedPeriod,
+    processedEventIds: carried,
+    periodsCompleted: state.periodsCompleted + 1,
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * Payment workflows: `chargeWorkflow` charges one charge key at the PSP (with dunning over days
+ * on declines) and `refundWorkflow` refunds a captured one.
+ */
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { PaymentActivities } from '../../activities/payment';
+import type { CardDeclinedDetails } from '../../activities/payment/psp-client';
+import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
+import { publish } from '../bus/publish';
+import { FailureType } from '../failures';
+import { MembershipRenewalDue, PurchaseRequested, type MembershipRenewalDueData, type PurchaseRequestedData } from '../orders/contract';
+import {
+  DUNNING_SCHEDULE_DAYS,
+  PaymentCaptured,
+  PaymentFailed,
+  PaymentRefunded,
+  chargeStateQuery,
+  membershipChargeKey,
+  purchaseChargeKey,
+  type ChargePurpose,
+  type ChargeState,
+  type RefundWorkflowInput,
+  type RefundWorkflowResult,
+} from './contract';
+
+const payment = proxyActivities<PaymentActivities>({
+  // A PSP call answers within 10 s (client timeout); tok_slow and latency faults fit in this.
+  startToCloseTimeout: '30 seconds',
+  // No attempt limit: a PSP outage only delays the charge. Retries reuse the attempt's
+  // idempotency key, so the PSP captures it at most once. Declines are non-retryable failures.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What is charged, resolved from the event that asked for it. */
+interface ChargeFacts {
+  chargeKey: string;
+  customerId: string;
+  purpose: ChargePurpose;
+  amountCents: number;
+  orderId?: string;
+  itemId?: string;
+  period?: string;
+  description: string;
+  /** The timeline the payment events belong to: the order, or the customer for membership fees. */
+  correlationId: string;
+}
+
+function chargeFacts(event: EventEnvelope<PurchaseRequestedData | MembershipRenewalDueData>): ChargeFacts {
+  if (isEvent(event, PurchaseRequested)) {
+    const { orderId, itemId, customerId, priceCents, reason } = event.data;
+    return {
+      chargeKey: purchaseChargeKey(orderId, itemId),
+      customerId,
+      purpose: 'purchase',
+      amountCents: priceCents,
+      orderId,
+      itemId,
+      description: `closetflow: item ${itemId} of box ${orderId}${reason === 'overdue' ? ' (not returned)' : ''}`,
+      correlationId: orderId,
+    };
+  }
+  if (isEvent(event, MembershipRenewalDue)) {
+    const { customerId, period, amountCents } = event.data;
+    return {
+      chargeKey: membershipChargeKey(customerId, period),
+      customerId,
+      purpose: 'membership',
+      amountCents,
+      period,
+      description: `closetflow membership ${period}`,
+      correlationId: customerId,
+    };
+  }
+  throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `chargeWorkflow cannot charge for ${event.type}`, nonRetryable: true });
+}
+
+/** The decline code if `err` is a declined attempt, else undefined. */
+function declineCode(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type === FailureType.CardDeclined) {
+    return (cause.details?.[0] as CardDeclinedDetails | undefined)?.code ?? 'card_declined';
+  }
+  return undefined;
+}
+
+/**
+ * `charge:<chargeKey>`, started by `purchase.requested` or `membership.renewal_due`. Tries the
+ * charge; on a decline retries at +1 d, +3 d and +7 d after the first decline (durable timers),
+ * each attempt under its own PSP idempotency key; then publishes `payment.captured` or
+ * `payment.failed`.
+ */
+export async function chargeWorkflow({ event }: EventTriggeredInput<PurchaseRequestedData | MembershipRenewalDueData>): Promise<ChargeState> {
+  const facts = chargeFacts(event);
+  const ref = {
+    chargeKey: facts.chargeKey,
+    customerId: facts.customerId,
+    purpose: facts.purpose,
+    ...(facts.orderId ? { orderId: facts.orderId } : {}),
+    ...(facts.itemId ? { itemId: facts.itemId } : {}),
+    ...(facts.period ? { period: facts.period } : {}),
+  };
+  const state: ChargeState = { chargeKey: facts.chargeKey, status: 'charging', attempts: 0 };
+  setHandler(chargeStateQuery, () => state);
+
+  let firstDeclineAt: number | undefined;
+  for (let attempt = 1; ; attempt++) {
+    state.attempts = attempt;
+    try {
+      const { pspChargeId, capturedAttempt } = await payment.chargeAttempt.executeWithOptions(
+        { summary: `charge ${facts.chargeKey} (attempt ${attempt}, ${facts.amountCents} cents)` },
+        [
+          {
+            chargeKey: facts.chargeKey,
+            attempt,
+            customerId: facts.customerId,
+            purpose: facts.purpose,
+            amountCents: facts.amountCents,
+            orderId: facts.orderId,
+            itemId: facts.itemId,
+            period: facts.period,
+            description: facts.description,
+            attemptedAt: new Date().toISOString(),
+          },
+        ],
+      );
+      Object.assign(state, { status: 'captured', pspChargeId, attempts: capturedAttempt, nextAttemptAt: undefined });
+      await publish(PaymentCaptured, {
+        id: `charge:${facts.chargeKey}:captured`,
+        data: { ...ref, amountCents: facts.amountCents, pspChargeId, attempts: capturedAttempt },
+        correlationId: facts.correlationId,
+        causedBy: event,
+      });
+      return state;
+    } catch (err) {
+      const code = declineCode(err);
+      if (code === undefined) throw err;
+      state.lastDecline = code;
+      firstDeclineAt ??= Date.now();
+      const days = DUNNING_SCHEDULE_DAYS[attempt - 1];
+      if (days === undefined) break;
+      const at = firstDeclineAt + days * DAY_MS;
+      Object.assign(state, { status: 'dunning', nextAttemptAt: new Date(at).toISOString() });
+      log.info('charge declined; dunning', { chargeKey: facts.chargeKey, attempt, code, nextAttemptAt: state.nextAttemptAt });
+      await sleep(Math.max(0, at - Date.now()));
+    }
+  }
+
+  Object.assign(state, { status: 'failed', nextAttemptAt: undefined });
+  await payment.markChargeFailed({ chargeKey: facts.chargeKey });
+  await publish(PaymentFailed, {
+    id: `charge:${facts.chargeKey}:failed`,
+    data: { ...ref, amountCents: facts.amountCents, reason: state.lastDecline ?? 'card_declined', attempts: state.attempts },
+    correlationId: facts.correlationId,
+    causedBy: event,
+  });
+  return state;
+}
+
+/** `refund:<chargeKey>`: refunds a captured charge once and publishes `payment.refunded`. */
+export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundWorkflowResult> {
+  const result = await payment.refundCharge.executeWithOptions({ summary: `refund ${input.chargeKey}` }, [
+    { chargeKey: input.chargeKey, reason: input.reason, amountCents: input.amountCents },
+  ]);
+  if (result.outcome !== 'refunded' || !result.pspRefundId || !result.amountCents || !result.customerId || !result.purpose) {
+    log.info('nothing to refund', { chargeKey: input.chargeKey });
+    return { chargeKey: input.chargeKey, outcome: 'nothing-to-refund' };
+  }
+  await publish(PaymentRefunded, {
+    id: `charge:${input.chargeKey}:refunded`,
+    data: {
+      chargeKey: input.chargeKey,
+      customerId: result.customerId,
+      purpose: result.purpose,
+      ...(result.orderId ? { orderId: result.orderId } : {}),
+      ...(result.itemId ? { itemId: result.itemId } : {}),
+      ...(result.period ? { period: result.period } : {}),
+      amountCents: result.amountCents,
+      pspRefundId: result.pspRefundId,
+    },
+    correlationId: result.orderId ?? result.customerId,
+    causedBy: input.event ?? null,
+  });
+  return { chargeKey: input.chargeKey, outcome: 'refunded', pspRefundId: result.pspRefundId, amountCents: result.amountCents };
+}
