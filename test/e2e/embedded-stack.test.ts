@@ -65,10 +65,10 @@ describe('the embedded stack (npm start)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
-    const [apiPort, temporalPort, uiPort, pgPort, wmsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     api = `http://127.0.0.1:${apiPort}`;
     env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort),
+      TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort), PSP_PORT: String(pspPort), PSP_URL: `http://127.0.0.1:${pspPort}`,
       WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn' };
     // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
     delete env.TEMPORAL_ADDRESS;
