@@ -111,7 +111,8 @@ export function createAccountingActivities({ database }: { database: Database })
 
     /** Close step 1 (one check): events of the period not yet delivered to every subscriber, or not yet posted. */
     async countUndeliveredEvents({ period }: PeriodInput): Promise<UndeliveredResult> {
-      const { start, end } = periodBounds(period);
+      const { start: startAt, end: endAt } = periodBounds(period);
+      const [start, end] = [startAt.toISOString(), endAt.toISOString()];
       const [{ undelivered }] = await sql<{ undelivered: number }[]>`
         select count(*)::int as undelivered from events.event_log e
         where e.occurred_at >= ${start} and e.occurred_at < ${end}
@@ -149,7 +150,7 @@ export function createAccountingActivities({ database }: { database: Database })
         where e.period = ${period}
         group by e.id having coalesce(sum(l.debit_cents), 0) <> coalesce(sum(l.credit_cents), 0) limit 10`;
       await sql`insert into accounting.periods (period) values (${period}) on conflict (period) do nothing`;
-      await sql`update accounting.periods set trial_balance = ${sql.json({ rows, totalDebitCents, totalCreditCents })} where period = ${period}`;
+      await sql`update accounting.periods set trial_balance = ${JSON.stringify({ rows, totalDebitCents, totalCreditCents })}::jsonb where period = ${period}`;
       if (totalDebitCents !== totalCreditCents || unbalanced.length > 0) {
         throw ApplicationFailure.create({
           type: FailureType.LedgerUnbalanced,
@@ -186,7 +187,7 @@ export function createAccountingActivities({ database }: { database: Database })
         customers,
       };
       await sql`insert into accounting.periods (period) values (${period}) on conflict (period) do nothing`;
-      await sql`update accounting.periods set summary = ${sql.json(summary)} where period = ${period}`;
+      await sql`update accounting.periods set summary = ${JSON.stringify(summary)}::jsonb where period = ${period}`;
       return summary;
     },
 
