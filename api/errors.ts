@@ -71,6 +71,13 @@ export function toProblem(err: unknown): ProblemError | undefined {
     const cause = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause : err;
     return new ProblemError('order-not-cancellable', (cause as Error).message);
   }
+  const refusal = failureType(err);
+  const refusalProblem =
+    refusal === FailureType.ReturnNotAllowed ? 'return-not-allowed' : refusal === FailureType.PurchaseNotAllowed ? 'purchase-not-allowed' : refusal === FailureType.AlreadyPurchased ? 'already-purchased' : undefined;
+  if (refusalProblem) {
+    const cause = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause : err;
+    return new ProblemError(refusalProblem, (cause as Error).message);
+  }
   if (isTemporalUnavailable(err)) {
     return new ProblemError('temporarily-unavailable', 'The workflow service did not answer in time; please retry.', {}, { 'Retry-After': '5' });
   }

@@ -41,6 +41,9 @@ export const configSchema = z.object({
   WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
   WMS_STEP_MS: ms.default(2000),
 
+  /** Returns: how long a clean returned item spends in cleaning (a Temporal duration, e.g. `1 day`). */
+  RETURNS_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').default('1 day'),
+
   /** The payment service provider (simulators/psp when run locally). */
   PSP_PORT: port.default(4020),
   PSP_URL: z.string().url().default('http://127.0.0.1:4020'),

@@ -12,6 +12,7 @@ import { createOrderActivities } from '../activities/orders';
 import { createMembershipActivities } from '../activities/orders/membership';
 import { createPaymentActivities } from '../activities/payment';
 import { createHttpPspClient } from '../activities/payment/psp-client';
+import { createReturnsActivities } from '../activities/returns';
 import { createStylingActivities } from '../activities/styling';
 import { createWarehouseActivities } from '../activities/warehouse';
 import { createWarehouseIntegrationActivities } from '../activities/warehouse-integration';
@@ -23,6 +24,7 @@ import { EVENTS_TASK_QUEUE } from '../workflows/bus/contract';
 import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { PAYMENT_TASK_QUEUE } from '../workflows/payment/contract';
+import { RETURNS_TASK_QUEUE } from '../workflows/returns/contract';
 import { STYLING_TASK_QUEUE } from '../workflows/styling/contract';
 import { WAREHOUSE_TASK_QUEUE } from '../workflows/warehouse/contract';
 import { WAREHOUSE_INTEGRATION_TASK_QUEUE } from '../workflows/warehouse-integration/contract';
@@ -59,6 +61,7 @@ export const DOMAIN_WORKERS = {
     activities: ({ database, config }) => createPaymentActivities({ db: database.db, psp: createHttpPspClient({ baseUrl: config.PSP_URL }) }),
   },
   warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
+  returns: { taskQueue: RETURNS_TASK_QUEUE, workflows: true, activities: ({ database, config }) => createReturnsActivities({ db: database.db, cleaningTime: config.RETURNS_CLEANING_TIME }) },
   accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, workflows: true, activities: ({ database }) => createAccountingActivities({ database }) },
 } satisfies Record<string, DomainWorker>;
 

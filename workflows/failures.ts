@@ -20,6 +20,14 @@ export const FailureType = {
   CardDeclined: 'CardDeclined',
   /** The PSP refused a charge or refund request for good (bad request, key reused): a bug, never retried. */
   PaymentRejected: 'PaymentRejected',
+  /** Returns: the box is not with the member (not delivered yet, or already returning / closed). */
+  ReturnNotAllowed: 'ReturnNotAllowed',
+  /** Purchases: the box is not with the member, or the item is not in it. */
+  PurchaseNotAllowed: 'PurchaseNotAllowed',
+  /** Purchases: the item is already bought (or being bought). */
+  AlreadyPurchased: 'AlreadyPurchased',
+  /** Inventory: an item state change outside the item state machine (also refused by the database trigger). */
+  IllegalItemTransition: 'IllegalItemTransition',
   /** Accounting: the trial balance of a period does not balance (debits ≠ credits). */
   LedgerUnbalanced: 'LedgerUnbalanced',
   /** Accounting: the period is locked; nothing may be posted into it. */

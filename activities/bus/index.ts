@@ -37,7 +37,7 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
         });
       }
       const deliveries: Delivery[] = registry.subscriptions
-        .filter((s) => s.event.type === event.type)
+        .filter((s) => s.event.type === event.type && (!s.when || s.when(event)))
         .map((s) => ({
           subscriber: s.name,
           domain: s.domain,

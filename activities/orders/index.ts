@@ -10,6 +10,7 @@ export interface RecordOrderStatusInput {
   statusReason?: string | null;
   itemIds?: string[];
   trackingNumber?: string | null;
+  purchasedItemIds?: string[];
 }
 export interface RecordOrderStatusResult {
   status: OrderStatus;
@@ -43,6 +44,7 @@ export async function upsertOrder(db: Db, input: RecordOrderStatusInput): Promis
       address: order.address,
       itemIds: input.itemIds ?? [],
       trackingNumber: input.trackingNumber ?? null,
+      purchasedItemIds: input.purchasedItemIds ?? [],
     })
     .onConflictDoUpdate({
       target: orders.id,
@@ -51,6 +53,7 @@ export async function upsertOrder(db: Db, input: RecordOrderStatusInput): Promis
         statusReason: input.statusReason ?? null,
         ...(input.itemIds ? { itemIds: input.itemIds } : {}),
         ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
+        ...(input.purchasedItemIds ? { purchasedItemIds: input.purchasedItemIds } : {}),
         updatedAt: sql`now()`,
       },
     });

@@ -62,6 +62,16 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
       }
     },
 
+    /** Asks the WMS to pick the box up from the member (idempotent at the WMS: one return per instruction). */
+    async requestReturnPickup(input: { orderId: string }): Promise<{ instructionId: string }> {
+      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      if (!row?.instructionId || row.status !== 'sent') {
+        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `order ${input.orderId} has no shipped WMS instruction`, nonRetryable: true });
+      }
+      await wms.requestReturn(row.instructionId, `${shippingInstructionKey(input.orderId)}:return`);
+      return { instructionId: row.instructionId };
+    },
+
     /** Cancels the order's instruction at the WMS, if one was accepted (idempotent). */
     async cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult> {
       const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));

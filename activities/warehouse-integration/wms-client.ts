@@ -15,6 +15,8 @@ export interface ShippingInstruction {
 export interface WmsClient {
   sendInstruction(idempotencyKey: string, instruction: ShippingInstruction): Promise<{ instructionId: string }>;
   cancelInstruction(instructionId: string, idempotencyKey: string): Promise<{ status: 'cancelled' | 'not-found' }>;
+  /** Asks the WMS to collect the box from the member (the simulator then reports `return_arrived`). */
+  requestReturn(instructionId: string, idempotencyKey: string): Promise<{ status: 'return_requested' }>;
 }
 
 /** A fingerprint of the address, part of the idempotency key: a corrected address is a new request. */
@@ -72,6 +74,16 @@ export function createHttpWmsClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: 
         throw ApplicationFailure.create({ type: FailureType.AlreadyShipped, message: 'WMS has already shipped the box', nonRetryable: true });
       }
       throw new Error(`WMS cancel failed (${status}): ${JSON.stringify(json)}`);
+    },
+
+    async requestReturn(instructionId, idempotencyKey) {
+      const { status, json } = await call(`/v1/instructions/${encodeURIComponent(instructionId)}/return-arrival`, idempotencyKey, {});
+      if (status === 200 || status === 202) return { status: 'return_requested' };
+      if (status === 404) {
+        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `WMS knows no instruction ${instructionId}`, nonRetryable: true });
+      }
+      // 409 not_delivered: the WMS has not recorded the delivery yet; 5xx: down. Both are retried.
+      throw new Error(`WMS return request failed (${status}): ${JSON.stringify(json)}`);
     },
   };
 }

@@ -15,6 +15,8 @@ import { orders } from '../../db/schema/orders';
 import {
   ORDERS_TASK_QUEUE,
   cancelOrderUpdate,
+  purchaseItemUpdate,
+  requestReturnUpdate,
   orderWorkflowId,
   type Address,
   type CancelOrderResult,
@@ -98,6 +100,7 @@ function orderView(row: OrderRow) {
     itemCount: row.itemCount,
     address: row.address,
     itemIds: row.itemIds,
+    purchasedItemIds: row.purchasedItemIds,
     trackingNumber: row.trackingNumber,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -201,6 +204,47 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
       throw err; // OrderNotCancellable refusals are mapped by the error handler.
     }
     res.json({ orderId: order.id, status: result.status });
+  });
+
+  /**
+   * The member sends the box back. An update on orderWorkflow whose validator allows it only once
+   * the box is delivered (409 return-not-allowed before, or once returning / closed). A fixed
+   * update id makes a retried request join the first one.
+   */
+  router.post('/:orderId/return', async (req, res) => {
+    const order = await ownOrder(res, req.params.orderId);
+    // A closed order's workflow would answer a retried update id from its cache: refuse here.
+    if (order.status === 'closed' || order.status === 'cancelled') throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status}.`);
+    const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+    try {
+      await handle.executeUpdate(requestReturnUpdate, { args: [], updateId: `return:${order.id}` });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
+      throw err;
+    }
+    ctx(res).log.info({ orderId: order.id }, 'return requested');
+    res.status(202).json({ orderId: order.id, status: 'return_requested', links: orderLinks(order.id) });
+  });
+
+  /**
+   * The member buys one item of the box they have at home. An update on orderWorkflow: refused
+   * unless the box is with the member and holds the item (409 purchase-not-allowed), and a
+   * second purchase of the same item is 409 already-purchased. The charge follows the
+   * purchase.requested event; the item is sold once the payment is captured.
+   */
+  router.post('/:orderId/items/:itemId/purchase', async (req, res) => {
+    const order = await ownOrder(res, req.params.orderId);
+    const itemId = parseRequest(z.object({ itemId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/) }), { itemId: req.params.itemId }, 'params').itemId;
+    const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+    let result;
+    try {
+      result = await handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ProblemError('purchase-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
+      throw err;
+    }
+    ctx(res).log.info({ orderId: order.id, itemId, priceCents: result.priceCents }, 'purchase requested');
+    res.status(202).json({ orderId: order.id, itemId, priceCents: result.priceCents, status: 'purchase_requested', links: orderLinks(order.id) });
   });
 
   return router;

@@ -2,7 +2,8 @@
  * Inbound webhooks. `POST /v1/webhooks/wms`: the warehouse's signed shipment callbacks. The
  * signature is checked over the exact bytes received (this router gets the raw body), and only
  * a verified callback reaches the shipment workflow, by signal-with-start: a callback that beats
- * the shipment.requested event starts the workflow itself.
+ * the shipment.requested event starts the workflow itself. `return_arrived` signal-with-starts the
+ * box's returnReceiptWorkflow, which publishes return.arrived.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { Router } from 'express';
@@ -11,7 +12,15 @@ import type { Config } from '../../config';
 import { WMS_CALLBACK_STATUSES, WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
 import { verifyWmsSignature } from '../../simulators/wms/signature';
 import { boxSearchAttributes } from '../../workflows/search-attributes';
-import { WAREHOUSE_TASK_QUEUE, shipmentWorkflowId, wmsCallbackSignal, type WmsCallbackSignal } from '../../workflows/warehouse/contract';
+import {
+  WAREHOUSE_TASK_QUEUE,
+  returnArrivalSignal,
+  returnReceiptWorkflowId,
+  shipmentWorkflowId,
+  wmsCallbackSignal,
+  type ReturnReceiptInput,
+  type WmsCallbackSignal,
+} from '../../workflows/warehouse/contract';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
 import { parseRequest } from '../validation';
@@ -59,8 +68,34 @@ export function webhookRoutes({ config, temporal, now = () => Date.now() }: { co
     const fields = { orderId: callback.orderId, callbackId: callback.callbackId, wmsStatus: callback.status };
 
     if (callback.status === 'return_arrived') {
-      log.info(fields, 'WMS callback ignored: returns are not handled yet');
-      res.status(202).json({ status: 'ignored', reason: 'returns not handled yet' });
+      // One receipt per order: it publishes return.arrived once; duplicates signal it while it
+      // runs, and REJECT_DUPLICATE refuses them once it has closed.
+      const receipt: ReturnReceiptInput = {
+        orderId: callback.orderId,
+        customerId: callback.customerId,
+        instructionId: callback.instructionId,
+        callbackId: callback.callbackId,
+      };
+      const receiptId = returnReceiptWorkflowId(callback.orderId);
+      try {
+        await temporal.workflow.signalWithStart('returnReceiptWorkflow', {
+          workflowId: receiptId,
+          taskQueue: WAREHOUSE_TASK_QUEUE,
+          args: [receipt],
+          signal: returnArrivalSignal,
+          signalArgs: [{ callbackId: callback.callbackId }],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: boxSearchAttributes(callback.orderId, callback.customerId),
+          staticSummary: `Return of box ${callback.orderId} arrived at the warehouse`,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        log.info({ ...fields, workflowId: receiptId }, 'WMS return callback ignored: already received');
+        res.json({ status: 'ignored', reason: 'return already received' });
+        return;
+      }
+      log.info({ ...fields, workflowId: receiptId }, 'WMS return callback forwarded');
+      res.json({ status: 'accepted' });
       return;
     }
 

@@ -6,6 +6,7 @@ export * from './inventory';
 export * from './membership';
 export * from './orders';
 export * from './payment';
+export * from './returns';
 export * from './styling';
 export * from './warehouse';
 export * from './warehouse-integration';

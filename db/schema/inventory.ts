@@ -14,7 +14,10 @@ export const items = inventorySchema.table(
     category: text('category').notNull(),
     size: text('size').notNull(),
     colour: text('colour').notNull(),
+    /** What a member pays to buy the item. */
     purchasePriceCents: integer('purchase_price_cents').notNull(),
+    /** Book value (cost of goods sold when the item is bought); unset means 40% of the purchase price. */
+    costCents: integer('cost_cents'),
     state: text('state', { enum: ITEM_STATES }).notNull().default('available'),
     /** The order holding the item while it is reserved or out with a member. */
     orderId: text('order_id'),

@@ -16,6 +16,8 @@ export const orders = ordersSchema.table(
     address: jsonb('address').notNull(),
     itemIds: jsonb('item_ids').$type<string[]>().notNull().default([]),
     trackingNumber: text('tracking_number'),
+    /** Items of the box the member bought (item.sold). */
+    purchasedItemIds: jsonb('purchased_item_ids').$type<string[]>().notNull().default([]),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

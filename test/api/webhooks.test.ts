@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { WMS_SIGNATURE_HEADER, type WmsCallback } from '../../simulators/wms/contract';
 import { signWmsPayload } from '../../simulators/wms/signature';
-import { shipmentWorkflowId } from '../../workflows/warehouse/contract';
+import { returnReceiptWorkflowId, shipmentWorkflowId } from '../../workflows/warehouse/contract';
 import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';
 import { expectNoInternals, startApi, TEST_WMS_SECRET, type ApiHarness } from './harness';
 
@@ -121,11 +121,19 @@ describe('POST /v1/webhooks/wms', () => {
     expect(after.status.name).toBe('TERMINATED');
   });
 
-  test('return_arrived is acknowledged with 202 and not forwarded yet', async () => {
-    const cb = callback({ status: 'return_arrived' });
+  test('return_arrived starts one return receipt for the box, and a duplicate after it closed starts nothing', async () => {
+    const cb = callback({ status: 'return_arrived', callbackId: 'cb-return' });
     const raw = JSON.stringify(cb);
-    await post(raw, signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds())).expect(202, { status: 'ignored', reason: 'returns not handled yet' });
+    await post(raw, signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds())).expect(200, { status: 'accepted' });
+    const receipt = api.env.client.workflow.getHandle(returnReceiptWorkflowId(cb.orderId));
+    started.push(returnReceiptWorkflowId(cb.orderId));
+    const description = await receipt.describe();
+    expect(description.type).toBe('returnReceiptWorkflow');
     await expectNoShipment(cb.orderId);
+
+    await receipt.terminate('receipt closed for the test');
+    await post(raw, signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds())).expect(200, { status: 'ignored', reason: 'return already received' });
+    expect((await receipt.describe()).runId).toBe(description.runId);
   });
 
   test('a signed body that is not JSON, or not a callback, is a 400 problem', async () => {

@@ -10,7 +10,8 @@ import { chromium } from 'playwright-core';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
 import { startApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { startOrder } from '../support/orders';
-import { seedItems, startSystem, type RunningSystem } from '../support/system';
+import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
+import { orderDetailQuery } from '../../workflows/orders/contract';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
@@ -41,10 +42,11 @@ describeBrowser('the Temporal Web UI', () => {
     await api?.close();
   });
 
-  it('shows every workflow of a box, from five task queues, when filtered by OrderId', async () => {
+  it('shows every workflow of a box, from six task queues, when filtered by OrderId', async () => {
     const { size } = await seedItems(system.database, ['dress', 'top'], 2);
     const { input, handle } = await startOrder(system.client, { size });
-    await expect(handle.result()).resolves.toEqual({ status: 'delivered' });
+    // The order stays open after delivery (the rental window runs): wait for the status instead.
+    await eventually(async () => ((await handle.query(orderDetailQuery)).status === 'delivered' ? true : undefined), 60_000, 'delivered');
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -54,14 +56,14 @@ describeBrowser('the Temporal Web UI', () => {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       const query = encodeURIComponent(`OrderId="${input.orderId}"`);
       await page.goto(`${process.env.TEMPORAL_UI_URL}/namespaces/default/workflows?query=${query}`);
-      const expected = ['order:', 'styling:', 'reservation:', 'wms:', 'shipment:'].map((prefix) => `${prefix}${input.orderId}`);
+      const expected = ['order:', 'styling:', 'reservation:', 'wms:', 'shipment:', 'return:'].map((prefix) => `${prefix}${input.orderId}`);
       for (const workflowId of expected) await page.getByText(workflowId, { exact: true }).first().waitFor({ timeout: 30_000 });
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order-workflows.png'), fullPage: true });
       const text = await page.locator('body').innerText();
       for (const workflowId of expected) expect(text).toContain(workflowId);
       // Nothing from other boxes: the filter really selected this box's workflows only.
-      expect(text.match(/(order|styling|reservation|wms|shipment):o_[a-z0-9]+/g)?.every((id) => id.endsWith(input.orderId))).toBe(true);
+      expect(text.match(/(order|styling|reservation|wms|shipment|return):o_[a-z0-9]+/g)?.every((id) => id.endsWith(input.orderId))).toBe(true);
     } finally {
       await browser.close();
     }

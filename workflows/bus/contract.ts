@@ -89,6 +89,11 @@ export interface Subscription<D = unknown> {
    * Either way a finished workflow is never started again: the event is recorded as rejected.
    */
   start: boolean;
+  /**
+   * Optional filter: the subscription only receives events for which it returns true (e.g. only
+   * `payment.captured` with `purpose: 'purchase'`). Evaluated by the bus activity at publish time.
+   */
+  when?(event: EventEnvelope<D>): boolean;
   /** One line shown for a started workflow in the Web UI. */
   summary?(event: EventEnvelope<D>): string;
 }

@@ -42,3 +42,34 @@ export interface ReservationWorkflowResult {
   outcome: 'shipped' | 'released' | 'abandoned';
   itemIds: string[];
 }
+
+/** Workflow id of the sale of one item of a box (started by its captured payment). */
+export const saleWorkflowId = (orderId: string, itemId: string): string => `sale:${orderId}:${itemId}`;
+
+export const itemRestockedData = z.object({ orderId: z.string(), customerId: z.string(), itemId: z.string() });
+/** A returned item is clean and available again (id `inventory:<orderId>:<itemId>:restocked`). */
+export const ItemRestocked = defineEvent('item.restocked', 'inventory', itemRestockedData);
+export type ItemRestockedData = z.infer<typeof itemRestockedData>;
+
+export const itemRetiredData = z.object({ orderId: z.string(), customerId: z.string(), itemId: z.string(), reason: z.string() });
+/** A returned item was found damaged and leaves the stock for good (id `inventory:<orderId>:<itemId>:retired`). */
+export const ItemRetired = defineEvent('item.retired', 'inventory', itemRetiredData);
+export type ItemRetiredData = z.infer<typeof itemRetiredData>;
+
+export const itemSoldData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  itemId: z.string(),
+  /** What the member paid. */
+  priceCents: z.number().int().positive(),
+  /** The item's book value: cost of goods sold. */
+  costCents: z.number().int().min(0),
+});
+/** The member bought an item of the box and paid (id `inventory:<orderId>:<itemId>:sold`). */
+export const ItemSold = defineEvent('item.sold', 'inventory', itemSoldData);
+export type ItemSoldData = z.infer<typeof itemSoldData>;
+
+export interface SaleWorkflowResult {
+  itemId: string;
+  outcome: 'sold';
+}

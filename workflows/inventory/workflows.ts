@@ -6,9 +6,10 @@ import { Inbox, publish } from '../bus/publish';
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
 import { StylingCompleted, StylingFailed, type PickedItem, type StylingCompletedData } from '../styling/contract';
 import { ShipmentShipped } from '../warehouse/contract';
-import { InventoryReleased, InventoryReserved, InventoryShortage, type ReservationWorkflowResult } from './contract';
+import type { PaymentCapturedData } from '../payment/contract';
+import { InventoryReleased, InventoryReserved, InventoryShortage, ItemSold, type ReservationWorkflowResult, type SaleWorkflowResult } from './contract';
 
-const { reserveItems, releaseItems, markItemsShipped } = proxyActivities<InventoryActivities>({
+const { reserveItems, releaseItems, markItemsShipped, sellItem } = proxyActivities<InventoryActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -68,4 +69,24 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
       return { outcome: 'shipped', itemIds: shippedItemIds };
     }
   }
+}
+
+/**
+ * saleWorkflow (`sale:<orderId>:<itemId>`): started by `payment.captured` for a purchase. The
+ * money is in, so the item the member has at home becomes `sold` and `item.sold` tells accounting
+ * (cost of goods sold), orders and returns. A workflow of its own rather than a step of
+ * reservationWorkflow: the reservation ends at shipment, while a purchase can come weeks later,
+ * once per item, and its id makes a second capture of the same item start nothing.
+ */
+export async function saleWorkflow({ event }: EventTriggeredInput<PaymentCapturedData>): Promise<SaleWorkflowResult> {
+  const { orderId, itemId, customerId } = event.data;
+  if (!orderId || !itemId) throw new Error(`payment ${event.id} is not the purchase of an item`);
+  const sold = await sellItem({ orderId, itemId });
+  await publish(ItemSold, {
+    id: `inventory:${orderId}:${itemId}:sold`,
+    data: { orderId, customerId, itemId, priceCents: event.data.amountCents, costCents: sold.costCents },
+    correlationId: orderId,
+    causedBy: event,
+  });
+  return { itemId, outcome: 'sold' };
 }

@@ -29,6 +29,9 @@ export const ORDER_STATUSES = [
   'address_rejected',
   'shipped',
   'delivered',
+  'return_requested',
+  'returned',
+  'closed',
   'cancelled',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -74,6 +77,9 @@ export interface OrderDetail {
   statusReason?: string;
   itemIds: string[];
   trackingNumber?: string;
+  /** Items the member asked to buy (purchase.requested seen) and items actually sold (item.sold). */
+  purchaseRequestedItemIds?: string[];
+  purchasedItemIds?: string[];
   lastEventId?: string;
 }
 /** Current detail of an order, answered by the running workflow. */
@@ -88,6 +94,20 @@ export interface CancelOrderResult {
 /** Cancels an order before shipment; the validator refuses once the box has shipped. */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderInput]>('cancel');
 
+/** Statuses in which the box is with the member: a return may be requested only from `delivered`. */
+export const RETURNABLE_STATUSES: readonly OrderStatus[] = ['delivered'];
+/** Statuses in which the member still has the box and may buy an item of it. */
+export const PURCHASABLE_STATUSES: readonly OrderStatus[] = ['delivered', 'return_requested'];
+
+export const returnRequestedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  requestedBy: z.enum(['member', 'deadline']),
+});
+/** The member asked to send the box back (id `order:<orderId>:return-requested`). */
+export const ReturnRequested = defineEvent('return.requested', 'orders', returnRequestedData);
+export type ReturnRequestedData = z.infer<typeof returnRequestedData>;
+
 export const purchaseRequestedData = z.object({
   orderId: z.string(),
   customerId: z.string(),
@@ -95,9 +115,32 @@ export const purchaseRequestedData = z.object({
   priceCents: z.number().int().positive(),
   reason: z.enum(['member', 'overdue']),
 });
-/** An item of a box is to be bought by its member (by choice, or because the box is overdue). */
+/**
+ * An item of a box is to be bought by its member (id `order:<orderId>:purchase:<itemId>`): by the
+ * member's choice (orders) or because the box is overdue (returns). One id per item, so the two
+ * paths can never charge an item twice.
+ */
 export const PurchaseRequested = defineEvent('purchase.requested', 'orders', purchaseRequestedData);
 export type PurchaseRequestedData = z.infer<typeof purchaseRequestedData>;
+/** Id of the purchase.requested event of one item: shared by the member and the overdue path. */
+export const purchaseRequestedEventId = (orderId: string, itemId: string): string => `order:${orderId}:purchase:${itemId}`;
+
+export interface RequestReturnResult {
+  status: OrderStatus;
+}
+/** The member asks to return the box; the validator refuses unless the box is delivered and not yet returning. */
+export const requestReturnUpdate = defineUpdate<RequestReturnResult, []>('requestReturn');
+
+export interface PurchaseItemInput {
+  itemId: string;
+}
+export interface PurchaseItemResult {
+  itemId: string;
+  priceCents: number;
+  status: 'requested';
+}
+/** The member buys one item of the box; refused unless the box is with the member, holds the item, and it is not bought yet. */
+export const purchaseItemUpdate = defineUpdate<PurchaseItemResult, [PurchaseItemInput]>('purchaseItem');
 
 // Membership (monthly fee): workflow id, membership.renewal_due, query, input.
 export * from './membership-contract';

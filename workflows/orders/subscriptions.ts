@@ -1,10 +1,11 @@
 /** What the orders domain listens to: every milestone of its boxes, to keep the order's status. */
 import { subscribe } from '../bus/contract';
-import { InventoryReserved, InventoryShortage } from '../inventory/contract';
+import { InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
+import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
-import { ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
+import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
 import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
-import { ORDERS_TASK_QUEUE, orderWorkflowId } from './contract';
+import { ORDERS_TASK_QUEUE, PurchaseRequested, orderWorkflowId } from './contract';
 
 /** Membership follows the payment outcome of each period's fee. */
 export { membershipSubscriptions } from './membership-subscriptions';
@@ -29,4 +30,10 @@ export const ordersSubscriptions = [
   ShipmentShipped,
   ShipmentDelayed,
   ShipmentDelivered,
+  // After delivery: purchases (the member's or the overdue path's), the return, the close.
+  PurchaseRequested,
+  ItemSold,
+  ReturnOverdue,
+  ReturnArrived,
+  ReturnCompleted,
 ].map(follow);

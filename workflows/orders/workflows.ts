@@ -1,18 +1,31 @@
-/** orderWorkflow: the customer-facing life of one order, from placed to delivered or cancelled. */
+/**
+ * orderWorkflow: the customer-facing life of one order, from placed to closed (every item of the
+ * box returned or bought) or cancelled.
+ */
 import { ApplicationFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { OrderActivities } from '../../activities/orders';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
-import { InventoryReserved, InventoryShortage } from '../inventory/contract';
+import type { InventoryActivities } from '../../activities/inventory';
+import { INVENTORY_TASK_QUEUE, InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
+import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
-import { ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
+import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
 import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
 import {
   CANCELLABLE_STATUSES,
   OrderCancelled,
   OrderPlaced,
+  PURCHASABLE_STATUSES,
+  PurchaseRequested,
+  RETURNABLE_STATUSES,
+  ReturnRequested,
   cancelOrderUpdate,
+  purchaseItemUpdate,
+  purchaseRequestedEventId,
+  requestReturnUpdate,
+  type PurchaseItemResult,
   orderDetailQuery,
   type OrderDetail,
   type OrderStatus,
@@ -25,8 +38,30 @@ const { recordOrderStatus } = proxyActivities<OrderActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/** Inventory's read of the box's items (prices), served by the inventory worker. */
+const { listOrderItems } = proxyActivities<InventoryActivities>({
+  taskQueue: INVENTORY_TASK_QUEUE,
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
 /** The events this workflow follows, in the order a box normally goes through them. */
-const FOLLOWED = [StylingCompleted, StylingFailed, InventoryReserved, InventoryShortage, ShipmentRequested, ShipmentRejected, ShipmentShipped, ShipmentDelayed, ShipmentDelivered];
+const FOLLOWED = [
+  StylingCompleted,
+  StylingFailed,
+  InventoryReserved,
+  InventoryShortage,
+  ShipmentRequested,
+  ShipmentRejected,
+  ShipmentShipped,
+  ShipmentDelayed,
+  ShipmentDelivered,
+  PurchaseRequested,
+  ItemSold,
+  ReturnOverdue,
+  ReturnArrived,
+  ReturnCompleted,
+];
 
 /** Progress rank: an order's status never moves backwards, whatever order events arrive in. */
 const RANK: Record<OrderStatus, number> = {
@@ -37,14 +72,23 @@ const RANK: Record<OrderStatus, number> = {
   address_rejected: 3,
   shipped: 4,
   delivered: 5,
-  cancelled: 6,
+  return_requested: 6,
+  returned: 7,
+  closed: 8,
+  cancelled: 9,
 };
 
 /** Runs one order; its status is mirrored to the orders read model on every transition. */
 export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWorkflowResult> {
-  const detail: OrderDetail = { orderId: order.orderId, customerId: order.customerId, status: 'placed', itemIds: [] };
+  const detail: OrderDetail = { orderId: order.orderId, customerId: order.customerId, status: 'placed', itemIds: [], purchaseRequestedItemIds: [], purchasedItemIds: [] };
   const inbox = new Inbox();
   let cancelRequest: { reason: string } | undefined;
+  let returnRequest: 'pending' | 'done' | undefined;
+  /** Member purchases accepted by the update, waiting for the main loop; results by item id. */
+  const purchasing = new Set<string>();
+  const purchaseQueue: { itemId: string; priceCents: number }[] = [];
+  const purchaseResults = new Map<string, PurchaseItemResult>();
+  const purchaseRequested = (itemId: string) => detail.purchaseRequestedItemIds!.includes(itemId) || purchasing.has(itemId);
 
   setHandler(orderDetailQuery, () => detail);
   setHandler(
@@ -71,6 +115,60 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     },
   );
 
+  setHandler(
+    requestReturnUpdate,
+    async () => {
+      returnRequest = 'pending';
+      await condition(() => returnRequest === 'done');
+      return { status: detail.status };
+    },
+    {
+      validator: () => {
+        if (returnRequest || !RETURNABLE_STATUSES.includes(detail.status)) {
+          throw ApplicationFailure.create({
+            type: FailureType.ReturnNotAllowed,
+            message: `order ${order.orderId} is ${detail.status}: a return can be requested only once the box is delivered`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+  setHandler(
+    purchaseItemUpdate,
+    async ({ itemId }) => {
+      purchasing.add(itemId);
+      const item = (await listOrderItems({ orderId: order.orderId })).find((i) => i.itemId === itemId);
+      if (!item) {
+        purchasing.delete(itemId);
+        throw ApplicationFailure.create({ type: FailureType.PurchaseNotAllowed, message: `item ${itemId} is no longer held by ${order.orderId}`, nonRetryable: true });
+      }
+      // The main loop publishes, so purchase.requested is ordered with the order's other events.
+      purchaseQueue.push({ itemId, priceCents: item.priceCents });
+      await condition(() => purchaseResults.has(itemId));
+      return purchaseResults.get(itemId)!;
+    },
+    {
+      validator: (req) => {
+        if (!req || typeof req.itemId !== 'string') {
+          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a purchase names an item', nonRetryable: true });
+        }
+        if (!PURCHASABLE_STATUSES.includes(detail.status) || !detail.itemIds.includes(req.itemId)) {
+          throw ApplicationFailure.create({
+            type: FailureType.PurchaseNotAllowed,
+            message: detail.itemIds.includes(req.itemId)
+              ? `order ${order.orderId} is ${detail.status}: items can be bought only while the box is with the member`
+              : `item ${req.itemId} is not in box ${order.orderId}`,
+            nonRetryable: true,
+          });
+        }
+        if (purchaseRequested(req.itemId)) {
+          throw ApplicationFailure.create({ type: FailureType.AlreadyPurchased, message: `item ${req.itemId} is already bought`, nonRetryable: true });
+        }
+      },
+    },
+  );
+
   async function transition(status: OrderStatus, cause: EventEnvelope | undefined, changes: Partial<OrderDetail> = {}): Promise<void> {
     if (RANK[status] < RANK[detail.status] && status !== detail.status) {
       log.info('stale event ignored', { orderId: order.orderId, eventId: cause?.id, status, current: detail.status });
@@ -83,6 +181,7 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
       statusReason: detail.statusReason ?? null,
       itemIds: detail.itemIds,
       trackingNumber: detail.trackingNumber ?? null,
+      purchasedItemIds: detail.purchasedItemIds,
     });
   }
 
@@ -100,11 +199,38 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
   await transition('placed', undefined);
   const placed = await publish(OrderPlaced, { id: `order:${order.orderId}:placed`, data: order, correlationId: order.orderId });
 
+  let lastCause: EventEnvelope = placed;
   for (;;) {
-    await condition(() => cancelRequest !== undefined || inbox.has(FOLLOWED));
+    await condition(() => cancelRequest !== undefined || returnRequest === 'pending' || purchaseQueue.length > 0 || inbox.has(FOLLOWED));
     if (cancelRequest) return cancel(cancelRequest.reason, 'customer', placed);
+    if (returnRequest === 'pending') {
+      lastCause = await publish(ReturnRequested, {
+        id: `order:${order.orderId}:return-requested`,
+        data: { orderId: order.orderId, customerId: order.customerId, requestedBy: 'member' },
+        correlationId: order.orderId,
+        causedBy: lastCause,
+      });
+      await transition('return_requested', lastCause, { statusReason: undefined });
+      returnRequest = 'done';
+      continue;
+    }
+    const item = purchaseQueue[0];
+    if (item !== undefined) {
+      const { itemId } = item;
+      await publish(PurchaseRequested, {
+        id: purchaseRequestedEventId(order.orderId, itemId),
+        data: { orderId: order.orderId, customerId: order.customerId, itemId, priceCents: item.priceCents, reason: 'member' },
+        correlationId: order.orderId,
+        causedBy: lastCause,
+      });
+      detail.purchaseRequestedItemIds!.push(itemId);
+      purchaseQueue.shift();
+      purchaseResults.set(itemId, { itemId, priceCents: item.priceCents, status: 'requested' });
+      continue;
+    }
     const event = inbox.take(FOLLOWED);
     if (!event) continue;
+    lastCause = event;
 
     if (isEvent(event, StylingCompleted)) {
       await transition('styled', event, { itemIds: event.data.items.map((i) => i.itemId) });
@@ -124,8 +250,22 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     } else if (isEvent(event, ShipmentShipped)) {
       await transition('shipped', event, { trackingNumber: event.data.trackingNumber, statusReason: undefined });
     } else if (isEvent(event, ShipmentDelivered)) {
+      // The rental window opens (returns follows it); the order stays open until the box is settled.
       await transition('delivered', event, { statusReason: undefined });
-      return { status: 'delivered' };
+    } else if (isEvent(event, PurchaseRequested)) {
+      // Ours, or the overdue path's (returns): either way the item can no longer be bought again.
+      if (!detail.purchaseRequestedItemIds!.includes(event.data.itemId)) detail.purchaseRequestedItemIds!.push(event.data.itemId);
+    } else if (isEvent(event, ItemSold)) {
+      if (!detail.purchaseRequestedItemIds!.includes(event.data.itemId)) detail.purchaseRequestedItemIds!.push(event.data.itemId);
+      if (!detail.purchasedItemIds!.includes(event.data.itemId)) detail.purchasedItemIds!.push(event.data.itemId);
+      await transition(detail.status, event);
+    } else if (isEvent(event, ReturnOverdue)) {
+      await transition(detail.status, event, { statusReason: `overdue: ${event.data.unreturnedItemIds.length} unreturned item(s) are being bought` });
+    } else if (isEvent(event, ReturnArrived)) {
+      await transition('returned', event, { statusReason: undefined });
+    } else if (isEvent(event, ReturnCompleted)) {
+      await transition('closed', event, { purchasedItemIds: event.data.purchasedItemIds });
+      return { status: 'closed' };
     }
   }
 }

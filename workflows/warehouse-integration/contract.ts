@@ -35,3 +35,11 @@ export interface WarehouseInstructionWorkflowResult {
   outcome: 'handed-over' | 'cancelled';
   instructionId?: string;
 }
+
+/** Workflow id of the return pickup asked of the WMS for one order. */
+export const returnPickupWorkflowId = (orderId: string): string => `wms-return:${orderId}`;
+
+export interface ReturnPickupWorkflowResult {
+  instructionId: string;
+  status: 'return_requested';
+}

@@ -7,7 +7,8 @@ import { FailureType } from '../failures';
 import { InventoryReserved, type InventoryReservedData } from '../inventory/contract';
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
-import { ShipmentRejected, ShipmentRequested, type WarehouseInstructionWorkflowResult } from './contract';
+import type { ReturnRequestedData } from '../orders/contract';
+import { ShipmentRejected, ShipmentRequested, type ReturnPickupWorkflowResult, type WarehouseInstructionWorkflowResult } from './contract';
 
 const wms = proxyActivities<WarehouseIntegrationActivities>({
   startToCloseTimeout: '30 seconds',
@@ -95,4 +96,15 @@ export async function warehouseInstructionWorkflow({
     return { outcome: 'cancelled', instructionId };
   }
   return { outcome: 'handed-over', instructionId };
+}
+
+/**
+ * returnPickupWorkflow (`wms-return:<orderId>`): started by return.requested, asks the WMS to
+ * collect the box. The WMS later reports `return_arrived` through the webhook.
+ */
+export async function returnPickupWorkflow({ event }: EventTriggeredInput<ReturnRequestedData>): Promise<ReturnPickupWorkflowResult> {
+  const { instructionId } = await wms.requestReturnPickup.executeWithOptions({ summary: `ask the WMS to collect box ${event.data.orderId}` }, [
+    { orderId: event.data.orderId },
+  ]);
+  return { instructionId, status: 'return_requested' };
 }

@@ -67,3 +67,21 @@ export interface ShipmentWorkflowResult {
   milestone: ShipmentMilestone;
   outcome: 'delivered' | 'cancelled';
 }
+
+export const returnArrivedData = z.object({ orderId: z.string(), customerId: z.string(), instructionId: z.string() });
+/** The box came back to the warehouse (id `warehouse:<orderId>:return-arrived`). */
+export const ReturnArrived = defineEvent('return.arrived', 'warehouse', returnArrivedData);
+export type ReturnArrivedData = z.infer<typeof returnArrivedData>;
+
+/** Workflow id of the receipt of a returned box: one per order, so duplicate WMS callbacks start nothing. */
+export const returnReceiptWorkflowId = (orderId: string): string => `return-receipt:${orderId}`;
+
+/** Input of returnReceiptWorkflow, from the verified `return_arrived` WMS callback. */
+export interface ReturnReceiptInput {
+  orderId: string;
+  customerId: string;
+  instructionId: string;
+  callbackId: string;
+}
+/** A duplicate `return_arrived` callback reaching a receipt that is still running (ignored). */
+export const returnArrivalSignal = defineSignal<[{ callbackId: string }]>('returnArrival');

@@ -6,6 +6,9 @@ import { Inbox, publish } from '../bus/publish';
 import { OrderCancelled } from '../orders/contract';
 import { ShipmentRequested } from '../warehouse-integration/contract';
 import {
+  ReturnArrived,
+  returnArrivalSignal,
+  type ReturnReceiptInput,
   SHIPMENT_MILESTONES,
   SHIPMENT_SLA_MS,
   ShipmentDelayed,
@@ -107,4 +110,20 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
       }
     }
   }
+}
+
+/**
+ * returnReceiptWorkflow (`return-receipt:<orderId>`): started by the webhook endpoint with
+ * signal-with-start on the WMS `return_arrived` callback, publishes `return.arrived` once and
+ * ends. Duplicate callbacks signal it while it runs (ignored) or are refused by
+ * REJECT_DUPLICATE once it has closed.
+ */
+export async function returnReceiptWorkflow(input: ReturnReceiptInput): Promise<{ published: string }> {
+  setHandler(returnArrivalSignal, (cb) => log.info('duplicate return_arrived callback ignored', { orderId: input.orderId, callbackId: cb.callbackId }));
+  const event = await publish(ReturnArrived, {
+    id: `warehouse:${input.orderId}:return-arrived`,
+    data: { orderId: input.orderId, customerId: input.customerId, instructionId: input.instructionId },
+    correlationId: input.orderId,
+  });
+  return { published: event.id };
 }

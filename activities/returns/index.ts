@@ -1,0 +1,59 @@
+/** Returns activities: reminders (at most one per order and offset) and inspection records. */
+import { log } from '@temporalio/activity';
+import type { Db } from '../../db/client';
+import { inspections, reminders } from '../../db/schema/returns';
+
+export interface SendReminderInput {
+  orderId: string;
+  customerId: string;
+  /** Offset from the deadline, e.g. `-3 days`. */
+  offset: string;
+  deadline: string;
+}
+export interface SendReminderResult {
+  /** false when this reminder had already been sent (replay, retry or reset). */
+  sent: boolean;
+}
+export interface RecordInspectionInput {
+  orderId: string;
+  itemId: string;
+  outcome: 'clean' | 'damaged';
+}
+
+/** Creates the returns activities over a database; `cleaningTime` comes from RETURNS_CLEANING_TIME. */
+export function createReturnsActivities({ db, cleaningTime }: { db: Db; cleaningTime?: string }) {
+  return {
+    /**
+     * The deployment's return timings (RETURNS_CLEANING_TIME), read once per return: as an
+     * activity result it is in the workflow's history, so replays see the value the run used.
+     */
+    async returnPolicy(): Promise<{ cleaningTime?: string }> {
+      return cleaningTime ? { cleaningTime } : {};
+    },
+
+    /**
+     * Sends one reminder. The row is claimed first (primary key order + offset), so whatever
+     * retries, replays or resets happen, the member gets each reminder once. Sending is a log
+     * line for now (the notification channel is not built).
+     */
+    async sendReminder(input: SendReminderInput): Promise<SendReminderResult> {
+      const claimed = await db
+        .insert(reminders)
+        .values({ orderId: input.orderId, offset: input.offset, customerId: input.customerId, deadline: new Date(input.deadline) })
+        .onConflictDoNothing()
+        .returning({ orderId: reminders.orderId });
+      if (claimed.length === 0) {
+        log.info('reminder already sent', { orderId: input.orderId, offset: input.offset });
+        return { sent: false };
+      }
+      log.info('return reminder sent', { orderId: input.orderId, customerId: input.customerId, offset: input.offset, deadline: input.deadline });
+      return { sent: true };
+    },
+
+    /** Records how a returned item was found (idempotent: the first record stands). */
+    async recordInspection(input: RecordInspectionInput): Promise<void> {
+      await db.insert(inspections).values(input).onConflictDoNothing();
+    },
+  };
+}
+export type ReturnsActivities = ReturnType<typeof createReturnsActivities>;
