@@ -9,6 +9,7 @@ import {
   type DeliverEventResult,
   type Delivery,
   type DeliveryOutcome,
+  type EventEnvelope,
   type RecordEventInput,
   type RecordEventResult,
 } from '../../workflows/bus/contract';
@@ -17,6 +18,29 @@ import type { Registry } from './registry';
 
 /** Creates the bus activities over a database, a Temporal client and the subscription registry. */
 export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }) {
+  /** Signals each running subscriber and records every outcome (first outcome per subscriber stands). */
+  async function deliver(event: EventEnvelope, started: DeliveryOutcome[], signals: Delivery[]): Promise<DeliveryOutcome[]> {
+    const outcomes: DeliveryOutcome[] = [...started];
+    for (const d of signals) {
+      try {
+        await client.workflow.getHandle(d.workflowId).signal(eventSignal, event);
+        outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' });
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'rejected', detail: 'workflow not running' });
+        log.info('event rejected by closed subscriber', { eventId: event.id, subscriber: d.subscriber, workflowId: d.workflowId });
+      }
+    }
+    if (outcomes.length > 0) {
+      await db
+        .insert(deliveriesTable)
+        .values(outcomes.map((o) => ({ eventId: event.id, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
+        // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
+        .onConflictDoNothing();
+    }
+    return outcomes;
+  }
+
   return {
     /**
      * Validates the event, appends it to the event log (once: the id is unique) and returns its
@@ -63,6 +87,12 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
         })
         .onConflictDoNothing({ target: eventLog.id });
       log.info('event recorded', { eventId: event.id, eventType: event.type, orderId: event.correlationId, subscribers: deliveries.length });
+      // When no subscriber needs a child workflow started, delivering here saves the publisher a
+      // second activity (a Temporal action per publish). The outcomes are in this activity's
+      // result, so the publisher's history still shows who received the event.
+      if (deliveries.length > 0 && deliveries.every((d) => !d.start)) {
+        return { deliveries, outcomes: await deliver(event, [], deliveries) };
+      }
       return { deliveries };
     },
 
@@ -72,25 +102,7 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
      * and skipped: a late event never restarts a closed entity.
      */
     async deliverEvent({ event, started, signals }: DeliverEventInput): Promise<DeliverEventResult> {
-      const outcomes: DeliveryOutcome[] = [...started];
-      for (const d of signals) {
-        try {
-          await client.workflow.getHandle(d.workflowId).signal(eventSignal, event);
-          outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' });
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-          outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'rejected', detail: 'workflow not running' });
-          log.info('event rejected by closed subscriber', { eventId: event.id, subscriber: d.subscriber, workflowId: d.workflowId });
-        }
-      }
-      if (outcomes.length > 0) {
-        await db
-          .insert(deliveriesTable)
-          .values(outcomes.map((o) => ({ eventId: event.id, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
-          // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
-          .onConflictDoNothing();
-      }
-      return { outcomes };
+      return { outcomes: await deliver(event, started, signals) };
     },
   };
 }

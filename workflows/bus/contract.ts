@@ -127,6 +127,8 @@ export interface RecordEventInput {
 }
 export interface RecordEventResult {
   deliveries: Delivery[];
+  /** Present when the bus already delivered every subscription (all signal-only): nothing left to do. */
+  outcomes?: DeliveryOutcome[];
 }
 export interface DeliverEventInput {
   event: EventEnvelope;

@@ -58,7 +58,11 @@ export async function publish<T extends string, D>(def: EventDefinition<T, D>, i
     source: { domain: def.domain, workflowId: info.workflowId, runId: info.runId },
     data: input.data,
   };
-  const { deliveries } = await bus.recordEvent.executeWithOptions({ summary: `record ${event.id}` }, [{ event }]);
+  const { deliveries, outcomes } = await bus.recordEvent.executeWithOptions({ summary: `record ${event.id}` }, [{ event }]);
+  if (outcomes) {
+    log.info('event published', { eventId: event.id, eventType: event.type, subscribers: deliveries.map((d) => d.subscriber) });
+    return event;
+  }
 
   const started: DeliveryOutcome[] = [];
   const signals: Delivery[] = [];
