@@ -70,6 +70,7 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           taskQueue: s.taskQueue,
           start: s.start,
           ...(s.summary ? { staticSummary: s.summary(event) } : {}),
+          ...(s.scope ? { scope: s.scope } : {}),
         }));
       await db
         .insert(eventLog)

@@ -3,7 +3,8 @@ import { subscribe } from '../bus/contract';
 import { PaymentCaptured, PaymentRefunded } from '../payment/contract';
 import { ACCOUNTING_TASK_QUEUE, ItemSold, ledgerWorkflowId } from './contract';
 
-const ledger = { domain: 'accounting', workflowType: 'ledgerWorkflow', taskQueue: ACCOUNTING_TASK_QUEUE, start: true } as const;
+// A ledger belongs to the member, not to the box whose event happened to start it.
+const ledger = { domain: 'accounting', workflowType: 'ledgerWorkflow', taskQueue: ACCOUNTING_TASK_QUEUE, start: true, scope: 'customer' } as const;
 
 export const accountingSubscriptions = [
   subscribe(PaymentCaptured, {

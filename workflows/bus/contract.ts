@@ -96,6 +96,12 @@ export interface Subscription<D = unknown> {
   when?(event: EventEnvelope<D>): boolean;
   /** One line shown for a started workflow in the Web UI. */
   summary?(event: EventEnvelope<D>): string;
+  /**
+   * 'customer' for subscribers that belong to a member rather than to one box (a ledger): the
+   * started workflow keeps the publisher's CustomerId but not its OrderId, so an OrderId filter
+   * in the Web UI shows only the box's own workflows. Default 'order'.
+   */
+  scope?: 'order' | 'customer';
 }
 
 /** Declares a subscription (see {@link Subscription}). */
@@ -112,6 +118,7 @@ export interface Delivery {
   taskQueue: string;
   start: boolean;
   staticSummary?: string;
+  scope?: 'order' | 'customer';
 }
 
 /** How one delivery ended. */

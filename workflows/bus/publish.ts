@@ -100,7 +100,8 @@ async function startSubscriber(delivery: Delivery, event: EventEnvelope): Promis
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // Every workflow of a box carries the box's OrderId/CustomerId, so one Web UI filter finds them all.
-    typedSearchAttributes: info.typedSearchAttributes,
+    typedSearchAttributes:
+      delivery.scope === 'customer' ? info.typedSearchAttributes.getAll().filter((pair) => pair.key.name !== 'OrderId') : info.typedSearchAttributes,
     memo: { causedBy: event.id, publishedBy: event.source },
     staticSummary: delivery.staticSummary,
     staticDetails: `Started by event \`${event.id}\` (${event.type}) from ${event.source.domain} workflow \`${event.source.workflowId}\`.`,
