@@ -1,11 +1,7 @@
 /** What the orders domain listens to: every milestone of its boxes, to keep the order's status. */
 import { subscribe } from '../bus/contract';
-import { InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
-import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
-import { StylingCompleted, StylingFailed } from '../styling/contract';
-import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
-import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
-import { ORDERS_TASK_QUEUE, PurchaseRequested, orderWorkflowId } from './contract';
+import { ORDERS_TASK_QUEUE, orderWorkflowId } from './contract';
+import { ORDER_FOLLOWED_EVENTS } from './followed-events';
 
 /** Membership follows the payment outcome of each period's fee. */
 export { membershipSubscriptions } from './membership-subscriptions';
@@ -20,20 +16,4 @@ const follow = (event: Parameters<typeof subscribe>[0]) =>
     start: false,
   });
 
-export const ordersSubscriptions = [
-  StylingCompleted,
-  StylingFailed,
-  InventoryShortage,
-  InventoryReserved,
-  ShipmentRequested,
-  ShipmentRejected,
-  ShipmentShipped,
-  ShipmentDelayed,
-  ShipmentDelivered,
-  // After delivery: purchases (the member's or the overdue path's), the return, the close.
-  PurchaseRequested,
-  ItemSold,
-  ReturnOverdue,
-  ReturnArrived,
-  ReturnCompleted,
-].map(follow);
+export const ordersSubscriptions = ORDER_FOLLOWED_EVENTS.map(follow);

@@ -6,6 +6,7 @@ import { ApplicationFailure, condition, log, proxyActivities, setHandler } from 
 import type { OrderActivities } from '../../activities/orders';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
+import { ORDER_FOLLOWED_EVENTS } from './followed-events';
 import { FailureType } from '../failures';
 import type { InventoryActivities } from '../../activities/inventory';
 import { INVENTORY_TASK_QUEUE, InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
@@ -45,23 +46,7 @@ const { listOrderItems } = proxyActivities<InventoryActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** The events this workflow follows, in the order a box normally goes through them. */
-const FOLLOWED = [
-  StylingCompleted,
-  StylingFailed,
-  InventoryReserved,
-  InventoryShortage,
-  ShipmentRequested,
-  ShipmentRejected,
-  ShipmentShipped,
-  ShipmentDelayed,
-  ShipmentDelivered,
-  PurchaseRequested,
-  ItemSold,
-  ReturnOverdue,
-  ReturnArrived,
-  ReturnCompleted,
-];
+const FOLLOWED = ORDER_FOLLOWED_EVENTS;
 
 /** Progress rank: an order's status never moves backwards, whatever order events arrive in. */
 const RANK: Record<OrderStatus, number> = {
