@@ -1,6 +1,7 @@
 /** HTTP client of the payment service provider. Maps its answers to retryable or typed permanent failures. */
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../../workflows/failures';
+import { postJson, type JsonAnswer } from '../http';
 
 export interface PspChargeBody {
   amountCents: number;
@@ -24,22 +25,7 @@ export interface PspClient {
 
 /** Creates a PSP client over fetch. */
 export function createHttpPspClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: string; timeoutMs?: number }): PspClient {
-  async function post(path: string, idempotencyKey: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(new URL(path, baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      json = { raw: text.slice(0, 200) };
-    }
-    return { status: res.status, json };
-  }
+  const post = (path: string, idempotencyKey: string, body: unknown): Promise<JsonAnswer> => postJson(baseUrl, path, idempotencyKey, body, timeoutMs);
 
   /** 5xx, 408, 429 and 409 (same key still in flight) are transient: a plain error, retried with backoff. */
   function failure(what: string, status: number, json: Record<string, unknown>): Error {

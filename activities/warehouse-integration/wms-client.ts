@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { FailureType } from '../../workflows/failures';
 import type { Address } from '../../workflows/orders/contract';
+import { postJson, type JsonAnswer } from '../http';
 
 export interface ShippingInstruction {
   orderId: string;
@@ -26,22 +27,7 @@ export function addressFingerprint(address: Address): string {
 
 /** Creates a WMS client over fetch. */
 export function createHttpWmsClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: string; timeoutMs?: number }): WmsClient {
-  async function call(path: string, idempotencyKey: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(new URL(path, baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      json = { raw: text.slice(0, 200) };
-    }
-    return { status: res.status, json };
-  }
+  const call = (path: string, idempotencyKey: string, body: unknown): Promise<JsonAnswer> => postJson(baseUrl, path, idempotencyKey, body, timeoutMs);
 
   return {
     async sendInstruction(idempotencyKey, instruction) {

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 /**
  * Builds the real API for tests: the real PostgreSQL started by global-setup (DATABASE_URL), a
  * real Temporal client on the shared dev server (TEMPORAL_ADDRESS), and a pino logger whose JSON
@@ -72,6 +73,21 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
     async close() {
       await env.teardown();
       await database.close();
+    },
+  };
+}
+
+/** An API harness listening on a free loopback port (for the WMS simulator's webhooks); close() stops both. */
+export async function startListeningApi(): Promise<ApiHarness & { url: string }> {
+  const api = await startApi();
+  const server = api.app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    ...api,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await api.close();
     },
   };
 }

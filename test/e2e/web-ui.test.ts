@@ -3,12 +3,10 @@
  * by the dev server, filters by OrderId and finds every workflow of one delivered box.
  */
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
-import { startApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
 import { orderDetailQuery } from '../../workflows/orders/contract';
@@ -23,22 +21,17 @@ if (describeBrowser === describe.skip) console.warn(`skipping the Web UI browser
 describeBrowser('the Temporal Web UI', () => {
   let system: RunningSystem;
   let wms: WmsRunningServer;
-  let api: ApiHarness;
-  let server: Server;
+  let api: ApiHarness & { url: string };
 
   beforeAll(async () => {
     // The real API receives the WMS's signed callbacks, so the box really ships and is delivered.
-    api = await startApi();
-    server = api.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    wms = await createWmsSimulator({ callbackUrl: `${apiUrl}/v1/webhooks/wms`, webhookSecret: TEST_WMS_SECRET, faults: { stepMs: 100 } }).start(0);
+    api = await startListeningApi();
+    wms = await createWmsSimulator({ callbackUrl: `${api.url}/v1/webhooks/wms`, webhookSecret: TEST_WMS_SECRET, faults: { stepMs: 100 } }).start(0);
     system = await startSystem({ wmsUrl: wms.url });
   });
   afterAll(async () => {
     await system?.stop();
     await wms?.close();
-    server?.close();
     await api?.close();
   });
 

@@ -3,11 +3,9 @@
  * purchases, declined cards and simulator faults, on the real stack: every domain worker, the
  * API on a real port, the WMS and PSP simulators with faults switched on.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
-import { signupBody, startApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { signupBody, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { eventually, startSystem, uniqueId, type RunningSystem } from '../support/system';
 
 /** Small deterministic PRNG (mulberry32): the same seed replays the same mix. */
@@ -26,21 +24,16 @@ const ORDERS = 8;
 
 describe('invariants after a randomized mix', () => {
   let system: RunningSystem;
-  let api: ApiHarness;
-  let server: Server;
-  let apiUrl: string;
+  let api: ApiHarness & { url: string };
   let wms: WmsRunningServer;
   let psp: PspSimulator;
   let pspServer: PspRunningServer;
 
   beforeAll(async () => {
     process.env.RETURNS_CLEANING_TIME = '1 second';
-    api = await startApi();
-    server = api.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await startListeningApi();
     wms = await createWmsSimulator({
-      callbackUrl: `${apiUrl}/v1/webhooks/wms`,
+      callbackUrl: `${api.url}/v1/webhooks/wms`,
       webhookSecret: TEST_WMS_SECRET,
       seed: SEED,
       faults: { stepMs: 150, duplicateRate: 0.3, outOfOrderRate: 0.3, failureRate: 0.2 },
@@ -53,13 +46,12 @@ describe('invariants after a randomized mix', () => {
     await system?.stop();
     await wms?.close();
     await pspServer?.close();
-    server?.close();
     await api?.close();
     delete process.env.RETURNS_CLEANING_TIME;
   });
 
   async function call(method: string, url: string, body?: unknown, token?: string) {
-    const res = await fetch(`${apiUrl}${url}`, {
+    const res = await fetch(`${api.url}${url}`, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),

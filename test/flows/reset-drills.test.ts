@@ -4,13 +4,11 @@
  * publishes no second event.
  */
 import type { Client } from '@temporalio/client';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Long from 'long';
 import { correctShippingAddress } from '../../activities/orders/address';
 import { createWmsSimulator, type WmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
 import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/contract';
-import { startApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
 
@@ -32,15 +30,12 @@ describe('reset drills', () => {
   let system: RunningSystem;
   let simulator: WmsSimulator;
   let wms: WmsRunningServer;
-  let api: ApiHarness;
-  let server: Server;
+  let api: ApiHarness & { url: string };
 
   beforeAll(async () => {
-    api = await startApi();
-    server = api.app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
+    api = await startListeningApi();
     simulator = createWmsSimulator({
-      callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/wms`,
+      callbackUrl: `${api.url}/v1/webhooks/wms`,
       webhookSecret: TEST_WMS_SECRET,
       faults: { stepMs: 100 },
     });
@@ -50,7 +45,6 @@ describe('reset drills', () => {
   afterAll(async () => {
     await system?.stop();
     await wms?.close();
-    server?.close();
     await api?.close();
   });
 
