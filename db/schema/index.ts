@@ -1,5 +1,6 @@
 /** All schemas, for drizzle-kit and for the typed query builder. */
 export * from './accounting';
+export * from './admin';
 export * from './auth';
 export * from './events';
 export * from './inventory';
