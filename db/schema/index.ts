@@ -1,6 +1,7 @@
 /** All schemas, for drizzle-kit and for the typed query builder. */
 export * from './accounting';
 export * from './admin';
+export * from './api';
 export * from './auth';
 export * from './events';
 export * from './inventory';
