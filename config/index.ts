@@ -41,8 +41,10 @@ export const configSchema = z.object({
   WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
   WMS_STEP_MS: ms.default(2000),
 
-  /** Returns: how long a clean returned item spends in cleaning (a Temporal duration, e.g. `1 day`). */
-  RETURNS_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').default('1 day'),
+  /** Inventory: how long a clean returned item spends in cleaning (a Temporal duration, e.g. `1 day`; unset: 1 day). */
+  INVENTORY_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').optional(),
+  /** Former name of INVENTORY_CLEANING_TIME (cleaning moved from returns to inventory), read when that is unset. */
+  RETURNS_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').optional(),
 
   /** The payment service provider (simulators/psp when run locally). */
   PSP_PORT: port.default(4020),

@@ -8,6 +8,7 @@ import { createAccountingActivities } from '../activities/accounting';
 import { createBusActivities } from '../activities/bus';
 import { loadRegistry, type Registry } from '../activities/bus/registry';
 import { createInventoryActivities } from '../activities/inventory';
+import { createRestockActivities } from '../activities/inventory/restock';
 import { createOrderActivities } from '../activities/orders';
 import { createMembershipActivities } from '../activities/orders/membership';
 import { createPaymentActivities } from '../activities/payment';
@@ -49,7 +50,14 @@ export const DOMAIN_WORKERS = {
   events: { taskQueue: EVENTS_TASK_QUEUE, workflows: false, activities: ({ database, client, registry }) => createBusActivities({ db: database.db, client, registry: registry ?? loadRegistry() }) },
   orders: { taskQueue: ORDERS_TASK_QUEUE, workflows: true, activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }) },
   styling: { taskQueue: STYLING_TASK_QUEUE, workflows: true, activities: ({ database }) => createStylingActivities({ db: database.db }) },
-  inventory: { taskQueue: INVENTORY_TASK_QUEUE, workflows: true, activities: ({ database }) => createInventoryActivities(database) },
+  inventory: {
+    taskQueue: INVENTORY_TASK_QUEUE,
+    workflows: true,
+    activities: ({ database, config }) => ({
+      ...createInventoryActivities(database),
+      ...createRestockActivities({ cleaningTime: config.INVENTORY_CLEANING_TIME ?? config.RETURNS_CLEANING_TIME }),
+    }),
+  },
   'warehouse-integration': {
     taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
     workflows: true,
@@ -61,7 +69,7 @@ export const DOMAIN_WORKERS = {
     activities: ({ database, config }) => createPaymentActivities({ db: database.db, psp: createHttpPspClient({ baseUrl: config.PSP_URL }) }),
   },
   warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
-  returns: { taskQueue: RETURNS_TASK_QUEUE, workflows: true, activities: ({ database, config }) => createReturnsActivities({ db: database.db, cleaningTime: config.RETURNS_CLEANING_TIME }) },
+  returns: { taskQueue: RETURNS_TASK_QUEUE, workflows: true, activities: ({ database }) => createReturnsActivities({ db: database.db }) },
   accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, workflows: true, activities: ({ database }) => createAccountingActivities({ database }) },
 } satisfies Record<string, DomainWorker>;
 

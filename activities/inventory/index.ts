@@ -133,6 +133,11 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
       return transition(input, 'returned', 'retired');
     },
 
+    /** shipped → retired: returns declared the item lost (kept, unpaid, never sent back). */
+    async retireLostItem(input: ItemTransitionInput): Promise<ItemTransitionResult> {
+      return transition(input, 'shipped', 'retired');
+    },
+
     /** shipped → sold (the member paid for an item they have); returns the price and the book value. */
     async sellItem(input: ItemTransitionInput): Promise<SellItemResult> {
       const moved = await transition(input, 'shipped', 'sold');

@@ -20,17 +20,9 @@ export interface RecordInspectionInput {
   outcome: 'clean' | 'damaged';
 }
 
-/** Creates the returns activities over a database; `cleaningTime` comes from RETURNS_CLEANING_TIME. */
-export function createReturnsActivities({ db, cleaningTime }: { db: Db; cleaningTime?: string }) {
+/** Creates the returns activities over a database. */
+export function createReturnsActivities({ db }: { db: Db }) {
   return {
-    /**
-     * The deployment's return timings (RETURNS_CLEANING_TIME), read once per return: as an
-     * activity result it is in the workflow's history, so replays see the value the run used.
-     */
-    async returnPolicy(): Promise<{ cleaningTime?: string }> {
-      return cleaningTime ? { cleaningTime } : {};
-    },
-
     /**
      * Sends one reminder. The row is claimed first (primary key order + offset), so whatever
      * retries, replays or resets happen, the member gets each reminder once. Sending is a log

@@ -52,7 +52,7 @@ export const ItemRestocked = defineEvent('item.restocked', 'inventory', itemRest
 export type ItemRestockedData = z.infer<typeof itemRestockedData>;
 
 export const itemRetiredData = z.object({ orderId: z.string(), customerId: z.string(), itemId: z.string(), reason: z.string() });
-/** A returned item was found damaged and leaves the stock for good (id `inventory:<orderId>:<itemId>:retired`). */
+/** An item leaves the stock for good: found damaged on return, or lost (id `inventory:<orderId>:<itemId>:retired`). */
 export const ItemRetired = defineEvent('item.retired', 'inventory', itemRetiredData);
 export type ItemRetiredData = z.infer<typeof itemRetiredData>;
 
@@ -72,4 +72,14 @@ export type ItemSoldData = z.infer<typeof itemSoldData>;
 export interface SaleWorkflowResult {
   itemId: string;
   outcome: 'sold';
+}
+
+/** Workflow id of taking one item of a box back into stock (or out of it), started by returns' `item.inspected` or `item.lost`. */
+export const restockWorkflowId = (orderId: string, itemId: string): string => `restock:${orderId}:${itemId}`;
+/** How long a clean returned item spends in cleaning before it is available again (INVENTORY_CLEANING_TIME per deployment). */
+export const CLEANING_TIME = '1 day';
+
+export interface RestockWorkflowResult {
+  itemId: string;
+  outcome: 'restocked' | 'retired';
 }

@@ -2,9 +2,11 @@
 import { subscribe } from '../bus/contract';
 import { OrderCancelled } from '../orders/contract';
 import { PaymentCaptured } from '../payment/contract';
+import { ItemInspected, ItemLost } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
 import { ShipmentShipped } from '../warehouse/contract';
-import { INVENTORY_TASK_QUEUE, reservationWorkflowId, saleWorkflowId } from './contract';
+import { ShipmentCancelled } from '../warehouse-integration/contract';
+import { INVENTORY_TASK_QUEUE, reservationWorkflowId, restockWorkflowId, saleWorkflowId } from './contract';
 
 const reservation = { domain: 'inventory', workflowType: 'reservationWorkflow', taskQueue: INVENTORY_TASK_QUEUE } as const;
 
@@ -19,6 +21,8 @@ export const inventorySubscriptions = [
   subscribe(StylingFailed, { ...reservation, name: 'inventory.abandon-on-styling-failed', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
   // start: true so a cancel that beats the first pick leaves a closed reservation behind (a tombstone).
   subscribe(OrderCancelled, { ...reservation, name: 'inventory.release-on-cancel', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: true }),
+  // Held items are let go only once the WMS side confirms nothing will ship.
+  subscribe(ShipmentCancelled, { ...reservation, name: 'inventory.release-on-shipment-cancelled', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
   subscribe(ShipmentShipped, { ...reservation, name: 'inventory.ship-reserved-items', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
 ];
 
@@ -33,5 +37,24 @@ export const saleSubscriptions = [
     workflowId: (e) => saleWorkflowId(e.data.orderId ?? '', e.data.itemId ?? ''),
     start: true,
     summary: (e) => `Sell item ${e.data.itemId} of box ${e.data.orderId}`,
+  }),
+];
+
+/** Returns' facts about an item of a returned box: inventory moves it (one restock workflow per item). */
+const restock = { domain: 'inventory', workflowType: 'restockWorkflow', taskQueue: INVENTORY_TASK_QUEUE } as const;
+export const restockSubscriptions = [
+  subscribe(ItemInspected, {
+    ...restock,
+    name: 'inventory.restock-inspected-item',
+    workflowId: (e) => restockWorkflowId(e.data.orderId, e.data.itemId),
+    start: true,
+    summary: (e) => `Take back ${e.data.outcome} item ${e.data.itemId} of box ${e.data.orderId}`,
+  }),
+  subscribe(ItemLost, {
+    ...restock,
+    name: 'inventory.retire-lost-item',
+    workflowId: (e) => restockWorkflowId(e.data.orderId, e.data.itemId),
+    start: true,
+    summary: (e) => `Write off lost item ${e.data.itemId} of box ${e.data.orderId}`,
   }),
 ];

@@ -10,15 +10,17 @@ export const RETURNS_TASK_QUEUE = 'returns';
 
 /** Workflow id of the return of one box (opened when the box is delivered). */
 export const returnWorkflowId = (orderId: string): string => `return:${orderId}`;
-/** Workflow id of the inspection of one returned item (a child of the return). */
-export const inspectItemWorkflowId = (orderId: string, itemId: string): string => `inspect:${orderId}:${itemId}`;
-
 /** How long a member keeps a box after delivery. */
 export const RENTAL_WINDOW: Duration = '30 days';
 /** When reminders go out, relative to the deadline (negative = before). Offsets after the deadline are not sent: the box is bought then. */
 export const REMINDER_OFFSETS: readonly string[] = ['-3 days', '-1 day', '0 days'];
-/** How long a clean item spends in cleaning before it is available again. */
-export const CLEANING_TIME: Duration = '1 day';
+/** How long a requested return may take to reach the warehouse before the box is treated as overdue. */
+export const RETURN_ARRIVAL_WINDOW: Duration = '14 days';
+/**
+ * The final bound for an item whose purchase failed for good: if the box has not arrived this
+ * long after both the payment failure and the rental deadline, the item is declared lost.
+ */
+export const LOST_AFTER: Duration = '14 days';
 
 /**
  * Deterministic inspection rule (the WMS reports no condition): an item whose sku contains
@@ -26,13 +28,14 @@ export const CLEANING_TIME: Duration = '1 day';
  */
 export const isDamagedSku = (sku: string): boolean => sku.toUpperCase().includes('DAMAGED');
 
-/** The timings of a return; events start the workflow with the defaults, tests may pass others. */
+/** The timings of a return; events start the workflow with the defaults, tests may pass others. Cleaning time is inventory's. */
 export interface ReturnPolicy {
   rentalWindow: Duration;
   reminderOffsets: readonly string[];
-  cleaningTime: Duration;
+  arrivalWindow: Duration;
+  lostAfter: Duration;
 }
-export const DEFAULT_RETURN_POLICY: ReturnPolicy = { rentalWindow: RENTAL_WINDOW, reminderOffsets: REMINDER_OFFSETS, cleaningTime: CLEANING_TIME };
+export const DEFAULT_RETURN_POLICY: ReturnPolicy = { rentalWindow: RENTAL_WINDOW, reminderOffsets: REMINDER_OFFSETS, arrivalWindow: RETURN_ARRIVAL_WINDOW, lostAfter: LOST_AFTER };
 
 /** Input of returnWorkflow: the shipment.delivered event that opened the rental window. */
 export interface ReturnWorkflowInput {
@@ -40,19 +43,20 @@ export interface ReturnWorkflowInput {
   policy?: Partial<ReturnPolicy>;
 }
 
-export interface InspectItemInput {
-  orderId: string;
-  customerId: string;
-  itemId: string;
-  sku: string;
-  cleaningTime: Duration;
-  /** The return.arrived event, as the cause of item.restocked / item.retired. */
-  cause: EventEnvelope;
-}
-export interface InspectItemResult {
-  itemId: string;
-  outcome: 'restocked' | 'retired';
-}
+export const itemInspectedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  itemId: z.string(),
+  outcome: z.enum(['clean', 'damaged']),
+});
+/** A returned item was inspected (id `return:<orderId>:<itemId>:inspected`); inventory receives it, then cleans and restocks or retires it. */
+export const ItemInspected = defineEvent('item.inspected', 'returns', itemInspectedData);
+export type ItemInspectedData = z.infer<typeof itemInspectedData>;
+
+export const itemLostData = z.object({ orderId: z.string(), customerId: z.string(), itemId: z.string(), reason: z.string() });
+/** An item the member kept, did not pay for and did not send back (id `return:<orderId>:<itemId>:lost`); inventory retires it. */
+export const ItemLost = defineEvent('item.lost', 'returns', itemLostData);
+export type ItemLostData = z.infer<typeof itemLostData>;
 
 export const returnCompletedData = z.object({
   orderId: z.string(),
@@ -60,8 +64,10 @@ export const returnCompletedData = z.object({
   restockedItemIds: z.array(z.string()),
   retiredItemIds: z.array(z.string()),
   purchasedItemIds: z.array(z.string()),
+  /** Declared lost by returns and retired by inventory (not in retiredItemIds). */
+  lostItemIds: z.array(z.string()),
 });
-/** Every item of the box is accounted for: restocked, retired or bought (id `return:<orderId>:completed`). */
+/** Every item of the box is accounted for: restocked, retired, lost or bought (id `return:<orderId>:completed`). */
 export const ReturnCompleted = defineEvent('return.completed', 'returns', returnCompletedData);
 export type ReturnCompletedData = z.infer<typeof returnCompletedData>;
 
@@ -69,8 +75,10 @@ export const returnOverdueData = z.object({
   orderId: z.string(),
   customerId: z.string(),
   unreturnedItemIds: z.array(z.string()),
+  /** Why: the rental window closed with no return requested, or a requested return never arrived. */
+  reason: z.string(),
 });
-/** The rental window closed with no return requested (id `return:<orderId>:overdue`); the unreturned items are bought. */
+/** The box is overdue (id `return:<orderId>:overdue`, once per box); the unreturned items are bought. */
 export const ReturnOverdue = defineEvent('return.overdue', 'returns', returnOverdueData);
 export type ReturnOverdueData = z.infer<typeof returnOverdueData>;
 
@@ -84,6 +92,12 @@ export interface ReturnState {
   itemIds: string[];
   purchaseRequestedItemIds: string[];
   soldItemIds: string[];
+  /** Until when a requested return may arrive (set once a return is requested in the rental window). */
+  arrivalDeadline?: string;
+  /** Items whose purchase failed for good: expected back with the box, else lost. */
+  failedPurchaseItemIds: string[];
+  inspectedItemIds: string[];
+  lostItemIds: string[];
 }
 export const returnStateQuery = defineQuery<ReturnState>('returnState');
 
@@ -91,4 +105,5 @@ export interface ReturnWorkflowResult {
   restockedItemIds: string[];
   retiredItemIds: string[];
   purchasedItemIds: string[];
+  lostItemIds: string[];
 }

@@ -1,52 +1,64 @@
 /**
- * returnWorkflow: one box's rental window, from delivery to every item being restocked, retired or
- * bought; inspectItemWorkflow: one returned item, a child of the return.
+ * returnWorkflow: one box's rental window, from delivery until every item is restocked, retired,
+ * lost or bought. Returns states facts about the items (inspected, lost); inventory moves them
+ * (restockWorkflow) and answers with `item.restocked` / `item.retired`.
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, executeChild, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { InventoryActivities, OrderItem } from '../../activities/inventory';
 import type { ReturnsActivities } from '../../activities/returns';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { INVENTORY_TASK_QUEUE, ItemRestocked, ItemRetired, ItemSold } from '../inventory/contract';
 import { PurchaseRequested, ReturnRequested, purchaseRequestedEventId } from '../orders/contract';
+import { PaymentFailed } from '../payment/contract';
 import { ReturnArrived } from '../warehouse/contract';
 import {
   DEFAULT_RETURN_POLICY,
-  RETURNS_TASK_QUEUE,
+  ItemInspected,
+  ItemLost,
   ReturnCompleted,
   ReturnOverdue,
-  inspectItemWorkflowId,
   isDamagedSku,
   returnStateQuery,
-  type InspectItemInput,
-  type InspectItemResult,
   type ReturnState,
   type ReturnWorkflowInput,
   type ReturnWorkflowResult,
 } from './contract';
 
 const retry = { initialInterval: '1 second', maximumInterval: '30 seconds' } as const;
-/** Inventory owns the items: its activities run on the inventory worker. */
-const inventory = proxyActivities<InventoryActivities>({ taskQueue: INVENTORY_TASK_QUEUE, startToCloseTimeout: '15 seconds', retry });
+/** Inventory's read of a box's items runs on the inventory worker; every item move is inventory's own workflow. */
+const { listOrderItems } = proxyActivities<InventoryActivities>({ taskQueue: INVENTORY_TASK_QUEUE, startToCloseTimeout: '15 seconds', retry });
 const returns = proxyActivities<ReturnsActivities>({ startToCloseTimeout: '10 seconds', retry });
 
 /** Item states that mean "out with the member (or bought) for this box". */
 const OUT_STATES = new Set(['reserved', 'shipped', 'sold']);
-const FOLLOWED = [ReturnRequested, ReturnArrived, PurchaseRequested, ItemSold];
+const FOLLOWED = [ReturnRequested, ReturnArrived, PurchaseRequested, ItemSold, PaymentFailed, ItemRestocked, ItemRetired];
 
 /**
- * Started by shipment.delivered. Sends reminders before the deadline (unless a return is
- * requested), declares the box overdue at the deadline and asks to buy every item still out; on
- * return.arrived inspects every returned item in a child workflow. Completes with
- * return.completed once every item is restocked, retired or sold.
+ * Where one item stands for the return. out: with the member. buying: purchase requested, payment
+ * pending. owed: the purchase failed for good, the item is expected back. inspected / lost: returns
+ * stated it, inventory is moving it. sold, restocked, retired: settled.
+ */
+type Fate = 'out' | 'buying' | 'owed' | 'inspected' | 'lost' | 'sold' | 'restocked' | 'retired';
+const SETTLED: ReadonlySet<Fate> = new Set(['sold', 'restocked', 'retired']);
+
+/**
+ * Started by shipment.delivered. Reminders before the deadline (unless a return is requested);
+ * the box is overdue at the deadline with no return requested, or when a requested return has not
+ * arrived within the arrival window: return.overdue, then purchase.requested for every item still
+ * out. The WMS reports boxes, not items: an arriving box holds every item the member did not choose
+ * to keep. On return.arrived each such item is inspected (item.inspected) unless its purchase is
+ * still pending (then: captured → sold, failed → inspected). An item whose purchase failed for good
+ * and that is not in the box — kept by the member, or the box has not arrived `lostAfter` after
+ * both the failure and the deadline — is declared lost (item.lost). Completes with
+ * return.completed once inventory has restocked or retired, or payment sold, every item.
  */
 export async function returnWorkflow(input: ReturnWorkflowInput): Promise<ReturnWorkflowResult> {
   const delivered = input.event;
   const { orderId, customerId } = delivered.data;
-  const deployed = await returns.returnPolicy();
-  const policy = { ...DEFAULT_RETURN_POLICY, ...(deployed.cleaningTime ? { cleaningTime: deployed.cleaningTime as Duration } : {}), ...input.policy };
+  const policy = { ...DEFAULT_RETURN_POLICY, ...input.policy };
   const inbox = new Inbox();
   const deadline = Date.now() + msToNumber(policy.rentalWindow);
   const reminders = policy.reminderOffsets
@@ -54,11 +66,20 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     .filter((r) => r.at <= deadline)
     .sort((a, b) => a.at - b.at);
 
-  const items: OrderItem[] = (await inventory.listOrderItems({ orderId })).filter((i) => OUT_STATES.has(i.state));
+  const items: OrderItem[] = (await listOrderItems({ orderId })).filter((i) => OUT_STATES.has(i.state));
+  const fate = new Map<string, Fate>(items.map((i) => [i.itemId, i.state === 'sold' ? 'sold' : 'out']));
   const purchaseRequested = new Set(items.filter((i) => i.state === 'sold').map((i) => i.itemId));
-  const sold = new Set(purchaseRequested);
-  const restocked: string[] = [];
-  const retired: string[] = [];
+  /** Items the member chose to buy before the box came back: they are not in the box. */
+  const keptByMember = new Set<string>();
+  const failedPurchase = new Set<string>();
+  /** When an owed item is declared lost if the box has not arrived by then. */
+  const lostAt = new Map<string, number>();
+  const lost = new Set<string>();
+  const inspected = new Set<string>();
+  let arrived = false;
+  let arrivalDeadline: number | undefined;
+  const ids = (...fates: Fate[]) => items.filter((i) => fates.includes(fate.get(i.itemId)!)).map((i) => i.itemId);
+
   const state: ReturnState = {
     orderId,
     phase: 'renting',
@@ -67,115 +88,150 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     itemIds: items.map((i) => i.itemId),
     purchaseRequestedItemIds: [],
     soldItemIds: [],
+    failedPurchaseItemIds: [],
+    inspectedItemIds: [],
+    lostItemIds: [],
   };
-  setHandler(returnStateQuery, () => ({ ...state, purchaseRequestedItemIds: [...purchaseRequested], soldItemIds: [...sold] }));
+  setHandler(returnStateQuery, () => ({
+    ...state,
+    arrivalDeadline: arrivalDeadline === undefined ? undefined : new Date(arrivalDeadline).toISOString(),
+    purchaseRequestedItemIds: [...purchaseRequested],
+    soldItemIds: ids('sold'),
+    failedPurchaseItemIds: [...failedPurchase],
+    inspectedItemIds: [...inspected],
+    lostItemIds: [...lost],
+  }));
 
   let cause: EventEnvelope = delivered;
-  let inspected = false;
-  const settled = () => items.every((i) => sold.has(i.itemId) || restocked.includes(i.itemId) || retired.includes(i.itemId));
+  const settled = () => items.every((i) => SETTLED.has(fate.get(i.itemId)!));
 
-  while (!settled()) {
-    const event = inbox.take(FOLLOWED);
-    if (event) {
-      if (isEvent(event, ReturnRequested)) {
-        if (state.phase === 'renting') state.phase = 'return_requested';
-        cause = event;
-      } else if (isEvent(event, PurchaseRequested)) {
-        purchaseRequested.add(event.data.itemId);
-      } else if (isEvent(event, ItemSold)) {
-        purchaseRequested.add(event.data.itemId);
-        sold.add(event.data.itemId);
-      } else if (isEvent(event, ReturnArrived) && !inspected) {
-        inspected = true;
-        state.phase = 'inspecting';
-        cause = event;
-        // Items being bought stay with the member: they are not part of the return.
-        const back = items.filter((i) => !purchaseRequested.has(i.itemId));
-        await inventory.receiveReturnedItems({ orderId, itemIds: back.map((i) => i.itemId) });
-        const results = await Promise.all(
-          back.map((item) =>
-            executeChild(inspectItemWorkflow, {
-              workflowId: inspectItemWorkflowId(orderId, item.itemId),
-              taskQueue: RETURNS_TASK_QUEUE,
-              args: [{ orderId, customerId, itemId: item.itemId, sku: item.sku, cleaningTime: policy.cleaningTime, cause: event }],
-              typedSearchAttributes: workflowInfo().typedSearchAttributes,
-              staticSummary: `Inspect ${item.itemId} (${item.sku}) of box ${orderId}`,
-            }),
-          ),
-        );
-        for (const r of results) (r.outcome === 'restocked' ? restocked : retired).push(r.itemId);
+  function apply(event: EventEnvelope): void {
+    cause = event;
+    if (isEvent(event, ReturnRequested)) {
+      if (state.phase !== 'renting') return;
+      state.phase = 'return_requested';
+      arrivalDeadline = Date.now() + msToNumber(policy.arrivalWindow);
+    } else if (isEvent(event, ReturnArrived)) {
+      arrived = true;
+      state.phase = 'inspecting';
+    } else if (isEvent(event, PurchaseRequested)) {
+      const { itemId } = event.data;
+      purchaseRequested.add(itemId);
+      if (fate.get(itemId) !== 'out') return log.info('purchase of an item no longer out ignored', { orderId, itemId, fate: fate.get(itemId) });
+      fate.set(itemId, 'buying');
+      if (event.data.reason === 'member' && !arrived) keptByMember.add(itemId);
+    } else if (isEvent(event, ItemSold)) {
+      const { itemId } = event.data;
+      purchaseRequested.add(itemId);
+      if (['out', 'buying', 'owed'].includes(fate.get(itemId) ?? '')) fate.set(itemId, 'sold');
+    } else if (isEvent(event, PaymentFailed)) {
+      const itemId = event.data.itemId ?? '';
+      if (fate.get(itemId) !== 'buying') return;
+      fate.set(itemId, 'owed');
+      failedPurchase.add(itemId);
+      // Not paid for: the member must send it back with the box, whoever asked to buy it.
+      if (!arrived) keptByMember.delete(itemId);
+      lostAt.set(itemId, Math.max(Date.now(), deadline) + msToNumber(policy.lostAfter));
+    } else if (isEvent(event, ItemRestocked)) {
+      if (fate.get(event.data.itemId) === 'inspected') fate.set(event.data.itemId, 'restocked');
+    } else if (isEvent(event, ItemRetired)) {
+      if (['inspected', 'lost'].includes(fate.get(event.data.itemId) ?? '')) fate.set(event.data.itemId, 'retired');
+    }
+  }
+
+  /** States what returns now knows: items in an arrived box are inspected, owed items that cannot come back are lost. */
+  async function stateFacts(): Promise<void> {
+    for (const item of items) {
+      const { itemId } = item;
+      const f = fate.get(itemId);
+      if (arrived && (f === 'out' || (f === 'owed' && !keptByMember.has(itemId)))) {
+        const outcome = isDamagedSku(item.sku) ? 'damaged' : 'clean';
+        await returns.recordInspection({ orderId, itemId, outcome });
+        fate.set(itemId, 'inspected');
+        inspected.add(itemId);
+        await publish(ItemInspected, { id: `return:${orderId}:${itemId}:inspected`, data: { orderId, customerId, itemId, outcome }, correlationId: orderId, causedBy: cause });
+      } else if (f === 'owed' && (arrived || Date.now() >= lostAt.get(itemId)!)) {
+        fate.set(itemId, 'lost');
+        lost.add(itemId);
+        const reason = arrived
+          ? 'kept by the member, not paid for, and not in the returned box'
+          : `not paid for, and the box did not come back within ${String(policy.lostAfter)}`;
+        await publish(ItemLost, { id: `return:${orderId}:${itemId}:lost`, data: { orderId, customerId, itemId, reason }, correlationId: orderId, causedBy: cause });
       }
-      continue;
     }
+  }
 
-    // Nothing queued: wait for the next event, or the next reminder / the deadline while the box is out.
-    const timers = state.phase === 'renting';
-    const reminder = timers ? reminders.find((r) => !state.remindersSent.includes(r.offset)) : undefined;
-    const dueAt = timers ? (reminder?.at ?? deadline) : undefined;
-    if (dueAt === undefined) {
-      await condition(() => inbox.has(FOLLOWED));
-      continue;
-    }
-    if (dueAt > Date.now() && (await condition(() => inbox.has(FOLLOWED), dueAt - Date.now()))) continue;
-
-    if (reminder) {
-      const { sent } = await returns.sendReminder({ orderId, customerId, offset: reminder.offset, deadline: state.deadline });
-      state.remindersSent.push(reminder.offset);
-      log.info('reminder due', { orderId, offset: reminder.offset, sent });
-      continue;
-    }
-    // The deadline passed with no return requested: the member buys what they kept.
+  /** The box is overdue: the member buys every item still out. */
+  async function overdue(reason: string): Promise<void> {
     state.phase = 'overdue';
-    const unreturned = items.filter((i) => !purchaseRequested.has(i.itemId));
+    const unreturned = ids('out');
     cause = await publish(ReturnOverdue, {
       id: `return:${orderId}:overdue`,
-      data: { orderId, customerId, unreturnedItemIds: unreturned.map((i) => i.itemId) },
+      data: { orderId, customerId, unreturnedItemIds: unreturned, reason },
       correlationId: orderId,
       causedBy: cause,
     });
-    for (const item of unreturned) {
-      purchaseRequested.add(item.itemId);
+    const byId = new Map(items.map((i) => [i.itemId, i]));
+    for (const itemId of unreturned) {
+      fate.set(itemId, 'buying');
+      purchaseRequested.add(itemId);
       await publish(PurchaseRequested, {
-        id: purchaseRequestedEventId(orderId, item.itemId),
-        data: { orderId, customerId, itemId: item.itemId, priceCents: item.priceCents, reason: 'overdue' },
+        id: purchaseRequestedEventId(orderId, itemId),
+        data: { orderId, customerId, itemId, priceCents: byId.get(itemId)!.priceCents, reason: 'overdue' },
         correlationId: orderId,
         causedBy: cause,
       });
     }
   }
 
+  /** The next timer: a reminder or the deadline while renting, the arrival bound, an owed item's loss. */
+  function nextDue(): { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost'; offset?: string } | undefined {
+    const due: { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost'; offset?: string }[] = [];
+    if (state.phase === 'renting') {
+      const reminder = reminders.find((r) => !state.remindersSent.includes(r.offset));
+      due.push(reminder ? { at: reminder.at, kind: 'reminder', offset: reminder.offset } : { at: deadline, kind: 'deadline' });
+    }
+    if (state.phase === 'return_requested' && !arrived && arrivalDeadline !== undefined) due.push({ at: arrivalDeadline, kind: 'arrival' });
+    if (!arrived) for (const itemId of ids('owed')) due.push({ at: lostAt.get(itemId)!, kind: 'lost' });
+    return due.reduce<(typeof due)[number] | undefined>((first, d) => (first === undefined || d.at < first.at ? d : first), undefined);
+  }
+
+  while (!settled()) {
+    const event = inbox.take(FOLLOWED);
+    if (event) {
+      apply(event);
+      await stateFacts();
+      continue;
+    }
+
+    // Nothing queued: wait for the next event, or the next timer.
+    const due = nextDue();
+    if (due === undefined) {
+      await condition(() => inbox.has(FOLLOWED));
+      continue;
+    }
+    if (due.at > Date.now() && (await condition(() => inbox.has(FOLLOWED), due.at - Date.now()))) continue;
+
+    if (due.kind === 'reminder') {
+      const { sent } = await returns.sendReminder({ orderId, customerId, offset: due.offset!, deadline: state.deadline });
+      state.remindersSent.push(due.offset!);
+      log.info('reminder due', { orderId, offset: due.offset, sent });
+    } else if (due.kind === 'deadline') {
+      await overdue('the rental window closed with no return requested');
+    } else if (due.kind === 'arrival') {
+      await overdue(`a return was requested but the box did not arrive within ${String(policy.arrivalWindow)}`);
+    } else {
+      await stateFacts();
+    }
+  }
+
   state.phase = 'completed';
-  const result: ReturnWorkflowResult = { restockedItemIds: restocked, retiredItemIds: retired, purchasedItemIds: items.filter((i) => sold.has(i.itemId)).map((i) => i.itemId) };
+  const result: ReturnWorkflowResult = {
+    restockedItemIds: ids('restocked'),
+    retiredItemIds: ids('retired').filter((id) => !lost.has(id)),
+    purchasedItemIds: ids('sold'),
+    lostItemIds: ids('retired').filter((id) => lost.has(id)),
+  };
   await publish(ReturnCompleted, { id: `return:${orderId}:completed`, data: { orderId, customerId, ...result }, correlationId: orderId, causedBy: cause });
   return result;
-}
-
-/**
- * Inspects one returned item (rule: {@link isDamagedSku}). Clean: cleaning, then back in stock
- * (`item.restocked`). Damaged: retired (`item.retired`).
- */
-export async function inspectItemWorkflow(input: InspectItemInput): Promise<InspectItemResult> {
-  const { orderId, customerId, itemId } = input;
-  const damaged = isDamagedSku(input.sku);
-  await returns.recordInspection({ orderId, itemId, outcome: damaged ? 'damaged' : 'clean' });
-  if (damaged) {
-    await inventory.retireItem({ orderId, itemId });
-    await publish(ItemRetired, {
-      id: `inventory:${orderId}:${itemId}:retired`,
-      data: { orderId, customerId, itemId, reason: 'damaged on return' },
-      correlationId: orderId,
-      causedBy: input.cause,
-    });
-    return { itemId, outcome: 'retired' };
-  }
-  await inventory.startCleaning({ orderId, itemId });
-  await sleep(input.cleaningTime);
-  await inventory.restockItem({ orderId, itemId });
-  await publish(ItemRestocked, {
-    id: `inventory:${orderId}:${itemId}:restocked`,
-    data: { orderId, customerId, itemId },
-    correlationId: orderId,
-    causedBy: input.cause,
-  });
-  return { itemId, outcome: 'restocked' };
 }
