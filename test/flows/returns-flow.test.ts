@@ -1,7 +1,8 @@
 /**
  * The rental lifecycle after delivery, with the real workers, dev server, PostgreSQL, the API on a
  * real port and the WMS simulator calling it back: return requests, the WMS return pickup and
- * arrival, per-item inspection, restock / retire, the order closing, and member purchases.
+ * arrival, per-item inspection (returns) and restock / retire (inventory), the order closing, and
+ * member purchases.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +33,7 @@ describe('returning and buying a delivered box', () => {
     const apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     wms = createWmsSimulator({ callbackUrl: `${apiUrl}/v1/webhooks/wms`, webhookSecret: TEST_WMS_SECRET, faults: { stepMs: 200 } });
     wmsServer = await wms.start(0);
-    process.env.RETURNS_CLEANING_TIME = '1 second';
+    process.env.INVENTORY_CLEANING_TIME = '1 second';
     system = await startSystem({
       wmsUrl: wmsServer.url,
       domains: ['events', 'orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse', 'returns'],
@@ -40,7 +41,7 @@ describe('returning and buying a delivered box', () => {
     app = createApp({ config: testConfig(), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {
-    delete process.env.RETURNS_CLEANING_TIME;
+    delete process.env.INVENTORY_CLEANING_TIME;
     await system?.stop();
     await wmsServer?.close();
     apiServer?.closeAllConnections();
@@ -79,14 +80,26 @@ describe('returning and buying a delivered box', () => {
       restockedItemIds: [clean],
       retiredItemIds: [damaged],
       purchasedItemIds: [],
+      lostItemIds: [],
     });
 
     const types = await timelineTypes(system.database, orderId);
     expect(types.slice(0, 6)).toEqual(['order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested', 'shipment.shipped', 'shipment.delivered']);
     expect(types.slice(6, 8)).toEqual(['return.requested', 'return.arrived']);
-    expect(types.slice(8, 10).sort()).toEqual(['item.restocked', 'item.retired']);
-    expect(types[10]).toBe('return.completed');
-    expect(types).toHaveLength(11);
+    // Returns states each inspection; inventory answers for each item after moving it.
+    expect(types.slice(8, 12).sort()).toEqual(['item.inspected', 'item.inspected', 'item.restocked', 'item.retired']);
+    expect(types[12]).toBe('return.completed');
+    expect(types).toHaveLength(13);
+    const causes = await system.database.sql<{ id: string; causation_id: string }[]>`
+      select id, causation_id from events.event_log where correlation_id = ${orderId} and type in ('item.inspected', 'item.restocked', 'item.retired') order by id`;
+    expect(Object.fromEntries(causes.map((e) => [e.id, e.causation_id]))).toEqual({
+      [`inventory:${orderId}:${clean}:restocked`]: `return:${orderId}:${clean}:inspected`,
+      [`inventory:${orderId}:${damaged}:retired`]: `return:${orderId}:${damaged}:inspected`,
+      [`return:${orderId}:${clean}:inspected`]: `warehouse:${orderId}:return-arrived`,
+      [`return:${orderId}:${damaged}:inspected`]: `warehouse:${orderId}:return-arrived`,
+    });
+    await expect(system.client.workflow.getHandle(`restock:${orderId}:${clean}`).result()).resolves.toEqual({ itemId: clean, outcome: 'restocked' });
+    await expect(system.client.workflow.getHandle(`restock:${orderId}:${damaged}`).result()).resolves.toEqual({ itemId: damaged, outcome: 'retired' });
 
     // Every item ends in exactly one state, and none appeared or vanished.
     const rows = await system.database.sql<{ id: string; state: string; order_id: string | null }[]>`select id, state, order_id from inventory.items where id = any(${itemIds}) order by id`;

@@ -52,6 +52,24 @@ describe('the item state machine', () => {
     await expect(inventory.sellItem({ orderId, itemId: damaged })).rejects.toMatchObject({ type: 'IllegalItemTransition' });
   });
 
+  it('retires a lost item straight from the member (shipped → retired), once, and never from stock', async () => {
+    const { itemIds } = await seedItems(database, ['coat', 'scarf'], 1);
+    const [lost, back] = itemIds;
+    const inventory = createInventoryActivities(database);
+    const orderId = uniqueId('o');
+    await inventory.reserveItems({ orderId, itemIds });
+    await inventory.markItemsShipped({ orderId });
+    await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: true });
+    await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: false });
+    expect(await stateOf(lost)).toEqual({ state: 'retired', order_id: orderId });
+    // An item that came back is inspected, not written off as lost.
+    await inventory.receiveReturnedItems({ orderId, itemIds: [back] });
+    await expect(inventory.retireLostItem({ orderId, itemId: back })).rejects.toMatchObject({ type: 'IllegalItemTransition' });
+    // Stock on the shelf cannot be retired by skipping the member.
+    const [shelf] = (await seedItems(database, ['belt'], 1)).itemIds;
+    await expect(database.sql`update inventory.items set state = 'retired', order_id = 'o_x' where id = ${shelf}`).rejects.toThrow(/illegal item transition available -> retired/);
+  });
+
   it('sells a shipped item once, with its price and book value', async () => {
     const { itemIds } = await seedItems(database, ['jacket'], 1);
     const inventory = createInventoryActivities(database);
