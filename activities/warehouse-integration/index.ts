@@ -20,7 +20,9 @@ export interface CancelShippingInstructionInput {
   orderId: string;
 }
 export interface CancelShippingInstructionResult {
-  outcome: 'cancelled' | 'nothing-to-cancel';
+  /** already-shipped: the WMS answered 409, the box has left (the instruction stays `sent`). */
+  outcome: 'cancelled' | 'nothing-to-cancel' | 'already-shipped';
+  instructionId?: string;
 }
 
 /** Creates the warehouse-integration activities over a database and a WMS client. */
@@ -72,16 +74,25 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
       return { instructionId: row.instructionId };
     },
 
-    /** Cancels the order's instruction at the WMS, if one was accepted (idempotent). */
+    /**
+     * Cancels the order's instruction at the WMS, if one was accepted (idempotent). The WMS's 409
+     * (the box already shipped) is an answer, not a failure: `already-shipped`.
+     */
     async cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult> {
       const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      if (row?.status === 'cancelled' && row.instructionId) return { outcome: 'cancelled', instructionId: row.instructionId };
       if (!row?.instructionId || row.status !== 'sent') {
         // Nothing accepted: the WMS never got an instruction it could act on.
         return { outcome: 'nothing-to-cancel' };
       }
-      await wms.cancelInstruction(row.instructionId, `${shippingInstructionKey(input.orderId)}:cancel`);
+      try {
+        await wms.cancelInstruction(row.instructionId, `${shippingInstructionKey(input.orderId)}:cancel`);
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === FailureType.AlreadyShipped) return { outcome: 'already-shipped', instructionId: row.instructionId };
+        throw err;
+      }
       await db.update(instructions).set({ status: 'cancelled' }).where(eq(instructions.orderId, input.orderId));
-      return { outcome: 'cancelled' };
+      return { outcome: 'cancelled', instructionId: row.instructionId };
     },
   };
 }

@@ -203,6 +203,13 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
       }
       throw err; // OrderNotCancellable refusals are mapped by the error handler.
     }
+    if (result.cancelRejected !== undefined) {
+      // The cancel reached the WMS after the box had left: it is on its way, nothing was cancelled.
+      throw new ProblemError('order-not-cancellable', `Order ${order.id} was not cancelled: ${result.cancelRejected}. The box is on its way (status ${result.status}).`, {
+        orderStatus: result.status,
+        cancelRejected: result.cancelRejected,
+      });
+    }
     res.json({ orderId: order.id, status: result.status });
   });
 

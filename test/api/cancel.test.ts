@@ -18,7 +18,9 @@ beforeAll(async () => {
   api = await startApi();
   const deps = { connection: api.env.nativeConnection, namespace: 'default', config: api.config, database: api.database, client: api.env.client };
   workers = await Promise.all(
-    (['orders', 'events'] as const).map((domain) => createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE })),
+    // Warehouse integration answers the cancel (no instruction was sent: shipment.cancelled at once);
+    // inventory leaves its tombstone.
+    (['orders', 'events', 'warehouse-integration', 'inventory'] as const).map((domain) => createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE })),
   );
   running = Promise.all(workers.map((w) => w.run()));
 });
@@ -68,6 +70,8 @@ describe('POST /v1/orders/:orderId/cancel', () => {
     const timeline = await request(api.app).get(`/v1/orders/${orderId}/timeline`).set(member.auth).expect(200);
     const cancelled = timeline.body.events.find((e: { type: string }) => e.type === 'order.cancelled');
     expect(cancelled).toMatchObject({ data: { orderId, reason: 'changed my mind', cancelledBy: 'customer' }, causationId: `order:${orderId}:placed` });
+    const confirmed = timeline.body.events.find((e: { type: string }) => e.type === 'shipment.cancelled');
+    expect(confirmed).toMatchObject({ data: { orderId, reason: 'changed my mind', instructionCancelled: false }, causationId: cancelled.id });
 
     // The workflow has finished. A retried cancel (same update id) gets the first answer again,
     // so a client that lost the response can safely repeat the request.

@@ -63,9 +63,16 @@ describe('a box moving through the domains', () => {
     await eventually(async () => ([...wms.instructions.values()].find((i) => i.orderId === input.orderId)?.status === 'cancelled' ? true : undefined), 20_000, 'WMS cancel');
     // inventory.released is published after the release: wait for the reservation to finish.
     await expect(system.client.workflow.getHandle(reservationWorkflowId(input.orderId)).result()).resolves.toMatchObject({ outcome: 'released' });
-    expect(await timelineTypes(system.database, input.orderId)).toEqual(
-      expect.arrayContaining(['order.cancelled', 'inventory.released']),
-    );
+    // Stock is let go only after warehouse integration confirmed the cancel (shipment.cancelled).
+    expect(await timelineTypes(system.database, input.orderId)).toEqual([
+      'order.placed',
+      'styling.completed',
+      'inventory.reserved',
+      'shipment.requested',
+      'order.cancelled',
+      'shipment.cancelled',
+      'inventory.released',
+    ]);
     await expect(handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'again' }] })).rejects.toThrow();
   });
 
@@ -104,7 +111,8 @@ describe('a box moving through the domains', () => {
     const { input, handle } = await startOrder(system.client, { size: 'NO-SUCH-SIZE', categories: ['dress'] });
     await expect(handle.result()).resolves.toMatchObject({ status: 'cancelled' });
     expect((await orderRow(input.orderId)).status_reason).toMatch(/styling failed: no available stock/);
-    expect(await timelineTypes(system.database, input.orderId)).toEqual(['order.placed', 'styling.failed', 'order.cancelled']);
+    // No instruction was ever sent: warehouse integration's tombstone confirms the cancel at once.
+    expect(await timelineTypes(system.database, input.orderId)).toEqual(['order.placed', 'styling.failed', 'order.cancelled', 'shipment.cancelled']);
     // Styling had already finished when order.cancelled came: that delivery is recorded as rejected.
     const deliveries = await system.database.sql<{ subscriber: string; outcome: string }[]>`
       select subscriber, outcome from events.deliveries where event_id = ${`order:${input.orderId}:cancelled`} order by subscriber`;

@@ -9,10 +9,12 @@ import { OrderPlaced, cancelOrderUpdate } from '../../workflows/orders/contract'
 import { startOrder } from '../support/orders';
 import { workflowBundle } from '../support/temporal';
 import { startSystem } from '../support/system';
+import { workflowSinks } from '../../workers/observability';
 
 async function runOrderToCancellation(registry: Registry) {
-  // Only the orders and bus workers: the order is placed and cancelled, nothing downstream runs.
-  const system = await startSystem({ registry, domains: ['events', 'orders'] });
+  // The orders and bus workers, and warehouse integration to confirm the cancel (no instruction was
+  // sent): the order is placed and cancelled, nothing else downstream runs.
+  const system = await startSystem({ registry, domains: ['events', 'orders', 'warehouse-integration'] });
   try {
     const { handle } = await startOrder(system.client, { size: 'REPLAY' });
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'replay test' }] });
@@ -51,7 +53,7 @@ describe('replaying publishers', () => {
 
     // ...yet both histories replay against the current workflow code.
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, [
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle(), sinks: workflowSinks() }, [
       { workflowId: 'before', history: recordedBefore },
       { workflowId: 'after', history: recordedAfter },
     ])) {

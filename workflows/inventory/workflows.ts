@@ -6,6 +6,7 @@ import { Inbox, publish } from '../bus/publish';
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
 import { StylingCompleted, StylingFailed, type PickedItem, type StylingCompletedData } from '../styling/contract';
 import { ShipmentShipped } from '../warehouse/contract';
+import { ShipmentCancelled } from '../warehouse-integration/contract';
 import type { PaymentCapturedData } from '../payment/contract';
 import { InventoryReleased, InventoryReserved, InventoryShortage, ItemSold, type ReservationWorkflowResult, type SaleWorkflowResult } from './contract';
 
@@ -18,20 +19,24 @@ const { reserveItems, releaseItems, markItemsShipped, sellItem } = proxyActiviti
  * Started by the first styling.completed of an order (later picks arrive as signals), or by
  * order.cancelled when the order is cancelled before any pick: that run releases nothing and
  * closes, leaving a tombstone so a pick still in flight can never reserve for a dead order.
+ * A cancel of held items releases them only on shipment.cancelled (the WMS confirmed, nothing
+ * will ship); if the cancel came too late the box ships and its items go with it.
  */
 export async function reservationWorkflow({ event: first }: EventTriggeredInput<StylingCompletedData | OrderCancelledData>): Promise<ReservationWorkflowResult> {
   const orderId = first.correlationId;
   const customerId = first.data.customerId;
   const inbox = new Inbox(first);
   let held: PickedItem[] = [];
+  /** order.cancelled seen while holding items: no new pick reserves, the WMS's answer decides. */
+  let cancelling = false;
 
   for (;;) {
-    const event = await inbox.next([StylingCompleted, StylingFailed, OrderCancelled, ShipmentShipped]);
+    const event = await inbox.next([StylingCompleted, StylingFailed, OrderCancelled, ShipmentCancelled, ShipmentShipped]);
     if (!event) continue;
 
     if (isEvent(event, StylingCompleted)) {
       // A pick that arrives after the box is already held is stale: the first success wins.
-      if (held.length > 0) continue;
+      if (held.length > 0 || cancelling) continue;
       const itemIds = event.data.items.map((i) => i.itemId);
       const result = await reserveItems({ orderId, itemIds });
       if (result.reserved) {
@@ -53,7 +58,11 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
     } else if (isEvent(event, StylingFailed)) {
       return { outcome: 'abandoned', itemIds: [] };
     } else if (isEvent(event, OrderCancelled)) {
-      // Compensation: the cancelled order lets go of everything it holds.
+      // Nothing held, so nothing can have been sent to the WMS: close now, as a tombstone.
+      if (held.length === 0) return { outcome: 'released', itemIds: [] };
+      cancelling = true;
+    } else if (isEvent(event, ShipmentCancelled)) {
+      // Compensation: the cancel is final, so the order lets go of everything it holds.
       const { releasedItemIds } = await releaseItems({ orderId });
       // A tombstone run held nothing: there is no fact to announce.
       if (releasedItemIds.length === 0) return { outcome: 'released', itemIds: [] };

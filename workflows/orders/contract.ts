@@ -56,8 +56,14 @@ export const orderCancelledData = z.object({
   customerId: z.string(),
   reason: z.string(),
   cancelledBy: z.enum(['customer', 'system']),
+  /** The WMS had refused the box's instruction (status address_rejected) when the cancel came. */
+  afterShipmentRejected: z.boolean().optional(),
 });
-/** The order was cancelled before shipment; everyone holding something for it lets go. */
+/**
+ * The order is to be cancelled before shipment: styling stops, warehouse integration cancels the
+ * WMS instruction and announces the outcome (`shipment.cancelled`, or `shipment.cancel_rejected`
+ * when the box had already left). Stock and money are let go only on `shipment.cancelled`.
+ */
 export const OrderCancelled = defineEvent('order.cancelled', 'orders', orderCancelledData);
 export type OrderCancelledData = z.infer<typeof orderCancelledData>;
 
@@ -80,6 +86,8 @@ export interface OrderDetail {
   /** Items the member asked to buy (purchase.requested seen) and items actually sold (item.sold). */
   purchaseRequestedItemIds?: string[];
   purchasedItemIds?: string[];
+  /** Why the member's cancel did not happen (it reached the WMS after the box had left). */
+  cancelRejected?: string;
   lastEventId?: string;
 }
 /** Current detail of an order, answered by the running workflow. */
@@ -89,9 +97,14 @@ export interface CancelOrderInput {
   reason: string;
 }
 export interface CancelOrderResult {
+  /** `cancelled`, or the box's status when the cancel came too late (then `cancelRejected` says why). */
   status: OrderStatus;
+  cancelRejected?: string;
 }
-/** Cancels an order before shipment; the validator refuses once the box has shipped. */
+/**
+ * Cancels an order before shipment; the validator refuses once the box has shipped. Completes
+ * when warehouse integration has answered: cancelled, or too late (the box had already left).
+ */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderInput]>('cancel');
 
 /** Statuses in which the box is with the member: a return may be requested only from `delivered`. */

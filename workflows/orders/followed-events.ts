@@ -6,7 +6,7 @@ import { InventoryReserved, InventoryShortage, ItemSold } from '../inventory/con
 import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
 import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
-import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
+import { ShipmentCancelRejected, ShipmentCancelled, ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
 import { PurchaseRequested } from './contract';
 
 export const ORDER_FOLLOWED_EVENTS = [
@@ -16,6 +16,9 @@ export const ORDER_FOLLOWED_EVENTS = [
   InventoryShortage,
   ShipmentRequested,
   ShipmentRejected,
+  // The answer to a cancel: final, or too late (the box had left).
+  ShipmentCancelled,
+  ShipmentCancelRejected,
   ShipmentShipped,
   ShipmentDelayed,
   ShipmentDelivered,

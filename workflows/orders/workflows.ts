@@ -13,7 +13,7 @@ import { INVENTORY_TASK_QUEUE, InventoryReserved, InventoryShortage, ItemSold } 
 import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
 import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
-import { ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
+import { ShipmentCancelRejected, ShipmentCancelled, ShipmentRejected, ShipmentRequested } from '../warehouse-integration/contract';
 import {
   CANCELLABLE_STATUSES,
   OrderCancelled,
@@ -68,6 +68,9 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
   const detail: OrderDetail = { orderId: order.orderId, customerId: order.customerId, status: 'placed', itemIds: [], purchaseRequestedItemIds: [], purchasedItemIds: [] };
   const inbox = new Inbox();
   let cancelRequest: { reason: string } | undefined;
+  /** order.cancelled is out; the order waits for warehouse integration's answer (final, or too late). */
+  let cancelling: { reason: string } | undefined;
+  let cancelPublished = false;
   let returnRequest: 'pending' | 'done' | undefined;
   /** Member purchases accepted by the update, waiting for the main loop; results by item id. */
   const purchasing = new Set<string>();
@@ -80,8 +83,8 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     cancelOrderUpdate,
     async (req) => {
       cancelRequest = { reason: req.reason };
-      await condition(() => detail.status === 'cancelled');
-      return { status: detail.status };
+      await condition(() => detail.status === 'cancelled' || detail.cancelRejected !== undefined);
+      return detail.cancelRejected === undefined ? { status: detail.status } : { status: detail.status, cancelRejected: detail.cancelRejected };
     },
     {
       // The validator runs before the update is accepted into history: a refused cancel leaves no trace.
@@ -89,7 +92,7 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
         if (!req || typeof req.reason !== 'string' || req.reason.length === 0) {
           throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a cancellation needs a reason', nonRetryable: true });
         }
-        if (cancelRequest || !CANCELLABLE_STATUSES.includes(detail.status)) {
+        if (cancelRequest || cancelPublished || !CANCELLABLE_STATUSES.includes(detail.status)) {
           throw ApplicationFailure.create({
             type: FailureType.OrderNotCancellable,
             message: `order ${order.orderId} is ${detail.status} and can no longer be cancelled`,
@@ -170,15 +173,32 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     });
   }
 
-  async function cancel(reason: string, cancelledBy: 'customer' | 'system', cause?: EventEnvelope): Promise<OrderWorkflowResult> {
+  /**
+   * Asks everyone holding something for the box to let go. The order is cancelled only once the
+   * WMS side confirms (shipment.cancelled); until then it keeps its status, "cancelling".
+   */
+  async function requestCancel(reason: string, cancelledBy: 'customer' | 'system', cause?: EventEnvelope): Promise<void> {
+    cancelPublished = true;
     await publish(OrderCancelled, {
       id: `order:${order.orderId}:cancelled`,
-      data: { orderId: order.orderId, customerId: order.customerId, reason, cancelledBy },
+      data: {
+        orderId: order.orderId,
+        customerId: order.customerId,
+        reason,
+        cancelledBy,
+        ...(detail.status === 'address_rejected' ? { afterShipmentRejected: true } : {}),
+      },
       correlationId: order.orderId,
       causedBy: cause,
     });
-    await transition('cancelled', cause, { statusReason: reason });
-    return { status: 'cancelled', reason };
+    cancelling = { reason };
+    await transition(detail.status, cause, { statusReason: `cancelling: ${reason}` });
+  }
+
+  /** The cancel came too late: the box is on its way, and the order follows it like any other. */
+  function cancelTooLate(why: string): void {
+    cancelling = undefined;
+    detail.cancelRejected = why;
   }
 
   await transition('placed', undefined);
@@ -186,8 +206,11 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
 
   let lastCause: EventEnvelope = placed;
   for (;;) {
-    await condition(() => cancelRequest !== undefined || returnRequest === 'pending' || purchaseQueue.length > 0 || inbox.has(FOLLOWED));
-    if (cancelRequest) return cancel(cancelRequest.reason, 'customer', placed);
+    await condition(() => (cancelRequest !== undefined && !cancelPublished) || returnRequest === 'pending' || purchaseQueue.length > 0 || inbox.has(FOLLOWED));
+    if (cancelRequest && !cancelPublished) {
+      await requestCancel(cancelRequest.reason, 'customer', placed);
+      continue;
+    }
     if (returnRequest === 'pending') {
       lastCause = await publish(ReturnRequested, {
         id: `order:${order.orderId}:return-requested`,
@@ -221,19 +244,31 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
       await transition('styled', event, { itemIds: event.data.items.map((i) => i.itemId) });
     } else if (isEvent(event, StylingFailed)) {
       // Compensation: no box can be made, so the order cancels itself and says why.
-      return cancel(`styling failed: ${event.data.reason}`, 'system', event);
+      if (!cancelPublished) await requestCancel(`styling failed: ${event.data.reason}`, 'system', event);
     } else if (isEvent(event, InventoryShortage)) {
-      await transition('placed', event, { statusReason: 're-styling after a stock shortage' });
+      if (!cancelling) await transition('placed', event, { statusReason: 're-styling after a stock shortage' });
+    } else if (isEvent(event, ShipmentCancelled)) {
+      const reason = cancelling?.reason ?? event.data.reason;
+      await transition('cancelled', event, { statusReason: reason });
+      return { status: 'cancelled', reason };
+    } else if (isEvent(event, ShipmentCancelRejected)) {
+      cancelTooLate(event.data.reason);
+      await transition(detail.status, event, { statusReason: `cancel came too late: ${event.data.reason}` });
     } else if (isEvent(event, InventoryReserved)) {
-      await transition('reserved', event, { itemIds: event.data.items.map((i) => i.itemId), statusReason: undefined });
+      await transition('reserved', event, { itemIds: event.data.items.map((i) => i.itemId), statusReason: cancelling ? detail.statusReason : undefined });
     } else if (isEvent(event, ShipmentRequested)) {
-      await transition('awaiting_shipment', event, { statusReason: undefined });
+      await transition('awaiting_shipment', event, { statusReason: cancelling ? detail.statusReason : undefined });
     } else if (isEvent(event, ShipmentRejected)) {
       await transition('address_rejected', event, { statusReason: event.data.reason });
     } else if (isEvent(event, ShipmentDelayed)) {
       await transition(detail.status, event, { statusReason: 'the warehouse is late' });
     } else if (isEvent(event, ShipmentShipped)) {
-      await transition('shipped', event, { trackingNumber: event.data.trackingNumber, statusReason: undefined });
+      // Shipped while a cancel was on its way to the WMS: the cancel cannot win any more.
+      if (cancelling) cancelTooLate('the box had already left the warehouse when the cancel reached it');
+      await transition('shipped', event, {
+        trackingNumber: event.data.trackingNumber,
+        statusReason: detail.cancelRejected ? `cancel came too late: ${detail.cancelRejected}` : undefined,
+      });
     } else if (isEvent(event, ShipmentDelivered)) {
       // The rental window opens (returns follows it); the order stays open until the box is settled.
       await transition('delivered', event, { statusReason: undefined });

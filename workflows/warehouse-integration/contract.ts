@@ -31,7 +31,42 @@ export const shipmentRejectedData = z.object({
 export const ShipmentRejected = defineEvent('shipment.rejected', 'warehouse-integration', shipmentRejectedData);
 export type ShipmentRejectedData = z.infer<typeof shipmentRejectedData>;
 
+export const shipmentCancelledData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  /** The order's cancellation reason. */
+  reason: z.string(),
+  /** true: the WMS confirmed it cancelled an accepted instruction; false: no instruction was ever accepted. */
+  instructionCancelled: z.boolean(),
+});
+/**
+ * The cancel is final (id `wms:<orderId>:cancelled`): the WMS confirmed it, or it never had an
+ * instruction for the box. Nothing will ship: stock may be released, money refunded.
+ */
+export const ShipmentCancelled = defineEvent('shipment.cancelled', 'warehouse-integration', shipmentCancelledData);
+export type ShipmentCancelledData = z.infer<typeof shipmentCancelledData>;
+
+export const shipmentCancelRejectedData = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  instructionId: z.string(),
+  reason: z.string(),
+});
+/**
+ * The cancel reached the WMS after the box had left (id `wms:<orderId>:cancel-rejected`): the box
+ * is on its way and follows the normal path (shipped, delivered, returned).
+ */
+export const ShipmentCancelRejected = defineEvent('shipment.cancel_rejected', 'warehouse-integration', shipmentCancelRejectedData);
+export type ShipmentCancelRejectedData = z.infer<typeof shipmentCancelRejectedData>;
+
+/**
+ * Workflow id of the cancel of a box whose instruction the WMS refused (the instruction workflow
+ * failed, waiting for ops): this run confirms the cancel in its place.
+ */
+export const refusedShipmentCancelWorkflowId = (orderId: string): string => `wms-cancel:${orderId}`;
+
 export interface WarehouseInstructionWorkflowResult {
+  /** handed-over: the box left (also when a cancel came too late); cancelled: shipment.cancelled was published. */
   outcome: 'handed-over' | 'cancelled';
   instructionId?: string;
 }

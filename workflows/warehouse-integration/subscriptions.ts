@@ -3,7 +3,7 @@ import { subscribe } from '../bus/contract';
 import { InventoryReserved } from '../inventory/contract';
 import { OrderCancelled, ReturnRequested } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
-import { WAREHOUSE_INTEGRATION_TASK_QUEUE, returnPickupWorkflowId, wmsInstructionWorkflowId } from './contract';
+import { WAREHOUSE_INTEGRATION_TASK_QUEUE, refusedShipmentCancelWorkflowId, returnPickupWorkflowId, wmsInstructionWorkflowId } from './contract';
 
 const instruction = { domain: 'warehouse-integration', workflowType: 'warehouseInstructionWorkflow', taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE } as const;
 
@@ -17,6 +17,16 @@ export const warehouseIntegrationSubscriptions = [
   }),
   // start: true leaves a tombstone when the cancel comes first, so a late reservation cannot ship.
   subscribe(OrderCancelled, { ...instruction, name: 'warehouse-integration.cancel-instruction', workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId), start: true }),
+  // The instruction workflow of a box whose address the WMS refused has failed (waiting for ops)
+  // and cannot take the cancel: a run of its own confirms it, so stock and money are let go.
+  subscribe(OrderCancelled, {
+    ...instruction,
+    name: 'warehouse-integration.cancel-refused-instruction',
+    when: (e) => e.data.afterShipmentRejected === true,
+    workflowId: (e) => refusedShipmentCancelWorkflowId(e.data.orderId),
+    start: true,
+    summary: (e) => `Confirm the cancel of box ${e.data.orderId} (its instruction was refused)`,
+  }),
   subscribe(ShipmentShipped, { ...instruction, name: 'warehouse-integration.done-on-shipped', workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId), start: false }),
 ];
 

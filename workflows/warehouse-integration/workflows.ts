@@ -1,14 +1,14 @@
 /** warehouseInstructionWorkflow: hands a reserved box to the WMS, durably, through outages. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { WarehouseIntegrationActivities } from '../../activities/warehouse-integration';
-import { type EventTriggeredInput, isEvent } from '../bus/contract';
+import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
 import { InventoryReserved, type InventoryReservedData } from '../inventory/contract';
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
 import type { ReturnRequestedData } from '../orders/contract';
-import { ShipmentRejected, ShipmentRequested, type ReturnPickupWorkflowResult, type WarehouseInstructionWorkflowResult } from './contract';
+import { ShipmentCancelRejected, ShipmentCancelled, ShipmentRejected, ShipmentRequested, type ReturnPickupWorkflowResult, type WarehouseInstructionWorkflowResult } from './contract';
 
 const wms = proxyActivities<WarehouseIntegrationActivities>({
   startToCloseTimeout: '30 seconds',
@@ -20,7 +20,9 @@ const wms = proxyActivities<WarehouseIntegrationActivities>({
 /**
  * Started by inventory.reserved (or by order.cancelled first, as a tombstone). Sends the shipping
  * instruction, cancels it if the order is cancelled before shipment, and fails visibly when the
- * WMS rejects the address so ops can correct it and reset this workflow.
+ * WMS rejects the address so ops can correct it and reset this workflow. Every cancel ends in one
+ * announced outcome: `shipment.cancelled` (confirmed by the WMS, or nothing was ever sent) or
+ * `shipment.cancel_rejected` (the box had already left).
  */
 export async function warehouseInstructionWorkflow({
   event: first,
@@ -29,15 +31,37 @@ export async function warehouseInstructionWorkflow({
   const orderId = first.correlationId;
   const customerId = first.data.customerId;
 
-  const trigger = await inbox.next([InventoryReserved, OrderCancelled]);
-  if (!trigger || !isEvent(trigger, InventoryReserved)) {
-    await wms.cancelShippingInstruction({ orderId });
+  /** Cancels at the WMS and announces the outcome; the WMS's 409 means the box is on its way. */
+  async function cancelAtWms(cancel: EventEnvelope<OrderCancelledData>): Promise<WarehouseInstructionWorkflowResult> {
+    const { outcome, instructionId } = await wms.cancelShippingInstruction.executeWithOptions({ summary: `cancel the WMS instruction of ${orderId}` }, [{ orderId }]);
+    if (outcome === 'already-shipped') {
+      // The WMS shipped before the cancel reached it: say so, so the order follows the box and
+      // nobody releases its items or refunds it.
+      log.warn('cancel reached the WMS after shipment', { orderId, instructionId });
+      await publish(ShipmentCancelRejected, {
+        id: `wms:${orderId}:cancel-rejected`,
+        data: { orderId, customerId, instructionId: instructionId ?? 'unknown', reason: 'the box had already left the warehouse when the cancel reached it' },
+        correlationId: orderId,
+        causedBy: cancel,
+      });
+      return { outcome: 'handed-over', instructionId };
+    }
+    await publish(ShipmentCancelled, {
+      id: `wms:${orderId}:cancelled`,
+      data: { orderId, customerId, reason: cancel.data.reason, instructionCancelled: outcome === 'cancelled' },
+      correlationId: orderId,
+      causedBy: cancel,
+    });
     return { outcome: 'cancelled' };
   }
+
+  const trigger = await inbox.next([InventoryReserved, OrderCancelled]);
+  if (!trigger || !isEvent(trigger, InventoryReserved)) return cancelAtWms(trigger as EventEnvelope<OrderCancelledData>);
   const items = trigger.data.items;
 
   // The send may be retrying through an outage when the order is cancelled: cancel the attempt
-  // rather than letting a box ship for a cancelled order.
+  // rather than letting a box ship for a cancelled order. WAIT_CANCELLATION_COMPLETED: an attempt
+  // already talking to the WMS finishes first, so the cancel below sees an instruction it accepted.
   const sendScope = new CancellationScope();
   let cancelled = false;
   // Peeks without consuming: the cancel is still taken from the inbox below.
@@ -45,20 +69,17 @@ export async function warehouseInstructionWorkflow({
     cancelled = true;
     sendScope.cancel();
   });
-  let instructionId: string;
+  let instructionId: string | undefined;
   try {
     ({ instructionId } = await sendScope.run(() =>
-      wms.sendShippingInstruction.executeWithOptions({ summary: `send shipping instruction for ${orderId} (${items.length} items)` }, [
-        { orderId, customerId, items: items.map((i) => ({ itemId: i.itemId, sku: i.sku })) },
-      ]),
+      wms.sendShippingInstruction.executeWithOptions(
+        { summary: `send shipping instruction for ${orderId} (${items.length} items)`, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED },
+        [{ orderId, customerId, items: items.map((i) => ({ itemId: i.itemId, sku: i.sku })) }],
+      ),
     ));
   } catch (err) {
-    if (cancelled && isCancellation(err)) {
-      await wms.cancelShippingInstruction({ orderId });
-      return { outcome: 'cancelled' };
-    }
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type === FailureType.AddressRejected) {
+    if (!cancelled && cause instanceof ApplicationFailure && cause.type === FailureType.AddressRejected) {
       await publish(ShipmentRejected, {
         id: `wms:${orderId}:rejected`,
         data: { orderId, customerId, reason: cause.message },
@@ -69,7 +90,10 @@ export async function warehouseInstructionWorkflow({
       // address and reset to the first workflow task.
       throw ApplicationFailure.create({ type: FailureType.AddressRejected, message: cause.message, nonRetryable: true });
     }
-    throw err;
+    if (!(cancelled && (isCancellation(err) || err instanceof ActivityFailure))) throw err;
+  }
+  if (cancelled || instructionId === undefined) {
+    return cancelAtWms((await inbox.next([OrderCancelled])) as EventEnvelope<OrderCancelledData>);
   }
 
   await publish(ShipmentRequested, {
@@ -80,21 +104,7 @@ export async function warehouseInstructionWorkflow({
   });
 
   const next = await inbox.next([OrderCancelled, ShipmentShipped]);
-  if (next && isEvent(next, OrderCancelled)) {
-    try {
-      await wms.cancelShippingInstruction({ orderId });
-    } catch (err) {
-      // The WMS shipped before the cancel reached it: the box is on its way and the shipment
-      // workflow follows it; failing here would only hide that fact.
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === FailureType.AlreadyShipped) {
-        log.warn('cancel reached the WMS after shipment', { orderId, instructionId });
-        return { outcome: 'handed-over', instructionId };
-      }
-      throw err;
-    }
-    return { outcome: 'cancelled', instructionId };
-  }
+  if (next && isEvent(next, OrderCancelled)) return cancelAtWms(next);
   return { outcome: 'handed-over', instructionId };
 }
 

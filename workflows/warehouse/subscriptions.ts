@@ -1,7 +1,6 @@
-/** What the warehouse listens to: accepted instructions start a shipment; cancellations stop it. */
+/** What the warehouse listens to: accepted instructions start a shipment; confirmed cancels stop it. */
 import { subscribe } from '../bus/contract';
-import { OrderCancelled } from '../orders/contract';
-import { ShipmentRequested } from '../warehouse-integration/contract';
+import { ShipmentCancelled, ShipmentRequested } from '../warehouse-integration/contract';
 import { WAREHOUSE_TASK_QUEUE, shipmentWorkflowId } from './contract';
 
 const shipment = { domain: 'warehouse', workflowType: 'shipmentWorkflow', taskQueue: WAREHOUSE_TASK_QUEUE } as const;
@@ -14,5 +13,6 @@ export const warehouseSubscriptions = [
     start: true,
     summary: (e) => `Ship box ${e.data.orderId} (WMS instruction ${e.data.instructionId})`,
   }),
-  subscribe(OrderCancelled, { ...shipment, name: 'warehouse.stop-on-cancel', workflowId: (e) => shipmentWorkflowId(e.data.orderId), start: false }),
+  // Only a confirmed cancel stops following the box: after a cancel that came too late it ships.
+  subscribe(ShipmentCancelled, { ...shipment, name: 'warehouse.stop-on-cancel', workflowId: (e) => shipmentWorkflowId(e.data.orderId), start: false }),
 ];

@@ -3,8 +3,7 @@ import { condition, log, proxyActivities, setHandler } from '@temporalio/workflo
 import type { WarehouseActivities } from '../../activities/warehouse';
 import type { EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
-import { OrderCancelled } from '../orders/contract';
-import { ShipmentRequested } from '../warehouse-integration/contract';
+import { ShipmentCancelled, ShipmentRequested } from '../warehouse-integration/contract';
 import {
   ReturnArrived,
   returnArrivalSignal,
@@ -66,9 +65,9 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
 
   for (;;) {
     await condition(
-      () => rank(reported) > rank(state.milestone) || (slaBreached && !state.delayed) || inbox.has([OrderCancelled, ShipmentRequested]),
+      () => rank(reported) > rank(state.milestone) || (slaBreached && !state.delayed) || inbox.has([ShipmentCancelled, ShipmentRequested]),
     );
-    const event = inbox.take([ShipmentRequested, OrderCancelled]);
+    const event = inbox.take([ShipmentRequested, ShipmentCancelled]);
     if (event?.type === ShipmentRequested.type) {
       cause = event;
       instructionId ??= (event as EventEnvelope<{ instructionId: string }>).data.instructionId;
