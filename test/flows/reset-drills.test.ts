@@ -1,14 +1,18 @@
 /**
  * Ops drills: a workflow reset repeats no side effect. Every external effect is keyed by business
- * ids, so re-running a workflow from its first workflow task sends no second WMS instruction and
- * publishes no second event.
+ * ids, so re-running a workflow from its first workflow task sends no second WMS instruction,
+ * charges no card twice, books no second journal entry and publishes no second event. The address
+ * drill of docs/operations.md runs here end to end through the admin API.
  */
 import type { Client } from '@temporalio/client';
 import Long from 'long';
-import { correctShippingAddress } from '../../activities/orders/address';
+import request from 'supertest';
+import { ensureAdminAccount } from '../../api/admin/bootstrap';
+import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { createWmsSimulator, type WmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
+import { ledgerWorkflowId } from '../../workflows/accounting/contract';
 import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/contract';
-import { startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { signUp, startListeningApi, TEST_WMS_SECRET, uniqueEmail, type ApiHarness } from '../api/harness';
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
 
@@ -31,6 +35,9 @@ describe('reset drills', () => {
   let simulator: WmsSimulator;
   let wms: WmsRunningServer;
   let api: ApiHarness & { url: string };
+  let psp: PspSimulator;
+  let pspServer: PspRunningServer;
+  let admin: { Authorization: string };
 
   beforeAll(async () => {
     api = await startListeningApi();
@@ -40,13 +47,50 @@ describe('reset drills', () => {
       faults: { stepMs: 100 },
     });
     wms = await simulator.start(0);
-    system = await startSystem({ wmsUrl: wms.url });
+    psp = createPspSimulator();
+    pspServer = await psp.start(0);
+    system = await startSystem({ wmsUrl: wms.url, pspUrl: pspServer.url });
+    const email = uniqueEmail('ops');
+    await ensureAdminAccount(api.database.db, { email, password: 'ops drill password' });
+    const login = await request(api.app).post('/v1/auth/login').send({ email, password: 'ops drill password' }).expect(200);
+    admin = { Authorization: `Bearer ${login.body.token as string}` };
   });
   afterAll(async () => {
     await system?.stop();
     await wms?.close();
+    await pspServer?.close();
     await api?.close();
   });
+
+  /** Resets through the admin API, as the runbook does; returns the new run id. */
+  async function resetViaApi(workflowId: string, reason: string): Promise<string> {
+    const res = await request(api.app)
+      .post(`/admin/workflows/${encodeURIComponent(workflowId)}/reset`)
+      .set(admin)
+      .send({ reason, to: 'first-workflow-task', reapplySignals: true });
+    expect({ status: res.status, body: res.body }).toMatchObject({ status: 200, body: { workflowId, runId: expect.any(String) } });
+    return res.body.runId as string;
+  }
+
+  /** A run is settled when it has closed, or has nothing in flight and its history stopped growing. */
+  async function settled(workflowId: string, runId: string): Promise<void> {
+    const handle = system.client.workflow.getHandle(workflowId, runId);
+    let lastLength = -1;
+    await eventually(
+      async () => {
+        const d = await handle.describe();
+        if (d.status.name !== 'RUNNING') return true;
+        const busy = (d.raw.pendingActivities?.length ?? 0) > 0 || (d.raw.pendingChildren?.length ?? 0) > 0 || d.raw.pendingWorkflowTask;
+        const stable = !busy && d.historyLength === lastLength;
+        lastLength = d.historyLength;
+        if (stable) return true;
+        await new Promise((r) => setTimeout(r, 500));
+        return undefined;
+      },
+      40_000,
+      `${workflowId} to settle after its reset`,
+    );
+  }
 
   const instructionsFor = (orderId: string) => [...simulator.instructions.values()].filter((i) => i.orderId === orderId);
   const eventIds = async (orderId: string) =>
@@ -66,9 +110,26 @@ describe('reset drills', () => {
     await eventually(async () => ((await status(input.orderId)) === 'address_rejected' ? true : undefined), 20_000, 'address_rejected');
     expect(instructionsFor(input.orderId)).toEqual([]);
 
-    // The drill: correct the address, then reset to the first workflow task.
-    expect(await correctShippingAddress(system.database.db, input.orderId, GOOD_ADDRESS)).toBe(true);
-    await resetToFirstWorkflowTask(system.client, wmsHandle.workflowId, 'address corrected by ops');
+    // The drill (docs/operations.md), through the admin API: find the failure, correct the address, reset.
+    const failed = await eventually(async () => {
+      const res = await request(api.app).get(`/admin/workflows?status=Failed&domain=warehouse-integration&orderId=${input.orderId}`).set(admin).expect(200);
+      return res.body.workflows.length ? (res.body.workflows as { workflowId: string; type: string; webUiLink: string }[]) : undefined;
+    }, 20_000, 'the failed instruction workflow in visibility');
+    expect(failed).toEqual([expect.objectContaining({ workflowId: wmsHandle.workflowId, type: 'warehouseInstructionWorkflow', webUiLink: expect.stringContaining('/workflows/') })]);
+    const trace = await request(api.app).get(`/admin/orders/${input.orderId}/trace`).set(admin).expect(200);
+    expect(trace.body.order).toMatchObject({ status: 'address_rejected' });
+    expect(trace.body.workflows).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: wmsHandle.workflowId, status: 'FAILED' })]));
+    expect(trace.body.events.map((e: { id: string }) => e.id)).toContain(`wms:${input.orderId}:rejected`);
+
+    await request(api.app).put(`/admin/orders/${input.orderId}/address`).set(admin).send({ address: GOOD_ADDRESS }).expect(400);
+    await request(api.app).put(`/admin/orders/${input.orderId}/address`).set(admin).send({ reason: 'member phoned with the right address', address: GOOD_ADDRESS }).expect(200);
+    const newRunId = await resetViaApi(wmsHandle.workflowId, 'address corrected by ops');
+    const [auditRow] = await eventually(async () => {
+      const rows = await system.database.sql<{ actor_id: string; reason: string; outcome: string; details: { newRunId?: string } }[]>`
+        select actor_id, reason, outcome, details from admin.audit_log where action = 'reset-workflow' and target = ${wmsHandle.workflowId}`;
+      return rows.length ? rows : undefined;
+    });
+    expect(auditRow).toMatchObject({ reason: 'address corrected by ops', outcome: 'ok', details: { newRunId } });
 
     await eventually(async () => ((await status(input.orderId)) === 'delivered' ? true : undefined), 40_000, 'delivered');
     const accepted = instructionsFor(input.orderId);
@@ -94,5 +155,44 @@ describe('reset drills', () => {
 
     expect(instructionsFor(input.orderId)).toHaveLength(1);
     expect(await eventIds(input.orderId)).toEqual(before);
+  });
+
+  it('repeats no instruction, charge, journal entry or event when every workflow of a delivered and bought box is reset to its first workflow task', async () => {
+    const { size } = await seedItems(system.database, ['dress', 'top'], 1);
+    const member = await signUp(api.app);
+    const { input } = await startOrder(system.client, { customerId: member.customerId, size, categories: ['dress', 'top'], itemCount: 2 });
+    const { orderId } = input;
+    await eventually(async () => ((await status(orderId)) === 'delivered' ? true : undefined), 40_000, 'delivered');
+    const [itemId] = (await system.database.sql<{ id: string }[]>`select id from inventory.items where size = ${size} order by id`).map((r) => r.id);
+    await request(api.app).post(`/v1/orders/${orderId}/items/${itemId}/purchase`).set(member.auth).send({}).expect(202);
+    await eventually(async () => ((await eventIds(orderId)).includes(`inventory:${orderId}:${itemId}:sold`) ? true : undefined), 40_000, 'item.sold');
+
+    const journalEntries = async () =>
+      (await system.database.sql<{ id: string }[]>`select id from accounting.journal_entries where customer_id = ${member.customerId} order by id`).map((r) => r.id);
+    const captures = () => psp.ledger.filter((c) => c.idempotencyKey.includes(orderId)).length;
+    await eventually(async () => ((await journalEntries()).length > 0 ? true : undefined), 20_000, 'the purchase booked in the ledger');
+    // Let the last deliveries land before taking the "before" picture.
+    await settled(ledgerWorkflowId(member.customerId), (await system.client.workflow.getHandle(ledgerWorkflowId(member.customerId)).describe()).runId);
+    const before = { events: await eventIds(orderId), instructions: instructionsFor(orderId).length, captures: captures(), entries: await journalEntries() };
+    expect(before).toMatchObject({ instructions: 1, captures: 1 });
+    expect(before.entries.length).toBeGreaterThan(0);
+
+    // Every workflow of the box (the trace lists them), plus the member's ledger, which has no OrderId.
+    const trace = await request(api.app).get(`/admin/orders/${orderId}/trace`).set(admin).expect(200);
+    const types = new Map<string, string>((trace.body.workflows as { workflowId: string; type: string }[]).map((w) => [w.workflowId, w.type]));
+    types.set(ledgerWorkflowId(member.customerId), 'ledgerWorkflow');
+    expect([...types.values()]).toEqual(
+      expect.arrayContaining(['orderWorkflow', 'stylingWorkflow', 'reservationWorkflow', 'warehouseInstructionWorkflow', 'shipmentWorkflow', 'returnWorkflow', 'chargeWorkflow', 'saleWorkflow', 'ledgerWorkflow']),
+    );
+    // Known gap (docs/operations.md): reservationWorkflow re-reserves on a re-run, and items that
+    // have shipped are no longer available, so it would publish inventory.shortage. Not reset here.
+    types.delete(`reservation:${orderId}`);
+    for (const [workflowId, type] of types) {
+      const runId = await resetViaApi(workflowId, `drill: re-run ${type}`);
+      await settled(workflowId, runId);
+      expect({ workflowId, status: (await system.client.workflow.getHandle(workflowId, runId).describe()).status.name }).not.toEqual({ workflowId, status: 'FAILED' });
+    }
+
+    expect({ events: await eventIds(orderId), instructions: instructionsFor(orderId).length, captures: captures(), entries: await journalEntries() }).toEqual(before);
   });
 });

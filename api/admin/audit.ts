@@ -1,0 +1,57 @@
+/**
+ * The admin audit trail: every call under `/admin` (refused ones included) becomes one
+ * `admin.audit_log` row with who (the token's customer id), what (method and route), about what
+ * (target), why (reason), the request id, the answered status and outcome.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Db } from '../../db/client';
+import { auditLog } from '../../db/schema/admin';
+import { principal } from '../auth/middleware';
+import { toProblem } from '../errors';
+import { ctx } from '../request-context';
+
+/** What a route adds to its audit row. */
+export interface AuditNote {
+  /** A stable name for the call (`reset-workflow`); the method and path when a route gives none. */
+  action?: string;
+  target?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+  /** The problem type answered, when the call failed. */
+  problemType?: string;
+}
+
+/** Adds to the audit row of this request (merged; later notes win). */
+export function audit(res: Response, note: AuditNote): void {
+  const current = (res.locals.audit ?? {}) as AuditNote;
+  res.locals.audit = { ...current, ...note, details: { ...current.details, ...note.details } } satisfies AuditNote;
+}
+
+/** An error middleware for admin routers: notes the problem type in the audit row, then passes the error on. */
+export function auditFailure(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  audit(res, { problemType: toProblem(err)?.problemType ?? 'internal' });
+  next(err);
+}
+
+/** Must run after `requireAuth` (the actor is the token's customer id). */
+export function auditTrail({ db }: { db: Db }): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const actorId = principal(res).customerId;
+    const { requestId } = ctx(res);
+    let written = false;
+    const write = (): void => {
+      if (written) return;
+      written = true;
+      const note = (res.locals.audit ?? {}) as AuditNote;
+      const action = note.action ?? `${req.method} ${req.originalUrl.split('?')[0]}`;
+      const outcome = res.statusCode < 400 ? 'ok' : (note.problemType ?? (res.statusCode === 403 ? 'forbidden' : `http-${res.statusCode}`));
+      db.insert(auditLog)
+        .values({ actorId, action, target: note.target ?? null, reason: note.reason ?? null, requestId, status: res.statusCode, outcome, details: note.details ?? {} })
+        .catch((err: unknown) => ctx(res).log.error({ err, action }, 'admin audit row not written'));
+    };
+    // `close` without `finish`: the caller went away, but the call (a reset, say) may have happened.
+    res.once('finish', write);
+    res.once('close', write);
+    next();
+  };
+}
