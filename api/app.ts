@@ -12,11 +12,15 @@ import { accountingAdminRoutes } from './admin/accounting/routes';
 import { requireAdmin } from './admin/require-admin';
 import { requireAuth } from './auth/middleware';
 import { authRoutes } from './auth/routes';
+import { createSessionStore } from './auth/sessions';
 import { createTokenService } from './auth/tokens';
+import { cors } from './cors';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRoutes } from './health/routes';
+import { openApiRoutes } from './openapi/routes';
 import { orderRoutes } from './orders/routes';
 import { paymentRoutes } from './payment/routes';
+import { rateLimit } from './rate-limit';
 import { requestContext, securityHeaders } from './request-context';
 import { webhookRoutes } from './webhooks/routes';
 
@@ -33,21 +37,31 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
   if (!config.JWT_SECRET) throw new Error('createApp needs config.JWT_SECRET (api/main.ts generates one when it is not set)');
   const baseLogger = logger ?? createLogger('api', config.LOG_LEVEL);
   const log = baseLogger.bindings().domain === 'api' ? baseLogger : baseLogger.child({ domain: 'api' });
-  const tokens = createTokenService({ secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
+  const sessions = createSessionStore({ db: database.db, ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+  const tokens = createTokenService({ secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, sessions });
+  const limitWindow = config.RATE_LIMIT_WINDOW_SECONDS;
+  // After requireAuth: each member has their own budget, whichever addresses they call from.
+  const perCustomer = rateLimit({ name: 'per customer', max: config.RATE_LIMIT_PER_CUSTOMER, windowSeconds: limitWindow, keyOf: (_req, res) => (res.locals.auth as { customerId?: string } | undefined)?.customerId });
 
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (rate limits, login throttling, logs) is the client's only behind the proxies trusted here.
+  app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestContext(log));
   app.use(securityHeaders);
+  app.use(cors(config.CORS_ALLOWED_ORIGINS));
+  app.use(rateLimit({ name: 'per IP', max: config.RATE_LIMIT_PER_IP, windowSeconds: limitWindow, keyOf: (req) => (req.path === '/healthz' ? undefined : (req.ip ?? 'unknown')) }));
+  app.use(openApiRoutes({ config }));
 
   app.use(healthRoutes({ database, temporal }));
   // Webhooks verify signatures over the exact bytes received: raw body, mounted before JSON parsing.
   app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, temporal }));
 
   app.use(express.json({ limit: BODY_LIMIT }));
-  app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal }));
-  app.use('/v1/me', requireAuth(tokens), paymentRoutes({ db: database.db }));
-  app.use('/v1/orders', requireAuth(tokens), orderRoutes({ db: database.db, temporal }));
+  const limits = { maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
+  app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits }));
+  app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
+  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS }));
   app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
 
   app.use(notFoundHandler);

@@ -3,11 +3,11 @@ import type { Request } from 'express';
 import type { z } from 'zod';
 import { ProblemError } from './problems';
 
-export type RequestPart = 'body' | 'query' | 'params';
+export type RequestPart = 'body' | 'query' | 'params' | 'header';
 
 /** One invalid field, as listed in a validation problem's `errors`. */
 export interface FieldError {
-  /** Where the field is: `body`, `query` or `params`. */
+  /** Where the field is: `body`, `query`, `params` or `header`. */
   in: RequestPart;
   /** Dotted path inside that part (`address.country`); empty for the part itself. */
   path: string;

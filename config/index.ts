@@ -30,7 +30,31 @@ export const configSchema = z.object({
   API_PORT: port.default(3000),
   API_PUBLIC_URL: z.string().default('http://localhost:3000'),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /** Lifetime of an access token (short: a stolen one is useful briefly; clients refresh). */
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
+  /** Lifetime of a refresh token (a login session); every refresh rotates it. */
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 24 * 3600),
+  /** Failed logins allowed per account, and per client IP, within LOGIN_LOCKOUT_SECONDS before 429. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Requests allowed per client IP, and per authenticated member, in each RATE_LIMIT_WINDOW_SECONDS (in-process). */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_PER_CUSTOMER: z.coerce.number().int().min(1).default(300),
+  /** Comma-separated origins browsers may call the API from (exact match, e.g. `https://app.example.com`); empty: none. */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://app.example.com'))),
+  /** Express `trust proxy`: `false` (default, direct clients), a hop count, or comma-separated proxy addresses/subnets (`loopback`, `10.0.0.0/8`). */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string[] => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
+  /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** First administrator, created (or its password and role updated) at API start; both or neither. */
   ADMIN_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional(),
   ADMIN_PASSWORD: z.string().min(10).max(256).optional(),

@@ -1,7 +1,8 @@
 /**
- * Access tokens: JWTs signed with HS256 over `config.JWT_SECRET`, made and checked by `jose`.
- * Verification pins the algorithm (no `alg: none`, no algorithm confusion) and checks
- * `iss`, `aud`, `exp`, `iat`, `sub` and the role.
+ * Access tokens: short-lived JWTs signed with HS256 over `config.JWT_SECRET`, made and checked by
+ * `jose`. Verification pins the algorithm (no `alg: none`, no algorithm confusion) and checks
+ * `iss`, `aud`, `exp`, `iat`, `sub`, the role and, when a session store is given, that the
+ * token's session (`sid`) is live and bound to the same customer and role (logout revokes it).
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 
@@ -16,6 +17,13 @@ export type Role = 'customer' | 'admin';
 export interface Principal {
   customerId: string;
   role: Role;
+  /** The login session the token belongs to (absent only on tokens made without a session store). */
+  sessionId?: string;
+}
+
+/** What verify() needs to know about sessions (api/auth/sessions.ts). */
+export interface SessionCheck {
+  isActive(principal: Principal & { sessionId: string }): Promise<boolean>;
 }
 
 /** Thrown for any token that must not be accepted; the message is for logs only. */
@@ -26,17 +34,31 @@ export class InvalidTokenError extends Error {
 export interface TokenService {
   sign(principal: Principal): Promise<string>;
   verify(token: string): Promise<Principal>;
+  /** Lifetime of the tokens sign() makes. */
+  readonly ttlSeconds: number;
 }
 
 /** Creates the signer/verifier over a secret (at least 32 characters). */
-export function createTokenService({ secret, ttlSeconds, now = () => Date.now() }: { secret: string; ttlSeconds: number; now?: () => number }): TokenService {
+export function createTokenService({
+  secret,
+  ttlSeconds,
+  sessions,
+  now = () => Date.now(),
+}: {
+  secret: string;
+  ttlSeconds: number;
+  /** When given, every token must carry a live session id (`sid`). */
+  sessions?: SessionCheck;
+  now?: () => number;
+}): TokenService {
   if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
   const key = new TextEncoder().encode(secret);
 
   return {
-    async sign({ customerId, role }) {
+    ttlSeconds,
+    async sign({ customerId, role, sessionId }) {
       const iat = Math.floor(now() / 1000);
-      return new SignJWT({ role })
+      return new SignJWT(sessionId ? { role, sid: sessionId } : { role })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(customerId)
         .setIssuer(TOKEN_ISSUER)
@@ -65,7 +87,13 @@ export function createTokenService({ secret, ttlSeconds, now = () => Date.now() 
       if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new InvalidTokenError('issued in the future');
       if (typeof payload.sub !== 'string' || !payload.sub.startsWith('c_')) throw new InvalidTokenError('bad subject');
       if (payload.role !== 'customer' && payload.role !== 'admin') throw new InvalidTokenError('bad role');
-      return { customerId: payload.sub, role: payload.role };
+      const principal: Principal = { customerId: payload.sub, role: payload.role };
+      if (sessions) {
+        if (typeof payload.sid !== 'string') throw new InvalidTokenError('no session');
+        if (!(await sessions.isActive({ ...principal, sessionId: payload.sid }))) throw new InvalidTokenError('session revoked, expired or rebound');
+        principal.sessionId = payload.sid;
+      }
+      return principal;
     },
   };
 }

@@ -3,7 +3,8 @@
  * orderWorkflow; reads come from the orders read model and the event log; cancelling is a
  * workflow update whose validator decides whether it is still allowed.
  */
-import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ import {
 import { boxSearchAttributes } from '../../workflows/search-attributes';
 import { principal } from '../auth/middleware';
 import { findCustomerById } from '../auth/customers';
+import { idempotencyKeyOf, idempotent } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
@@ -37,7 +39,7 @@ const CANCEL_ACCEPT_TIMEOUT_MS = 10_000;
 /** How long a cancel may wait for the cancellation to complete before answering 202 `cancelling`. */
 const CANCEL_RESULT_TIMEOUT_MS = 10_000;
 
-const placeOrderBody = z
+export const placeOrderBody = z
   .object({
     itemCount: z.number().int().min(1).max(6).default(3),
     categories: categoriesSchema.optional(),
@@ -45,18 +47,82 @@ const placeOrderBody = z
   })
   .strict();
 
-const listQuery = z
+export const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
 
-const cancelBody = z
+export const cancelBody = z
   .object({
     reason: z.string().trim().min(1).max(500).default('cancelled by member'),
   })
   .strict();
+
+export const orderIdParams = z.object({ orderId: z.string().regex(ORDER_ID).meta({ example: 'o_k3x9a0b1c2d3e4f5' }) }).strict();
+export const itemParams = orderIdParams.extend({ itemId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/) }).strict();
+
+export const orderLinksSchema = z.object({ self: z.string(), timeline: z.string(), cancel: z.string() }).strict();
+
+/** An order as the API shows it. */
+export const orderViewSchema = z
+  .object({
+    orderId: z.string(),
+    customerId: z.string(),
+    status: z.string().meta({ description: 'placed, styled, reserved, awaiting_shipment, shipped, delivered, returning, closed, cancelled, ...' }),
+    statusReason: z.string().nullable(),
+    size: z.string(),
+    categories: z.array(z.string()),
+    itemCount: z.number().int(),
+    address: z.record(z.string(), z.unknown()),
+    itemIds: z.array(z.string()),
+    purchasedItemIds: z.array(z.string()),
+    trackingNumber: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    links: orderLinksSchema,
+  })
+  .strict();
+
+export const orderPageSchema = z.object({ data: z.array(orderViewSchema), nextCursor: z.string().nullable() }).strict();
+export const orderAcceptedSchema = z.object({ orderId: z.string(), status: z.literal('placed'), links: orderLinksSchema }).strict();
+export const timelineSchema = z
+  .object({
+    orderId: z.string(),
+    events: z.array(
+      z
+        .object({
+          seq: z.number().int(),
+          id: z.string(),
+          type: z.string(),
+          occurredAt: z.string(),
+          causationId: z.string().nullable(),
+          source: z.object({ domain: z.string(), workflowId: z.string(), runId: z.string() }).strict(),
+          data: z.unknown(),
+          subscribers: z.array(z.string()),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export const cancelResultSchema = z.union([
+  z.object({ orderId: z.string(), status: z.literal('cancelled') }).strict(),
+  z.object({ orderId: z.string(), status: z.literal('cancelling'), links: orderLinksSchema }).strict(),
+]);
+export const returnAcceptedSchema = z.object({ orderId: z.string(), status: z.literal('return_requested'), links: orderLinksSchema }).strict();
+export const purchaseAcceptedSchema = z
+  .object({ orderId: z.string(), itemId: z.string(), priceCents: z.number().int(), status: z.literal('purchase_requested'), links: orderLinksSchema })
+  .strict();
+
+/**
+ * The order id of a request carrying an Idempotency-Key: derived from the member and the key, so
+ * a retry after a crash mid-request (the key's lock expired) reaches the same order and workflow.
+ */
+function orderIdFor(customerId: string, idempotencyKey: string): string {
+  const digest = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest();
+  return `o_${BigInt(`0x${digest.subarray(0, 11).toString('hex')}`).toString(36).padStart(16, '0').slice(-16)}`;
+}
 
 const cursorSchema = z
   .object({
@@ -108,8 +174,9 @@ function orderView(row: OrderRow) {
   };
 }
 
-export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Router {
+export function orderRoutes({ db, temporal, idempotencyTtlHours = 24 }: { db: Db; temporal: Client; idempotencyTtlHours?: number }): Router {
   const router = Router();
+  const withIdempotencyKey = idempotent({ db, ttlHours: idempotencyTtlHours });
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
   async function ownOrder(res: Response, orderId: string): Promise<OrderRow> {
@@ -118,7 +185,12 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
     return row;
   }
 
-  router.post('/', async (req, res) => {
+  /**
+   * Places an order and answers 202 once it is durably accepted: the read-model row is written
+   * and the orderWorkflow start is recorded by Temporal (nothing else is awaited; styling,
+   * reservation and shipping follow asynchronously).
+   */
+  router.post('/', withIdempotencyKey, async (req, res) => {
     const body = parseBody(req, placeOrderBody);
     const { customerId } = principal(res);
     const customer = await findCustomerById(db, customerId);
@@ -127,7 +199,8 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
     }
 
-    const orderId = newId('o');
+    const idempotencyKey = idempotencyKeyOf(req);
+    const orderId = idempotencyKey ? orderIdFor(customerId, idempotencyKey) : newId('o');
     const order: OrderWorkflowInput = {
       orderId,
       customerId,
@@ -138,7 +211,9 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
     };
     // Read model first, so GET works the moment we answer. Writing it after the start could
     // overwrite a status the (fast) workflow has already moved past.
-    await upsertOrder(db, { order, status: 'placed' });
+    // A keyed retry after a crash may find the order already there: never move it back to placed.
+    const existing = idempotencyKey ? await getCustomerOrder(db, customerId, orderId) : undefined;
+    if (!existing) await upsertOrder(db, { order, status: 'placed' });
     try {
       await temporal.workflow.start('orderWorkflow', {
         taskQueue: ORDERS_TASK_QUEUE,
@@ -148,9 +223,11 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
         staticSummary: `Box ${orderId} for ${customerId} — ${order.itemCount} items, size ${order.size}`,
       });
     } catch (err) {
-      // No workflow, no order: drop the row unless a workflow that did start has already moved it on.
-      await db.delete(orders).where(and(eq(orders.id, orderId), eq(orders.status, 'placed'))).catch(() => undefined);
-      throw err;
+      if (!(idempotencyKey && err instanceof WorkflowExecutionAlreadyStartedError)) {
+        // No workflow, no order: drop the row unless a workflow that did start has already moved it on.
+        if (!existing) await db.delete(orders).where(and(eq(orders.id, orderId), eq(orders.status, 'placed'))).catch(() => undefined);
+        throw err;
+      }
     }
     ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size }, 'order placed');
     const links = orderLinks(orderId);
@@ -239,9 +316,9 @@ export function orderRoutes({ db, temporal }: { db: Db; temporal: Client }): Rou
    * second purchase of the same item is 409 already-purchased. The charge follows the
    * purchase.requested event; the item is sold once the payment is captured.
    */
-  router.post('/:orderId/items/:itemId/purchase', async (req, res) => {
-    const order = await ownOrder(res, req.params.orderId);
-    const itemId = parseRequest(z.object({ itemId: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/) }), { itemId: req.params.itemId }, 'params').itemId;
+  router.post('/:orderId/items/:itemId/purchase', withIdempotencyKey, async (req, res) => {
+    const order = await ownOrder(res, String(req.params.orderId));
+    const itemId = parseRequest(itemParams.pick({ itemId: true }), { itemId: String(req.params.itemId) }, 'params').itemId;
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     let result;
     try {

@@ -11,7 +11,12 @@ import { parseBody } from '../validation';
 /** A card as the API accepts it: a PSP token (here, one of the PSP's test cards). */
 export const cardInputSchema = z.object({ token: z.enum(PAYMENT_CARD_TOKENS).default(DEFAULT_CARD_TOKEN) }).strict();
 
-const putPaymentMethodBody = z.object({ card: cardInputSchema }).strict();
+export const putPaymentMethodBody = z.object({ card: cardInputSchema }).strict();
+
+export const paymentMethodSchema = z
+  .object({ customerId: z.string(), card: z.object({ token: z.string() }).strict().nullable(), updatedAt: z.string().nullable() })
+  .strict();
+export const savedPaymentMethodSchema = z.object({ customerId: z.string(), card: z.object({ token: z.string() }).strict() }).strict();
 
 export function paymentRoutes({ db }: { db: Db }): Router {
   const router = Router();

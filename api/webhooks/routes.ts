@@ -30,7 +30,7 @@ import { parseRequest } from '../validation';
  * refusing a verified callback for an unknown field would only make the WMS retry it forever.
  * Unknown fields are stripped, never forwarded.
  */
-const wmsCallbackSchema = z.object({
+export const wmsCallbackSchema = z.object({
   callbackId: z.string().min(1).max(200),
   instructionId: z.string().min(1).max(200),
   orderId: z.string().regex(/^o_[0-9a-z]{1,64}$/),
@@ -39,6 +39,11 @@ const wmsCallbackSchema = z.object({
   occurredAt: z.iso.datetime({ offset: true }),
   trackingNumber: z.string().min(1).max(100).optional(),
 });
+
+export const wmsWebhookResultSchema = z.union([
+  z.object({ status: z.literal('accepted') }).strict(),
+  z.object({ status: z.literal('ignored'), reason: z.string() }).strict(),
+]);
 
 export function webhookRoutes({ config, temporal, now = () => Date.now() }: { config: Config; temporal: Client; now?: () => number }): Router {
   const router = Router();

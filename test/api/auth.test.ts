@@ -20,7 +20,15 @@ describe('signup and login', () => {
   test('a new member signs up, gets a token, and logs in again with the same credentials', async () => {
     const body = signupBody();
     const signup = await request(api.app).post('/v1/auth/signup').send(body).expect(201).expect('Content-Type', /application\/json/);
-    expect(signup.body).toEqual({ customerId: expect.stringMatching(/^c_[0-9a-z]{16}$/), token: expect.any(String) });
+    expect(signup.body).toEqual({
+      customerId: expect.stringMatching(/^c_[0-9a-z]{16}$/),
+      role: 'customer',
+      tokenType: 'Bearer',
+      accessToken: expect.any(String),
+      token: signup.body.accessToken,
+      expiresIn: 900,
+      refreshToken: expect.stringMatching(/^rt_s_/),
+    });
 
     const [row] = await api.database.sql<{ email: string; password_hash: string; role: string; size: string; address: { country: string } }[]>`
       select email, password_hash, role, size, address from auth.customers where id = ${signup.body.customerId}`;
@@ -29,7 +37,7 @@ describe('signup and login', () => {
     expect(row.password_hash).not.toContain(body.password);
 
     const login = await request(api.app).post('/v1/auth/login').send({ email: body.email.toUpperCase(), password: body.password }).expect(200);
-    expect(login.body).toEqual({ customerId: signup.body.customerId, token: expect.any(String) });
+    expect(login.body).toMatchObject({ customerId: signup.body.customerId, role: 'customer', accessToken: expect.any(String) });
 
     // Both tokens authenticate the same member.
     for (const token of [signup.body.token, login.body.token]) {
@@ -126,10 +134,14 @@ describe('access tokens', () => {
     const [header, payload, signature] = member.token.split('.');
     const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'c_someoneelse' })).toString('base64url');
     const unsignedHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const forged = await createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer' });
-    const expired = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({ customerId: member.customerId, role: 'customer' });
+    const sessionId = JSON.parse(Buffer.from(payload, 'base64url').toString()).sid as string;
+    const forged = await createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer', sessionId });
+    const expired = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({ customerId: member.customerId, role: 'customer', sessionId });
+    // Correctly signed, but without a session, or claiming the admin role on a customer session.
+    const sessionless = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer' });
+    const promoted = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'admin', sessionId });
 
-    for (const token of [`${header}.${otherPayload}.${signature}`, `${unsignedHeader}.${payload}.`, forged, expired, 'garbage']) {
+    for (const token of [`${header}.${otherPayload}.${signature}`, `${unsignedHeader}.${payload}.`, forged, expired, sessionless, promoted, 'garbage']) {
       const res = await request(api.app).get('/v1/orders').set('Authorization', `Bearer ${token}`).expect(401);
       expect(res.body.type).toBe('https://closetflow.dev/problems/unauthorized');
     }
