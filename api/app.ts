@@ -9,6 +9,8 @@ import type { Config } from '../config';
 import { createLogger } from '../config/logger';
 import type { Database } from '../db/client';
 import { accountingAdminRoutes } from './admin/accounting/routes';
+import { auditTrail } from './admin/audit';
+import { operationsAdminRoutes } from './admin/operations/routes';
 import { requireAdmin } from './admin/require-admin';
 import { requireAuth } from './auth/middleware';
 import { authRoutes } from './auth/routes';
@@ -62,6 +64,9 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
   app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS }));
+  // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.
+  app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
+  app.use('/admin', operationsAdminRoutes({ config, database, temporal }));
   app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
 
   app.use(notFoundHandler);
