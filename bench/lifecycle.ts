@@ -3,7 +3,7 @@
  * Temporal actions and history events of every workflow of that box, from the real histories:
  * order → delivered → one item bought → return requested → arrived → inspected → restocked → closed.
  *
- *   RETURNS_CLEANING_TIME='2 seconds' WMS_STEP_MS=300 npm start     # in one terminal
+ *   INVENTORY_CLEANING_TIME='2 seconds' WMS_STEP_MS=300 npm start     # in one terminal
  *   npx tsx bench/lifecycle.ts [--api http://localhost:3000] [--temporal 127.0.0.1:7233]
  *
  * Prints a markdown table; bench/results/lifecycle-actions.md keeps the last run.
