@@ -68,13 +68,15 @@ describe('POST /v1/webhooks/wms', () => {
     expect(JSON.stringify(api.logs.filter((l) => l.requestId === res.body.requestId))).not.toContain(cb.orderId);
   });
 
-  test('a missing, malformed or expired signature, or a body changed after signing, is 401 too', async () => {
+  test('a missing, malformed, expired or future-dated signature, or a body changed after signing, is 401 too', async () => {
     const cb = callback();
     const raw = JSON.stringify(cb);
     const valid = signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds());
     await post(raw).expect(401);
     await post(raw, 't=abc,v1=zz').expect(401);
     await post(raw, signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds() - 3600)).expect(401);
+    // From the future too: a replay window in both directions.
+    await post(raw, signWmsPayload(TEST_WMS_SECRET, raw, nowSeconds() + 3600)).expect(401);
     await post(raw.replace('"picked"', '"shipped"'), valid).expect(401);
     // Same JSON, different bytes: the signature covers the raw body, not its parse.
     await post(JSON.stringify(cb, null, 2), valid).expect(401);
