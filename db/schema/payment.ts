@@ -15,13 +15,13 @@ export const paymentMethods = paymentSchema.table('payment_methods', {
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
-/** One row per charge key (`membership:<customerId>:<period>`, `purchase:<orderId>:<itemId>`). */
+/** One row per charge key (`membership:<customerId>:<period>`, `purchase:<orderId>:<itemId>`, `shipping:<orderId>`). */
 export const charges = paymentSchema.table(
   'charges',
   {
     chargeKey: text('charge_key').primaryKey(),
     customerId: text('customer_id').notNull(),
-    purpose: text('purpose', { enum: ['membership', 'purchase'] }).notNull(),
+    purpose: text('purpose', { enum: ['membership', 'purchase', 'shipping'] }).notNull(),
     amountCents: integer('amount_cents').notNull(),
     currency: text('currency').notNull().default('EUR'),
     status: text('status', { enum: ['pending', 'captured', 'failed', 'refunded'] }).notNull(),
