@@ -2,12 +2,16 @@
  * The HTTP API: one Express app, one folder per resource, one error handler. Everything it needs
  * is passed in, so tests build it against the real database and Temporal server.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import express from 'express';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from '../config';
 import { createLogger } from '../config/logger';
 import type { Database } from '../db/client';
+import { createHttpMetrics } from '../observability/metrics';
+import { metricsHandler, observeHttp } from './observability';
 import { accountingAdminRoutes } from './admin/accounting/routes';
 import { auditTrail } from './admin/audit';
 import { operationsAdminRoutes } from './admin/operations/routes';
@@ -33,9 +37,13 @@ export interface AppDeps {
   database: Database;
   temporal: Client;
   logger?: Logger;
+  /** Traces every request (a server span, parent of the workflow calls it makes); unset: no spans. */
+  tracer?: Tracer;
+  /** Registry for the request metrics served on /metrics (api/main.ts adds process metrics); a new one otherwise. */
+  metrics?: Registry;
 }
 
-export function createApp({ config, database, temporal, logger }: AppDeps): express.Express {
+export function createApp({ config, database, temporal, logger, tracer, metrics = new Registry() }: AppDeps): express.Express {
   if (!config.JWT_SECRET) throw new Error('createApp needs config.JWT_SECRET (api/main.ts generates one when it is not set)');
   const baseLogger = logger ?? createLogger('api', config.LOG_LEVEL);
   const log = baseLogger.bindings().domain === 'api' ? baseLogger : baseLogger.child({ domain: 'api' });
@@ -47,6 +55,7 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(observeHttp({ metrics: createHttpMetrics(metrics), tracer }));
   // req.ip (rate limits, login throttling, logs) is the client's only behind the proxies trusted here.
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestContext(log));
@@ -56,6 +65,8 @@ export function createApp({ config, database, temporal, logger }: AppDeps): expr
   app.use(openApiRoutes({ config }));
 
   app.use(healthRoutes({ database, temporal }));
+  // Prometheus scrapes this; like /healthz it is for the internal network, not the public edge.
+  app.get('/metrics', metricsHandler(metrics));
   // Webhooks verify signatures over the exact bytes received: raw body, mounted before JSON parsing.
   app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, temporal }));
 

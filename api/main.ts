@@ -4,11 +4,14 @@
  * finish, then close the connections.
  */
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { AddressInfo } from 'node:net';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase } from '../db/client';
+import { tracingFromConfig } from '../observability/tracing';
 import { ensureAdminAccount } from './admin/bootstrap';
 import { createApp } from './app';
 import { loadOrCreateJwtSecret } from './auth/secret';
@@ -23,9 +26,18 @@ async function main(): Promise<void> {
 
   const database = connectDatabase(config.DATABASE_URL);
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) logger.info(await ensureAdminAccount(database.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }), 'admin account ensured');
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, each request is a span and the workflows it starts,
+  // signals or updates continue its trace (the client interceptor puts the context in headers).
+  const tracing = tracingFromConfig(config, 'api');
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config: { ...config, JWT_SECRET: jwtSecret }, database, temporal, logger });
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
+  });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const app = createApp({ config: { ...config, JWT_SECRET: jwtSecret }, database, temporal, logger, tracer: tracing?.tracer, metrics });
 
   const server = app.listen(config.API_PORT, (err?: Error) => {
     if (err) {
@@ -47,7 +59,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
-      await Promise.allSettled([connection.close(), database.close()]);
+      await Promise.allSettled([connection.close(), database.close(), tracing?.shutdown()]);
       logger.info('API stopped');
       process.exit(0);
     });

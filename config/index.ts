@@ -74,6 +74,13 @@ export const configSchema = z.object({
   PSP_PORT: port.default(4020),
   PSP_URL: z.string().url().default('http://127.0.0.1:4020'),
 
+  /** A worker's Prometheus endpoint (`/metrics`: SDK and business metrics); 0 = none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** `npm start`: the first worker's metrics port; each domain worker gets the next one (0 = none). */
+  WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset, tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+
 });
 
 export type Config = z.infer<typeof configSchema>;

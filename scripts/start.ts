@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '../config';
 import { createLogger } from '../config/logger';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../workers/workflow-bundle';
 import { allowPostgresUserToReach, provision } from './provision';
 import { Supervisor } from './supervisor';
 
@@ -49,7 +50,11 @@ async function main(): Promise<void> {
   cleanups.unshift(() => supervisor.stopAll());
   supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env });
   supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) } });
-  for (const domain of DOMAIN_WORKER_NAMES) supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env });
+  // Each domain worker serves /metrics on its own port: WORKER_METRICS_BASE_PORT + its index.
+  const metricsPort = (index: number) => (config.WORKER_METRICS_BASE_PORT ? config.WORKER_METRICS_BASE_PORT + index : 0);
+  DOMAIN_WORKER_NAMES.forEach((domain, index) =>
+    supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env: { ...env, WORKER_METRICS_PORT: String(metricsPort(index)) } }),
+  );
   supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
@@ -61,6 +66,8 @@ async function main(): Promise<void> {
       `  Order API        ${config.API_PUBLIC_URL}   (try: curl ${config.API_PUBLIC_URL}/healthz)`,
       `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
       `  WMS simulator    ${config.WMS_URL}/admin/faults`,
+      `  Metrics          ${config.API_PUBLIC_URL}/metrics` +
+        (config.WORKER_METRICS_BASE_PORT ? `, workers on :${metricsPort(0)}-${metricsPort(DOMAIN_WORKER_NAMES.length - 1)}/metrics (${DOMAIN_WORKER_NAMES.join(', ')})` : ''),
       `  Data             ${config.DATA_DIR}`,
       '  Ctrl-C stops everything; the next start keeps the data.',
       '',
@@ -155,7 +162,7 @@ async function bundleWorkflows(config: Config): Promise<string> {
   const out = path.join(config.DATA_DIR, `workflow-bundle-${hash.digest('hex').slice(0, 12)}.js`);
   if (fs.existsSync(out)) return out;
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger() });
+  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietBundlerLogger() });
   for (const old of fs.readdirSync(config.DATA_DIR).filter((f) => f.startsWith('workflow-bundle-'))) fs.rmSync(path.join(config.DATA_DIR, old));
   fs.writeFileSync(out, code);
   logger.info({ bundle: out }, 'workflow code bundled');

@@ -1,6 +1,9 @@
 /** Builds one domain's Temporal worker; used by the worker process and by tests. */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Tracing } from '../observability/tracing';
 import { DOMAIN_WORKERS, type DomainWorkerName, type WorkerDeps } from './domains';
+import { workerObservabilityOptions } from './observability';
+import { WORKFLOW_BUNDLE_OPTIONS } from './workflow-bundle';
 
 export interface CreateDomainWorkerInput extends WorkerDeps {
   domain: DomainWorkerName;
@@ -8,6 +11,8 @@ export interface CreateDomainWorkerInput extends WorkerDeps {
   namespace: string;
   /** A prebuilt bundle (`npm start` and tests build it once); otherwise workflows/index.ts is bundled. */
   workflowBundlePath?: string;
+  /** Traces activities and workflows into this tracing's span processor; unset: tracing off. */
+  tracing?: Tracing;
   /** Overrides, e.g. a test's own task queue suffix is not needed: tests use the real queues. */
   options?: Partial<WorkerOptions>;
 }
@@ -19,7 +24,7 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     ? {}
     : input.workflowBundlePath
       ? { workflowBundle: { codePath: input.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') };
+      : { workflowsPath: WORKFLOW_BUNDLE_OPTIONS.workflowsPath };
   return Worker.create({
     connection: input.connection,
     namespace: input.namespace,
@@ -28,6 +33,7 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',
+    ...workerObservabilityOptions({ domain: input.domain, tracing: input.tracing }),
     ...input.options,
   });
 }

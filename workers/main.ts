@@ -1,17 +1,26 @@
 /**
  * One domain's worker process: `npm run worker -- --domain <name>`. SIGINT/SIGTERM drain the
- * worker (in-flight tasks finish) before the process exits.
+ * worker (in-flight tasks finish) before the process exits. Logs are JSON lines (pino) with the
+ * domain; WORKER_METRICS_PORT serves Prometheus metrics; OTEL_EXPORTER_OTLP_ENDPOINT turns on tracing.
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
+import { collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../config';
-import { createLogger } from '../config/logger';
+import { createLogger, createUnboundLogger } from '../config/logger';
+import { businessMetrics } from '../observability/metrics';
+import { tracingFromConfig } from '../observability/tracing';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase } from '../db/client';
 import { ensureMonthlyCloseSchedule } from '../activities/accounting/schedule';
 import { createDomainWorker } from './create-worker';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from './domains';
+import { freeLoopbackPort, installWorkerRuntime, startWorkerMetricsServer } from './observability';
+
+/** Named on the last-resort failure line too. */
+let processDomain = 'worker';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { domain: { type: 'string' } } });
@@ -19,22 +28,38 @@ async function main(): Promise<void> {
   if (!domain || !DOMAIN_WORKER_NAMES.includes(domain)) {
     throw new Error(`--domain must be one of: ${DOMAIN_WORKER_NAMES.join(', ')} (got ${domain ?? 'nothing'})`);
   }
+  processDomain = domain;
   const config = loadConfig();
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a worker');
   const logger = createLogger(domain, config.LOG_LEVEL);
 
-  // Route the SDK's own logs (including workflow and activity loggers) to the domain's JSON log.
-  Runtime.install({
-    logger: new DefaultLogger(toSdkLevel(config.LOG_LEVEL), (entry) => {
-      const level = entry.level === 'TRACE' ? 'trace' : entry.level === 'DEBUG' ? 'debug' : entry.level === 'WARN' ? 'warn' : entry.level === 'ERROR' ? 'error' : 'info';
-      logger[level]({ ...entry.meta }, entry.message);
-    }),
+  // The SDK's own logs, and the workflow and activity loggers, as the domain's JSON log; core's
+  // Prometheus exporter on a loopback port, served with the business counters on WORKER_METRICS_PORT.
+  const corePort = config.WORKER_METRICS_PORT ? await freeLoopbackPort() : undefined;
+  installWorkerRuntime({
+    logger: createUnboundLogger(config.LOG_LEVEL),
+    defaultDomain: domain,
+    level: config.LOG_LEVEL,
+    coreMetricsAddress: corePort ? `127.0.0.1:${corePort}` : undefined,
   });
+  const metricsServer = config.WORKER_METRICS_PORT
+    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` })
+    : undefined;
+  if (metricsServer) {
+    collectDefaultMetrics({ register: businessMetrics.registry });
+    logger.info({ metrics: metricsServer.url }, 'metrics served');
+  }
+  const tracing = tracingFromConfig(config, domain);
 
   const database = connectDatabase(config.DATABASE_URL, { max: 5 });
   const connectionOptions = temporalConnectionOptions(config);
   const connection = await NativeConnection.connect(connectionOptions);
-  const client = new Client({ connection: await Connection.connect(connectionOptions), namespace: config.TEMPORAL_NAMESPACE });
+  // The bus signals subscribers through this client: with tracing on, signals carry the trace.
+  const client = new Client({
+    connection: await Connection.connect(connectionOptions),
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
+  });
   const worker = await createDomainWorker({
     domain,
     connection,
@@ -43,6 +68,7 @@ async function main(): Promise<void> {
     database,
     client,
     workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE,
+    tracing,
   });
   if (domain === 'accounting') logger.info({ schedule: await ensureMonthlyCloseSchedule(client) }, 'accounting-monthly-close schedule ensured');
   logger.info({ taskQueue: worker.options.taskQueue }, 'worker started');
@@ -51,14 +77,11 @@ async function main(): Promise<void> {
   await connection.close();
   await client.connection.close();
   await database.close();
-}
-
-function toSdkLevel(level: string): LogLevel {
-  const upper = level.toUpperCase();
-  return (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(upper) ? upper : 'ERROR') as LogLevel;
+  await metricsServer?.close();
+  await tracing?.shutdown();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 50, msg: 'worker failed', err: String((err as Error)?.stack ?? err) })}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 50, domain: processDomain, msg: 'worker failed', err: String((err as Error)?.stack ?? err) })}\n`);
   process.exit(1);
 });

@@ -2,6 +2,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../../db/client';
+import { businessMetrics } from '../../observability/metrics';
 import { deliveries as deliveriesTable, eventLog } from '../../db/schema/events';
 import {
   eventSignal,
@@ -32,13 +33,29 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
       }
     }
     if (outcomes.length > 0) {
-      await db
+      const recorded = await db
         .insert(deliveriesTable)
         .values(outcomes.map((o) => ({ eventId: event.id, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
         // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ subscriber: deliveriesTable.subscriber, outcome: deliveriesTable.outcome });
+      countDelivered(event, recorded);
     }
     return outcomes;
+  }
+
+  /** Counts only first records: a retried or reset publish counts once, like it is delivered once. */
+  function countPublished(event: EventEnvelope): void {
+    businessMetrics.eventsPublished.inc({ type: event.type, domain: event.source.domain });
+    if (event.type === 'order.placed') businessMetrics.ordersPlaced.inc();
+  }
+  function countDelivered(event: EventEnvelope, recorded: { subscriber: string; outcome: string }[]): void {
+    const lagSeconds = Math.max(0, (Date.now() - Date.parse(event.occurredAt)) / 1000);
+    for (const { subscriber, outcome } of recorded) {
+      const domain = registry.subscriptions.find((s) => s.name === subscriber)?.domain ?? 'unknown';
+      businessMetrics.eventsDelivered.inc({ type: event.type, subscriber_domain: domain, outcome });
+      businessMetrics.deliveryLag.observe({ type: event.type }, lagSeconds);
+    }
   }
 
   return {
@@ -72,7 +89,7 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           ...(s.summary ? { staticSummary: s.summary(event) } : {}),
           ...(s.scope ? { scope: s.scope } : {}),
         }));
-      await db
+      const recorded = await db
         .insert(eventLog)
         .values({
           id: event.id,
@@ -86,7 +103,9 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           data: event.data,
           subscribers: deliveries.map((d) => d.subscriber),
         })
-        .onConflictDoNothing({ target: eventLog.id });
+        .onConflictDoNothing({ target: eventLog.id })
+        .returning({ id: eventLog.id });
+      if (recorded.length > 0) countPublished(event);
       log.info('event recorded', { eventId: event.id, eventType: event.type, orderId: event.correlationId, subscribers: deliveries.length });
       // When no subscriber needs a child workflow started, delivering here saves the publisher a
       // second activity (a Temporal action per publish). The outcomes are in this activity's

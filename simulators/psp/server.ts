@@ -312,7 +312,8 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
         metadata: charge.metadata,
         capturedAt: charge.createdAt,
       });
-      log.info({ idempotencyKey, chargeId: charge.chargeId, amountCents: charge.amountCents }, 'charge captured');
+      // The caller's chargeKey and customerId tie the line to closetflow's logs.
+      log.info({ idempotencyKey, chargeId: charge.chargeId, amountCents: charge.amountCents, chargeKey: charge.metadata.chargeKey, customerId: charge.metadata.customerId }, 'charge captured');
       return { status: 201, body: charge, store: true };
     });
   });

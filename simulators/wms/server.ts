@@ -265,7 +265,7 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
     }
     if (pipeline.stopped) return;
 
-    const fields = { callbackId: callback.callbackId, instructionId: callback.instructionId, attempt };
+    const fields = { callbackId: callback.callbackId, instructionId: callback.instructionId, orderId: callback.orderId, attempt };
     if (failure === null) {
       log.info(fields, 'callback delivered');
       finish(pipeline);
@@ -329,7 +329,7 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
     view.status = step;
     view.history.push({ status: step, at });
     if (step === 'shipped') view.trackingNumber = `CFTRK${view.instructionId.slice(4).padStart(8, '0')}`;
-    log.info({ instructionId: view.instructionId, status: step }, 'shipment step');
+    log.info({ instructionId: view.instructionId, orderId: view.orderId, status: step }, 'shipment step');
     const callback = makeCallback(view, step, at);
     if (step === 'packed' && pipeline.swapPackedShipped) {
       pipeline.heldPacked = callback; // sent after "shipped"
@@ -493,7 +493,7 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
     stopPipeline(pipeline);
     view.status = 'cancelled';
     view.history.push({ status: 'cancelled', at: isoNow() });
-    log.info({ instructionId, idempotencyKey: req.get(WMS_IDEMPOTENCY_KEY_HEADER) }, 'instruction cancelled');
+    log.info({ instructionId, orderId: view.orderId, idempotencyKey: req.get(WMS_IDEMPOTENCY_KEY_HEADER) }, 'instruction cancelled');
     res.json({ status: 'cancelled' });
   });
 
@@ -517,7 +517,7 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
     const at = isoNow();
     view.returnArrivedAt = at;
     view.history.push({ status: 'return_arrived', at });
-    log.info({ instructionId }, 'return arrived');
+    log.info({ instructionId, orderId: view.orderId }, 'return arrived');
     enqueue(pipeline, makeCallback(view, 'return_arrived', at));
     res.status(202).json({ status: 'return_arrived' });
   });

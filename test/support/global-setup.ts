@@ -123,7 +123,9 @@ async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
     return undefined;
   }
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(entry), logger: new DefaultLogger('WARN') });
+  // The same inputs as every other bundle (workflows plus their interceptors).
+  const { WORKFLOW_BUNDLE_OPTIONS } = await import('../../workers/workflow-bundle');
+  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
   const out = path.join(tmpDir, 'workflow-bundle.js');
   fs.writeFileSync(out, code);
   log(`bundled workflows/index.ts -> ${out}`);
