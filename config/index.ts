@@ -73,6 +73,8 @@ export const configSchema = z.object({
   /** The payment service provider (simulators/psp when run locally). */
   PSP_PORT: port.default(4020),
   PSP_URL: z.string().url().default('http://127.0.0.1:4020'),
+  /** The fee of express shipping, charged when an express box is placed (refunded if it is cancelled). */
+  EXPRESS_SHIPPING_FEE_CENTS: z.coerce.number().int().min(1).default(1500),
 
   /** A worker's Prometheus endpoint (`/metrics`: SDK and business metrics); 0 = none. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),

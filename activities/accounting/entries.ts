@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EventEnvelope } from '../../workflows/bus/contract';
 import { FailureType } from '../../workflows/failures';
-import { PaymentCaptured, PaymentRefunded, type PaymentCapturedData, type PaymentRefundedData } from '../../workflows/payment/contract';
+import { PaymentCaptured, PaymentRefunded, type ChargePurpose, type PaymentCapturedData, type PaymentRefundedData } from '../../workflows/payment/contract';
 import { ItemSold, type AccountCode, type ItemSoldData } from '../../workflows/accounting/contract';
 
 export interface EntryLine {
@@ -17,6 +17,9 @@ export interface EntrySpec {
   lines: EntryLine[];
 }
 
+/** The revenue account a captured charge credits, by its purpose. */
+const REVENUE_ACCOUNT: Record<ChargePurpose, AccountCode> = { membership: 'membership_revenue', purchase: 'sales_revenue', shipping: 'shipping_revenue' };
+
 const dr = (account: AccountCode, cents: number): EntryLine => ({ account, debitCents: cents, creditCents: 0 });
 const cr = (account: AccountCode, cents: number): EntryLine => ({ account, debitCents: 0, creditCents: cents });
 
@@ -25,8 +28,13 @@ export function entryFor(event: EventEnvelope): EntrySpec {
   switch (event.type) {
     case PaymentCaptured.type: {
       const d = PaymentCaptured.schema.parse(event.data) as PaymentCapturedData;
-      const revenue: AccountCode = d.purpose === 'membership' ? 'membership_revenue' : 'sales_revenue';
-      const what = d.purpose === 'membership' ? `membership fee ${d.period ?? ''}`.trim() : `purchase of ${d.itemId ?? 'item'} (order ${d.orderId ?? '?'})`;
+      const revenue: AccountCode = REVENUE_ACCOUNT[d.purpose];
+      const what =
+        d.purpose === 'membership'
+          ? `membership fee ${d.period ?? ''}`.trim()
+          : d.purpose === 'shipping'
+            ? `express shipping of order ${d.orderId ?? '?'}`
+            : `purchase of ${d.itemId ?? 'item'} (order ${d.orderId ?? '?'})`;
       return { customerId: d.customerId, chargeKey: d.chargeKey, description: `Captured ${what}`, lines: [dr('cash', d.amountCents), cr(revenue, d.amountCents)] };
     }
     case PaymentRefunded.type: {

@@ -173,12 +173,14 @@ export function createAccountingActivities({ database }: { database: Database })
         select count(*)::int as entries, count(distinct customer_id)::int as customers from accounting.journal_entries where period = ${period}`;
       const membershipRevenueCents = credit.get('membership_revenue') ?? 0;
       const salesRevenueCents = credit.get('sales_revenue') ?? 0;
+      const shippingRevenueCents = credit.get('shipping_revenue') ?? 0;
       const refundsCents = -(credit.get('refunds') ?? 0);
       const costOfGoodsSoldCents = -(credit.get('cost_of_goods_sold') ?? 0);
-      const netRevenueCents = membershipRevenueCents + salesRevenueCents - refundsCents;
+      const netRevenueCents = membershipRevenueCents + salesRevenueCents + shippingRevenueCents - refundsCents;
       const summary: RevenueSummary = {
         membershipRevenueCents,
         salesRevenueCents,
+        shippingRevenueCents,
         refundsCents,
         netRevenueCents,
         costOfGoodsSoldCents,

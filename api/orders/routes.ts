@@ -15,6 +15,7 @@ import type { Db } from '../../db/client';
 import { orders } from '../../db/schema/orders';
 import {
   ORDERS_TASK_QUEUE,
+  SHIPPING_OPTIONS,
   cancelOrderUpdate,
   purchaseItemUpdate,
   requestReturnUpdate,
@@ -44,6 +45,8 @@ export const placeOrderBody = z
     itemCount: z.number().int().min(1).max(6).default(3),
     categories: categoriesSchema.optional(),
     size: sizeSchema.optional(),
+    /** express: a fee (EXPRESS_SHIPPING_FEE_CENTS) charged now, refunded if the box is cancelled. */
+    shipping: z.enum(SHIPPING_OPTIONS).default('standard'),
   })
   .strict();
 
@@ -174,7 +177,17 @@ function orderView(row: OrderRow) {
   };
 }
 
-export function orderRoutes({ db, temporal, idempotencyTtlHours = 24 }: { db: Db; temporal: Client; idempotencyTtlHours?: number }): Router {
+export function orderRoutes({
+  db,
+  temporal,
+  idempotencyTtlHours = 24,
+  expressShippingFeeCents = 1500,
+}: {
+  db: Db;
+  temporal: Client;
+  idempotencyTtlHours?: number;
+  expressShippingFeeCents?: number;
+}): Router {
   const router = Router();
   const withIdempotencyKey = idempotent({ db, ttlHours: idempotencyTtlHours });
 
@@ -208,6 +221,7 @@ export function orderRoutes({ db, temporal, idempotencyTtlHours = 24 }: { db: Db
       categories: body.categories ?? customer.preferredCategories,
       itemCount: body.itemCount,
       address: customer.address as Address,
+      ...(body.shipping === 'express' ? { shipping: 'express' as const, shippingFeeCents: expressShippingFeeCents } : {}),
     };
     // Read model first, so GET works the moment we answer. Writing it after the start could
     // overwrite a status the (fast) workflow has already moved past.

@@ -61,6 +61,7 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
     expect(result.summary).toEqual({
       membershipRevenueCents: 4900,
       salesRevenueCents: 8000,
+      shippingRevenueCents: 0,
       refundsCents: 0,
       netRevenueCents: 12900,
       costOfGoodsSoldCents: 3000,

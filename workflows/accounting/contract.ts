@@ -33,7 +33,7 @@ export function periodBounds(period: string): { start: Date; end: Date } {
 }
 
 /** The chart of accounts (seeded by the `ledger_balance` migration). */
-export const ACCOUNTS = ['cash', 'membership_revenue', 'sales_revenue', 'inventory', 'cost_of_goods_sold', 'refunds'] as const;
+export const ACCOUNTS = ['cash', 'membership_revenue', 'sales_revenue', 'shipping_revenue', 'inventory', 'cost_of_goods_sold', 'refunds'] as const;
 export type AccountCode = (typeof ACCOUNTS)[number];
 
 /**
@@ -58,6 +58,8 @@ export type TrialBalanceRow = z.infer<typeof trialBalanceRowSchema>;
 export const revenueSummarySchema = z.object({
   membershipRevenueCents: z.number().int(),
   salesRevenueCents: z.number().int(),
+  /** Express shipping fees. */
+  shippingRevenueCents: z.number().int(),
   refundsCents: z.number().int(),
   netRevenueCents: z.number().int(),
   costOfGoodsSoldCents: z.number().int(),

@@ -39,6 +39,10 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** Statuses from which a member may still cancel: nothing has left the warehouse. */
 export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['placed', 'styled', 'reserved', 'awaiting_shipment', 'address_rejected'];
 
+/** How a box travels to the member: express costs a fee, charged when the order is placed. */
+export const SHIPPING_OPTIONS = ['standard', 'express'] as const;
+export type ShippingOption = (typeof SHIPPING_OPTIONS)[number];
+
 export const orderPlacedData = z.object({
   orderId: z.string(),
   customerId: z.string(),
@@ -46,6 +50,10 @@ export const orderPlacedData = z.object({
   categories: z.array(z.string()).min(1),
   itemCount: z.number().int().min(1),
   address: addressSchema,
+  /** Absent: standard. */
+  shipping: z.enum(SHIPPING_OPTIONS).optional(),
+  /** The express fee quoted to the member (the API's EXPRESS_SHIPPING_FEE_CENTS), present with express. */
+  shippingFeeCents: z.number().int().positive().optional(),
 });
 /** A member placed an order for a box. */
 export const OrderPlaced = defineEvent('order.placed', 'orders', orderPlacedData);

@@ -7,13 +7,16 @@ import { defineEvent, type EventEnvelope } from '../bus/contract';
 export const PAYMENT_TASK_QUEUE = 'payment';
 
 /** What a charge is for; part of its charge key. */
-export const CHARGE_PURPOSES = ['membership', 'purchase'] as const;
+export const CHARGE_PURPOSES = ['membership', 'purchase', 'shipping'] as const;
 export type ChargePurpose = (typeof CHARGE_PURPOSES)[number];
 
 /** Charge key of a membership period: charged at most once per customer and period. */
 export const membershipChargeKey = (customerId: string, period: string): string => `membership:${customerId}:${period}`;
 /** Charge key of buying one item of a box: charged at most once per order and item. */
 export const purchaseChargeKey = (orderId: string, itemId: string): string => `purchase:${orderId}:${itemId}`;
+
+/** Charge key of a box's express shipping fee: charged at most once per order, refunded if the box is cancelled. */
+export const shippingChargeKey = (orderId: string): string => `shipping:${orderId}`;
 
 /** Workflow id of a charge. */
 export const chargeWorkflowId = (chargeKey: string): string => `charge:${chargeKey}`;
@@ -27,7 +30,7 @@ const chargeRef = {
   chargeKey: z.string(),
   customerId: z.string(),
   purpose: z.enum(CHARGE_PURPOSES),
-  /** The box, for purchases. */
+  /** The box, for purchases and shipping fees. */
   orderId: z.string().optional(),
   itemId: z.string().optional(),
   /** The membership period (YYYY-MM), for membership fees. */
@@ -71,7 +74,11 @@ export const pspRefundIdempotencyKey = (chargeKey: string): string => `refund:${
 /** What chargeWorkflow reports while it runs, and returns. */
 export interface ChargeState {
   chargeKey: string;
-  status: 'charging' | 'dunning' | 'captured' | 'failed';
+  /**
+   * refunded: a shipping fee captured for a box that was then cancelled (refunded once);
+   * cancelled: the box was cancelled before the fee was captured, so charging stopped.
+   */
+  status: 'charging' | 'dunning' | 'captured' | 'failed' | 'refunded' | 'cancelled';
   attempts: number;
   /** Workflow time of the next dunning attempt, while dunning. */
   nextAttemptAt?: string;

@@ -1,7 +1,9 @@
-/** What payment listens to: requests to charge, from other domains. */
+/** What payment listens to: requests to charge, from other domains, and the fate of express boxes. */
 import { subscribe } from '../bus/contract';
-import { MembershipRenewalDue, PurchaseRequested } from '../orders/contract';
-import { PAYMENT_TASK_QUEUE, chargeWorkflowId, membershipChargeKey, purchaseChargeKey } from './contract';
+import { MembershipRenewalDue, OrderPlaced, PurchaseRequested } from '../orders/contract';
+import { ShipmentShipped } from '../warehouse/contract';
+import { ShipmentCancelled } from '../warehouse-integration/contract';
+import { PAYMENT_TASK_QUEUE, chargeWorkflowId, membershipChargeKey, purchaseChargeKey, shippingChargeKey } from './contract';
 
 const charge = { domain: 'payment', workflowType: 'chargeWorkflow', taskQueue: PAYMENT_TASK_QUEUE, start: true } as const;
 
@@ -18,4 +20,16 @@ export const paymentSubscriptions = [
     workflowId: (e) => chargeWorkflowId(membershipChargeKey(e.data.customerId, e.data.period)),
     summary: (e) => `Charge the ${e.data.period} membership fee of ${e.data.customerId} (${e.data.amountCents} cents)`,
   }),
+  subscribe(OrderPlaced, {
+    ...charge,
+    name: 'payment.charge-express-shipping',
+    when: (e) => e.data.shipping === 'express' && !!e.data.shippingFeeCents,
+    workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)),
+    summary: (e) => `Charge the express shipping fee of box ${e.data.orderId} (${e.data.shippingFeeCents} cents)`,
+  }),
+  // The shipping fee's charge follows its box (signal only; standard boxes have no such charge,
+  // the bus records those deliveries as rejected): a confirmed cancel stops or refunds it, the
+  // shipment ends it.
+  subscribe(ShipmentCancelled, { ...charge, start: false, name: 'payment.shipping-fee-on-cancel', workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)) }),
+  subscribe(ShipmentShipped, { ...charge, start: false, name: 'payment.shipping-fee-on-shipped', workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)) }),
 ];

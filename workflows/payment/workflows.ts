@@ -2,13 +2,22 @@
  * Payment workflows: `chargeWorkflow` charges one charge key at the PSP (with dunning over days
  * on declines) and `refundWorkflow` refunds a captured one.
  */
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, executeChild, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { PaymentActivities } from '../../activities/payment';
 import type { CardDeclinedDetails } from '../../activities/payment/psp-client';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
-import { publish } from '../bus/publish';
+import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
-import { MembershipRenewalDue, PurchaseRequested, type MembershipRenewalDueData, type PurchaseRequestedData } from '../orders/contract';
+import {
+  MembershipRenewalDue,
+  OrderPlaced,
+  PurchaseRequested,
+  type MembershipRenewalDueData,
+  type OrderPlacedData,
+  type PurchaseRequestedData,
+} from '../orders/contract';
+import { ShipmentShipped } from '../warehouse/contract';
+import { ShipmentCancelled } from '../warehouse-integration/contract';
 import {
   DUNNING_SCHEDULE_DAYS,
   PaymentCaptured,
@@ -17,6 +26,8 @@ import {
   chargeStateQuery,
   membershipChargeKey,
   purchaseChargeKey,
+  refundWorkflowId,
+  shippingChargeKey,
   type ChargePurpose,
   type ChargeState,
   type RefundWorkflowInput,
@@ -47,7 +58,22 @@ interface ChargeFacts {
   correlationId: string;
 }
 
-function chargeFacts(event: EventEnvelope<PurchaseRequestedData | MembershipRenewalDueData>): ChargeFacts {
+type ChargeRequest = PurchaseRequestedData | MembershipRenewalDueData | OrderPlacedData;
+
+function chargeFacts(event: EventEnvelope<ChargeRequest>): ChargeFacts {
+  if (isEvent(event, OrderPlaced)) {
+    const { orderId, customerId, shippingFeeCents } = event.data;
+    if (!shippingFeeCents) throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `order ${orderId} has no express shipping fee`, nonRetryable: true });
+    return {
+      chargeKey: shippingChargeKey(orderId),
+      customerId,
+      purpose: 'shipping',
+      amountCents: shippingFeeCents,
+      orderId,
+      description: `closetflow: express shipping of box ${orderId}`,
+      correlationId: orderId,
+    };
+  }
   if (isEvent(event, PurchaseRequested)) {
     const { orderId, itemId, customerId, priceCents, reason } = event.data;
     return {
@@ -86,13 +112,22 @@ function declineCode(err: unknown): string | undefined {
 }
 
 /**
- * `charge:<chargeKey>`, started by `purchase.requested` or `membership.renewal_due`. Tries the
- * charge; on a decline retries at +1 d, +3 d and +7 d after the first decline (durable timers),
- * each attempt under its own PSP idempotency key; then publishes `payment.captured` or
- * `payment.failed`.
+ * `charge:<chargeKey>`, started by `purchase.requested`, `membership.renewal_due` or an express
+ * `order.placed`. Tries the charge; on a decline retries at +1 d, +3 d and +7 d after the first
+ * decline (durable timers), each attempt under its own PSP idempotency key; then publishes
+ * `payment.captured` or `payment.failed`.
+ *
+ * A shipping fee also follows its box: `shipment.cancelled` (the cancel is final) stops the
+ * charge if nothing is captured yet — no further attempt, `payment.failed` with reason
+ * `order_cancelled` — and otherwise refunds the capture through the child `refund:shipping:<orderId>`,
+ * once the attempt in flight has its answer. So the money of a cancelled box is never kept, a
+ * refund never precedes its capture, and it happens at most once. `shipment.shipped` ends it.
  */
-export async function chargeWorkflow({ event }: EventTriggeredInput<PurchaseRequestedData | MembershipRenewalDueData>): Promise<ChargeState> {
+export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeRequest>): Promise<ChargeState> {
   const facts = chargeFacts(event);
+  // Only a shipping fee listens to its box; other charges take no signals.
+  const box = facts.purpose === 'shipping' ? new Inbox() : undefined;
+  const boxCancelled = (): boolean => box?.has([ShipmentCancelled]) ?? false;
   const ref = {
     chargeKey: facts.chargeKey,
     customerId: facts.customerId,
@@ -105,7 +140,12 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<PurchaseRequ
   setHandler(chargeStateQuery, () => state);
 
   let firstDeclineAt: number | undefined;
+  let stopped = false;
   for (let attempt = 1; ; attempt++) {
+    if (boxCancelled()) {
+      stopped = true;
+      break;
+    }
     state.attempts = attempt;
     try {
       const { pspChargeId, capturedAttempt } = await payment.chargeAttempt.executeWithOptions(
@@ -132,6 +172,7 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<PurchaseRequ
         correlationId: facts.correlationId,
         causedBy: event,
       });
+      if (box) await followBox(box, facts.chargeKey, state);
       return state;
     } catch (err) {
       const code = declineCode(err);
@@ -143,19 +184,36 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<PurchaseRequ
       const at = firstDeclineAt + days * DAY_MS;
       Object.assign(state, { status: 'dunning', nextAttemptAt: new Date(at).toISOString() });
       log.info('charge declined; dunning', { chargeKey: facts.chargeKey, attempt, code, nextAttemptAt: state.nextAttemptAt });
-      await sleep(Math.max(0, at - Date.now()));
+      // A shipping fee's dunning ends early when its box is cancelled for good.
+      if (box) await condition(boxCancelled, Math.max(0, at - Date.now()));
+      else await sleep(Math.max(0, at - Date.now()));
     }
   }
 
-  Object.assign(state, { status: 'failed', nextAttemptAt: undefined });
+  Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined });
   await payment.markChargeFailed({ chargeKey: facts.chargeKey });
   await publish(PaymentFailed, {
     id: `charge:${facts.chargeKey}:failed`,
-    data: { ...ref, amountCents: facts.amountCents, reason: state.lastDecline ?? 'card_declined', attempts: state.attempts },
+    data: { ...ref, amountCents: facts.amountCents, reason: stopped ? 'order_cancelled' : (state.lastDecline ?? 'card_declined'), attempts: state.attempts },
     correlationId: facts.correlationId,
     causedBy: event,
   });
   return state;
+}
+
+/**
+ * After its capture a shipping fee waits for its box: shipped (the fee is earned) or cancelled for
+ * good (refunded in full by the child `refund:<chargeKey>`; the id makes a second refund impossible).
+ */
+async function followBox(box: Inbox, chargeKey: string, state: ChargeState): Promise<void> {
+  const fate = await box.next([ShipmentCancelled, ShipmentShipped]);
+  if (!fate || !isEvent(fate, ShipmentCancelled)) return;
+  await executeChild(refundWorkflow, {
+    workflowId: refundWorkflowId(chargeKey),
+    args: [{ chargeKey, reason: `order cancelled: ${fate.data.reason}`, event: fate }],
+    staticSummary: `Refund ${chargeKey}: the box was cancelled`,
+  });
+  state.status = 'refunded';
 }
 
 /** `refund:<chargeKey>`: refunds a captured charge once and publishes `payment.refunded`. */
