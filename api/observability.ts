@@ -26,7 +26,8 @@ function captureRouteTemplate(req: Request): () => string {
     get: () => route,
     set(value: { path?: unknown } | undefined) {
       route = value;
-      if (value?.path !== undefined) template = `${req.baseUrl}${String(value.path)}`;
+      // A router's own root ('/' under '/v1/orders') is the mount path itself.
+      if (value?.path !== undefined) template = `${req.baseUrl}${String(value.path)}`.replace(/(.)\/$/, '$1');
     },
   });
   return () => template ?? UNMATCHED_ROUTE;
