@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics: the API counts and times requests per route template and status; a worker's
+ * /metrics serves the Temporal SDK's runtime metrics and the business counters together.
+ */
+import type { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { connectDatabase, type Database } from '../../db/client';
+import { createUnboundLogger } from '../../config/logger';
+import { createDomainWorker } from '../../workers/create-worker';
+import { freeLoopbackPort, installWorkerRuntime, startWorkerMetricsServer, type MetricsServer } from '../../workers/observability';
+import { cancelOrderUpdate } from '../../workflows/orders/contract';
+import { signUp, testConfig } from '../api/harness';
+import { startOrder } from '../support/orders';
+import { connectTestEnv, workflowBundle } from '../support/temporal';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** The value of one sample line, e.g. `name{a="b"}`, or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+let env: TestWorkflowEnvironment;
+let database: Database;
+let metricsServer: MetricsServer;
+let workers: Worker[] = [];
+let running: Promise<unknown>;
+
+beforeAll(async () => {
+  // The Runtime exports core's metrics on a loopback port; the worker metrics server merges them.
+  const corePort = await freeLoopbackPort();
+  installWorkerRuntime({ logger: createUnboundLogger('silent'), defaultDomain: 'test', level: 'warn', coreMetricsAddress: `127.0.0.1:${corePort}` });
+  metricsServer = await startWorkerMetricsServer({ port: 0, host: '127.0.0.1', coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` });
+  env = await connectTestEnv();
+  database = connectDatabase(process.env.DATABASE_URL!, { max: 5 });
+});
+
+afterAll(async () => {
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  await running;
+  await metricsServer?.close();
+  await database?.close();
+  await env?.teardown();
+});
+
+describe('API metrics', () => {
+  it('counts and times requests by route template and status on /metrics', async () => {
+    const app = createApp({ config: testConfig(), database, temporal: env.client, logger: pino({ level: 'silent' }) });
+    const member = await signUp(app);
+    await request(app).get('/v1/orders/o_does_not_exist').set(member.auth).expect(404);
+    await request(app).get('/v1/orders/o_nor_this_one').set(member.auth).expect(404);
+    await request(app).get('/no/such/path').expect(404);
+
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    // Two requests, one series: the template, never the order ids.
+    expect(sample(res.text, 'closetflow_http_requests_total{method="GET",route="/v1/orders/:orderId",status="404"}')).toBe(2);
+    expect(res.text).not.toContain('o_does_not_exist');
+    expect(sample(res.text, 'closetflow_http_requests_total{method="POST",route="/v1/auth/signup",status="201"}')).toBe(1);
+    expect(sample(res.text, 'closetflow_http_requests_total{method="GET",route="(unmatched)",status="404"}')).toBe(1);
+    expect(sample(res.text, 'closetflow_http_request_duration_seconds_count{method="GET",route="/v1/orders/:orderId",status="404"}')).toBe(2);
+    expect(res.text).toContain('# TYPE closetflow_http_request_errors_total counter');
+  });
+});
+
+describe('worker metrics', () => {
+  it('serves the SDK runtime metrics and the business counters after a workflow ran', async () => {
+    const config = testConfig();
+    workers = await Promise.all(
+      (['events', 'orders', 'inventory', 'warehouse-integration'] as const).map((domain) =>
+        createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: env.client, workflowBundlePath: workflowBundle().codePath }),
+      ),
+    );
+    running = Promise.all(workers.map((w) => w.run()));
+    const scrape = async () => (await fetch(metricsServer.url)).text();
+    const before = await scrape();
+
+    const { handle } = await startOrder(env.client, { size: 'METRICS' });
+    await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'metrics test' }] });
+    await handle.result();
+
+    const after = await scrape();
+    // The Temporal SDK's own metrics (core's Prometheus exporter)...
+    expect(after).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="orderWorkflow"[^}]*\} [1-9]/m);
+    expect(after).toMatch(/^temporal_activity_execution_latency(_seconds)?_count\{[^}]*activity_type="recordEvent"/m);
+    // ...and the business counters, moved by this order.
+    const placed = 'closetflow_orders_placed_total';
+    expect((sample(after, placed) ?? 0) - (sample(before, placed) ?? 0)).toBe(1);
+    const cancelled = 'closetflow_events_published_total{type="order.cancelled",domain="orders"}';
+    expect((sample(after, cancelled) ?? 0) - (sample(before, cancelled) ?? 0)).toBe(1);
+    expect(after).toMatch(/^closetflow_events_delivered_total\{type="order\.cancelled",subscriber_domain="inventory",outcome="(started|signalled)"\} [1-9]/m);
+    expect(after).toMatch(/^closetflow_event_delivery_lag_seconds_count\{type="order\.cancelled"\} [1-9]/m);
+  });
+});
