@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { savePaymentMethod } from '../../activities/payment';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
-import { OrderPlaced, orderWorkflowId, type OrderPlacedData } from '../../workflows/orders/contract';
+import { OrderPlaced, orderDetailQuery, orderWorkflowId, type OrderPlacedData } from '../../workflows/orders/contract';
 import { PAYMENT_TASK_QUEUE, chargeStateQuery, chargeWorkflowId, refundWorkflowId, shippingChargeKey } from '../../workflows/payment/contract';
 import type { chargeWorkflow } from '../../workflows/payment/workflows';
 import { ShipmentShipped } from '../../workflows/warehouse/contract';
@@ -75,6 +75,7 @@ describe('express shipping fees', () => {
     const chargeKey = shippingChargeKey(orderId);
     await eventually(async () => ((await eventsOf(orderId, 'payment.captured')).length === 1 ? true : undefined), 30_000, 'fee captured');
     expect((await eventsOf(orderId, 'order.placed'))[0].data).toMatchObject({ shipping: 'express', shippingFeeCents: FEE });
+    expect((await system.client.workflow.getHandle(orderWorkflowId(orderId)).query(orderDetailQuery)).shipping).toBe('express');
 
     await request(app).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'changed my mind' }).expect(200, { orderId, status: 'cancelled' });
     await expect(system.client.workflow.getHandle(chargeWorkflowId(chargeKey)).result()).resolves.toMatchObject({ status: 'refunded', attempts: 1 });

@@ -96,6 +96,8 @@ export interface OrderDetail {
   purchasedItemIds?: string[];
   /** Why the member's cancel did not happen (it reached the WMS after the box had left). */
   cancelRejected?: string;
+  /** How the box travels (express: a fee was charged at placement). */
+  shipping?: ShippingOption;
   lastEventId?: string;
 }
 /** Current detail of an order, answered by the running workflow. */

@@ -65,7 +65,15 @@ const RANK: Record<OrderStatus, number> = {
 
 /** Runs one order; its status is mirrored to the orders read model on every transition. */
 export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWorkflowResult> {
-  const detail: OrderDetail = { orderId: order.orderId, customerId: order.customerId, status: 'placed', itemIds: [], purchaseRequestedItemIds: [], purchasedItemIds: [] };
+  const detail: OrderDetail = {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    status: 'placed',
+    itemIds: [],
+    purchaseRequestedItemIds: [],
+    purchasedItemIds: [],
+    shipping: order.shipping ?? 'standard',
+  };
   const inbox = new Inbox();
   let cancelRequest: { reason: string } | undefined;
   /** order.cancelled is out; the order waits for warehouse integration's answer (final, or too late). */
