@@ -86,7 +86,8 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           workflowId: s.workflowId(event),
           taskQueue: s.taskQueue,
           start: s.start,
-          ...(s.summary ? { staticSummary: s.summary(event) } : {}),
+          // Every started subscriber gets a summary in the Web UI, also when its subscription names none.
+          staticSummary: s.summary ? s.summary(event) : `${s.workflowType} of ${event.correlationId}, started by ${event.type}`,
           ...(s.scope ? { scope: s.scope } : {}),
         }));
       const recorded = await db

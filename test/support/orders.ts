@@ -22,6 +22,7 @@ export async function startOrder(client: Client, overrides: Partial<OrderWorkflo
     taskQueue: ORDERS_TASK_QUEUE,
     workflowId: orderWorkflowId(input.orderId),
     args: [input],
+    staticSummary: `Box ${input.orderId} for ${input.customerId} — ${input.itemCount} items, size ${input.size}`,
     typedSearchAttributes: [
       { key: OrderIdAttribute, value: input.orderId },
       { key: CustomerIdAttribute, value: input.customerId },

@@ -49,15 +49,15 @@ export async function restockWorkflow(input: RestockWorkflowInput): Promise<Rest
   }
   if (!isEvent(event, ItemInspected)) throw new Error(`restockWorkflow cannot handle ${event.type}`);
 
-  await inventory.receiveReturnedItems({ orderId, itemIds: [itemId] });
+  await inventory.receiveReturnedItems.executeWithOptions({ summary: `receive ${itemId} back from box ${orderId}` }, [{ orderId, itemIds: [itemId] }]);
   if (event.data.outcome === 'damaged') {
     await inventory.retireItem({ orderId, itemId });
     return retire('damaged on return');
   }
-  await inventory.startCleaning({ orderId, itemId });
-  const cleaningTime = input.cleaningTime ?? ((await inventory.cleaningPolicy()).cleaningTime as Duration);
+  await inventory.startCleaning.executeWithOptions({ summary: `send ${itemId} to cleaning` }, [{ orderId, itemId }]);
+  const cleaningTime = input.cleaningTime ?? ((await inventory.cleaningPolicy.executeWithOptions({ summary: 'read the cleaning time' }, [])).cleaningTime as Duration);
   await sleep(cleaningTime);
-  await inventory.restockItem({ orderId, itemId });
+  await inventory.restockItem.executeWithOptions({ summary: `restock ${itemId}` }, [{ orderId, itemId }]);
   await publish(ItemRestocked, {
     id: `inventory:${orderId}:${itemId}:restocked`,
     data: { orderId, customerId, itemId },

@@ -38,7 +38,7 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
       // A pick that arrives after the box is already held is stale: the first success wins.
       if (held.length > 0 || cancelling) continue;
       const itemIds = event.data.items.map((i) => i.itemId);
-      const result = await reserveItems({ orderId, itemIds });
+      const result = await reserveItems.executeWithOptions({ summary: `reserve ${itemIds.length} items for box ${orderId}` }, [{ orderId, itemIds }]);
       if (result.reserved) {
         held = event.data.items;
         await publish(InventoryReserved, {
@@ -63,7 +63,7 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
       cancelling = true;
     } else if (isEvent(event, ShipmentCancelled)) {
       // Compensation: the cancel is final, so the order lets go of everything it holds.
-      const { releasedItemIds } = await releaseItems({ orderId });
+      const { releasedItemIds } = await releaseItems.executeWithOptions({ summary: `release the items of box ${orderId}` }, [{ orderId }]);
       // A tombstone run held nothing: there is no fact to announce.
       if (releasedItemIds.length === 0) return { outcome: 'released', itemIds: [] };
       await publish(InventoryReleased, {
@@ -74,7 +74,7 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
       });
       return { outcome: 'released', itemIds: releasedItemIds };
     } else if (isEvent(event, ShipmentShipped)) {
-      const { shippedItemIds } = await markItemsShipped({ orderId });
+      const { shippedItemIds } = await markItemsShipped.executeWithOptions({ summary: `mark the items of box ${orderId} shipped` }, [{ orderId }]);
       return { outcome: 'shipped', itemIds: shippedItemIds };
     }
   }
@@ -90,7 +90,7 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
 export async function saleWorkflow({ event }: EventTriggeredInput<PaymentCapturedData>): Promise<SaleWorkflowResult> {
   const { orderId, itemId, customerId } = event.data;
   if (!orderId || !itemId) throw new Error(`payment ${event.id} is not the purchase of an item`);
-  const sold = await sellItem({ orderId, itemId });
+  const sold = await sellItem.executeWithOptions({ summary: `sell ${itemId} of box ${orderId}` }, [{ orderId, itemId }]);
   await publish(ItemSold, {
     id: `inventory:${orderId}:${itemId}:sold`,
     data: { orderId, customerId, itemId, priceCents: event.data.amountCents, costCents: sold.costCents },

@@ -67,7 +67,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
   setHandler(membershipStatusQuery, () => state);
 
   if (input.lastProcessedPeriod !== period) {
-    await recordMembership({ customerId, status: 'active', period });
+    await recordMembership.executeWithOptions({ summary: `membership of ${customerId} active for ${period}` }, [{ customerId, status: 'active', period }]);
     await publish(MembershipRenewalDue, {
       id: membershipRenewalDueEventId(customerId, period),
       data: { customerId, period, amountCents },
@@ -91,7 +91,7 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (isEvent(outcome, PaymentFailed)) {
       const reason = `the ${period} fee could not be charged after ${outcome.data.attempts} attempts: ${outcome.data.reason}`;
       Object.assign(state, { status: 'suspended', phase: 'suspended', reason });
-      await recordMembership({ customerId, status: 'suspended', period });
+      await recordMembership.executeWithOptions({ summary: `membership of ${customerId} suspended in ${period}` }, [{ customerId, status: 'suspended', period }]);
       log.warn('membership suspended', { customerId, period, eventId: outcome.id });
       return { status: 'suspended', period, reason };
     }

@@ -66,7 +66,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     .filter((r) => r.at <= deadline)
     .sort((a, b) => a.at - b.at);
 
-  const items: OrderItem[] = (await listOrderItems({ orderId })).filter((i) => OUT_STATES.has(i.state));
+  const items: OrderItem[] = (await listOrderItems.executeWithOptions({ summary: `look up the items of box ${orderId}` }, [{ orderId }])).filter((i) => OUT_STATES.has(i.state));
   const fate = new Map<string, Fate>(items.map((i) => [i.itemId, i.state === 'sold' ? 'sold' : 'out']));
   const purchaseRequested = new Set(items.filter((i) => i.state === 'sold').map((i) => i.itemId));
   /** Items the member chose to buy before the box came back: they are not in the box. */
@@ -146,7 +146,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
       const f = fate.get(itemId);
       if (arrived && (f === 'out' || (f === 'owed' && !keptByMember.has(itemId)))) {
         const outcome = isDamagedSku(item.sku) ? 'damaged' : 'clean';
-        await returns.recordInspection({ orderId, itemId, outcome });
+        await returns.recordInspection.executeWithOptions({ summary: `record ${itemId} inspected: ${outcome}` }, [{ orderId, itemId, outcome }]);
         fate.set(itemId, 'inspected');
         inspected.add(itemId);
         await publish(ItemInspected, { id: `return:${orderId}:${itemId}:inspected`, data: { orderId, customerId, itemId, outcome }, correlationId: orderId, causedBy: cause });

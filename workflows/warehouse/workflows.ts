@@ -72,7 +72,7 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
       cause = event;
       instructionId ??= (event as EventEnvelope<{ instructionId: string }>).data.instructionId;
     } else if (event && rank(reported) < rank('shipped')) {
-      await recordShipment({ orderId, customerId, instructionId, milestone: 'cancelled' });
+      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} cancelled` }, [{ orderId, customerId, instructionId, milestone: 'cancelled' }]);
       return { milestone: state.milestone, outcome: 'cancelled' };
     }
 
@@ -89,7 +89,7 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
     if (rank(reported) > rank(state.milestone)) {
       const from = state.milestone;
       state.milestone = reported;
-      await recordShipment({ orderId, customerId, instructionId, milestone: state.milestone, trackingNumber: state.trackingNumber });
+      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} ${state.milestone}` }, [{ orderId, customerId, instructionId, milestone: state.milestone, trackingNumber: state.trackingNumber }]);
       if (rank(from) < rank('shipped') && rank(state.milestone) >= rank('shipped')) {
         cause = await publish(ShipmentShipped, {
           id: `shipment:${orderId}:shipped`,
