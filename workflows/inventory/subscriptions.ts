@@ -6,7 +6,6 @@ import { ItemInspected, ItemLost } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
 import { ShipmentShipped } from '../warehouse/contract';
 import { ShipmentCancelled } from '../warehouse-integration/contract';
-import { ShipmentCancelled } from '../warehouse-integration/contract';
 import { INVENTORY_TASK_QUEUE, reservationWorkflowId, restockWorkflowId, saleWorkflowId } from './contract';
 
 const reservation = { domain: 'inventory', workflowType: 'reservationWorkflow', taskQueue: INVENTORY_TASK_QUEUE } as const;
@@ -22,8 +21,6 @@ export const inventorySubscriptions = [
   subscribe(StylingFailed, { ...reservation, name: 'inventory.abandon-on-styling-failed', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
   // start: true so a cancel that beats the first pick leaves a closed reservation behind (a tombstone).
   subscribe(OrderCancelled, { ...reservation, name: 'inventory.release-on-cancel', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: true }),
-  // Held items are let go only once the WMS side confirms nothing will ship.
-  subscribe(ShipmentCancelled, { ...reservation, name: 'inventory.release-on-shipment-cancelled', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
   // Held items are let go only once the WMS side confirms nothing will ship.
   subscribe(ShipmentCancelled, { ...reservation, name: 'inventory.release-on-shipment-cancelled', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
   subscribe(ShipmentShipped, { ...reservation, name: 'inventory.ship-reserved-items', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
