@@ -80,8 +80,8 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** `npm start`: the first worker's metrics port; each domain worker gets the next one (0 = none). */
   WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset, tracing is off. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset or empty, tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
 
 });
 
