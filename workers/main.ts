@@ -42,8 +42,12 @@ async function main(): Promise<void> {
     level: config.LOG_LEVEL,
     coreMetricsAddress: corePort ? `127.0.0.1:${corePort}` : undefined,
   });
+  // Metrics are not worth a crash loop: a taken port is logged and the worker runs without them.
   const metricsServer = config.WORKER_METRICS_PORT
-    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` })
+    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` }).catch((err: unknown) => {
+        logger.error({ err, port: config.WORKER_METRICS_PORT }, 'metrics port unavailable; running without /metrics');
+        return undefined;
+      })
     : undefined;
   if (metricsServer) {
     collectDefaultMetrics({ register: businessMetrics.registry });
