@@ -10,9 +10,11 @@ import { connectDatabase, type Database } from '../../db/client';
 import { createUnboundLogger } from '../../config/logger';
 import { createDomainWorker } from '../../workers/create-worker';
 import { freeLoopbackPort, installWorkerRuntime, startWorkerMetricsServer, type MetricsServer } from '../../workers/observability';
+import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
 import { cancelOrderUpdate } from '../../workflows/orders/contract';
 import { signUp, testConfig } from '../api/harness';
 import { startOrder } from '../support/orders';
+import { eventually, seedItems, timelineTypes } from '../support/system';
 import { connectTestEnv, workflowBundle } from '../support/temporal';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
@@ -27,6 +29,7 @@ let database: Database;
 let metricsServer: MetricsServer;
 let workers: Worker[] = [];
 let running: Promise<unknown>;
+let wmsServer: WmsRunningServer | undefined;
 
 beforeAll(async () => {
   // The Runtime exports core's metrics on a loopback port; the worker metrics server merges them.
@@ -41,6 +44,7 @@ afterAll(async () => {
   for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   await running;
   await metricsServer?.close();
+  await wmsServer?.close();
   await database?.close();
   await env?.teardown();
 });
@@ -66,10 +70,12 @@ describe('API metrics', () => {
 });
 
 describe('worker metrics', () => {
-  it('serves the SDK runtime metrics and the business counters after a workflow ran', async () => {
-    const config = testConfig();
+  it('serves the SDK runtime metrics and the business counters after a box was reserved, handed to the WMS and cancelled', async () => {
+    // Slow WMS steps, callbacks to nowhere: the box is cancelled before it ships.
+    wmsServer = await createWmsSimulator({ callbackUrl: 'http://127.0.0.1:9/unused', webhookSecret: 'test-secret-0123456789', faults: { stepMs: 600_000 } }).start(0);
+    const config = testConfig({ WMS_URL: wmsServer.url });
     workers = await Promise.all(
-      (['events', 'orders', 'inventory', 'warehouse-integration'] as const).map((domain) =>
+      (['events', 'orders', 'styling', 'inventory', 'warehouse-integration'] as const).map((domain) =>
         createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: env.client, workflowBundlePath: workflowBundle().codePath }),
       ),
     );
@@ -77,11 +83,21 @@ describe('worker metrics', () => {
     const scrape = async () => (await fetch(metricsServer.url)).text();
     const before = await scrape();
 
-    const { handle } = await startOrder(env.client, { size: 'METRICS' });
+    const { size } = await seedItems(database, ['dress', 'top'], 2);
+    const { input, handle } = await startOrder(env.client, { size });
+    await eventually(async () => ((await timelineTypes(database, input.orderId)).includes('shipment.requested') ? true : undefined), 30_000, 'shipment.requested');
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'metrics test' }] });
     await handle.result();
 
-    const after = await scrape();
+    // Undoing the box: the stock released, the WMS instruction cancelled (each counted once).
+    const compensated = (text: string, activity: string, domain: string) => sample(text, `closetflow_compensations_total{activity="${activity}",domain="${domain}"}`) ?? 0;
+    const after = await eventually(async () => {
+      const text = await scrape();
+      return compensated(text, 'releaseItems', 'inventory') > compensated(before, 'releaseItems', 'inventory') ? text : undefined;
+    }, 20_000, 'the release counted');
+    expect(compensated(after, 'releaseItems', 'inventory') - compensated(before, 'releaseItems', 'inventory')).toBe(1);
+    expect(compensated(after, 'cancelShippingInstruction', 'warehouse-integration') - compensated(before, 'cancelShippingInstruction', 'warehouse-integration')).toBe(1);
+
     // The Temporal SDK's own metrics (core's Prometheus exporter)...
     expect(after).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="orderWorkflow"[^}]*\} [1-9]/m);
     expect(after).toMatch(/^temporal_activity_execution_latency(_seconds)?_count\{[^}]*activity_type="recordEvent"/m);
