@@ -12,6 +12,8 @@ export const FailureType = {
   InstructionRejected: 'InstructionRejected',
   /** Cancelling an order that has already shipped, or is already closed. */
   OrderNotCancellable: 'OrderNotCancellable',
+  /** The order's cancel is confirmed: no shipping instruction may be sent for it any more (e.g. after a reset). */
+  ShipmentCancelled: 'ShipmentCancelled',
   /** The WMS has already shipped the box, so the instruction can no longer be cancelled. */
   AlreadyShipped: 'AlreadyShipped',
   /** A referenced business object does not exist. */

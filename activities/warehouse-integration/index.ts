@@ -1,6 +1,6 @@
 /** Warehouse-integration activities: shipping instructions to the WMS, guarded against duplicates. */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { instructions } from '../../db/schema/warehouse-integration';
 import { FailureType } from '../../workflows/failures';
@@ -34,11 +34,12 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
      * for this order is returned as is, so no retry, crash or reset ever ships a box twice.
      */
     async sendShippingInstruction(input: SendShippingInstructionInput): Promise<SendShippingInstructionResult> {
-      const [sent] = await db
-        .select()
-        .from(instructions)
-        .where(and(eq(instructions.orderId, input.orderId), eq(instructions.status, 'sent')));
-      if (sent?.instructionId) return { instructionId: sent.instructionId };
+      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      if (row?.status === 'sent' && row.instructionId) return { instructionId: row.instructionId };
+      // A confirmed cancel is final: a reset of a failed instruction workflow must not ship the box.
+      if (row?.status === 'cancelled') {
+        throw ApplicationFailure.create({ type: FailureType.ShipmentCancelled, message: `order ${input.orderId} is cancelled: no instruction is sent`, nonRetryable: true });
+      }
 
       const address = await getShippingAddress(db, input.orderId);
       if (!address) {
@@ -79,11 +80,19 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
      * (the box already shipped) is an answer, not a failure: `already-shipped`.
      */
     async cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult> {
-      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      let [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
       if (row?.status === 'cancelled' && row.instructionId) return { outcome: 'cancelled', instructionId: row.instructionId };
       if (!row?.instructionId || row.status !== 'sent') {
-        // Nothing accepted: the WMS never got an instruction it could act on.
-        return { outcome: 'nothing-to-cancel' };
+        // Nothing accepted: the WMS never got an instruction it could act on. Record the cancel, so
+        // that no later send (a reset of a refused instruction) can ship the box.
+        const detail = 'cancelled before the WMS accepted an instruction';
+        await db
+          .insert(instructions)
+          .values({ orderId: input.orderId, idempotencyKey: shippingInstructionKey(input.orderId), status: 'cancelled', detail })
+          .onConflictDoUpdate({ target: instructions.orderId, set: { status: 'cancelled', detail }, setWhere: sql`${instructions.status} <> 'sent'` });
+        [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+        // A send that won the race (a concurrent reset run) is cancelled at the WMS below.
+        if (!row?.instructionId || row.status !== 'sent') return { outcome: 'nothing-to-cancel' };
       }
       try {
         await wms.cancelInstruction(row.instructionId, `${shippingInstructionKey(input.orderId)}:cancel`);

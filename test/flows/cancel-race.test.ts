@@ -5,11 +5,14 @@
  * box has left the WMS while closetflow still sees it waiting, and an outage keeps the WMS from
  * answering a cancel.
  */
+import type { Client } from '@temporalio/client';
+import Long from 'long';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { correctShippingAddress } from '../../activities/orders/address';
 import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '../../simulators/wms/server';
 import { orderDetailQuery } from '../../workflows/orders/contract';
 import { reservationWorkflowId } from '../../workflows/inventory/contract';
@@ -17,6 +20,20 @@ import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, timelineTypes, type RunningSystem } from '../support/system';
 import { signUp, testConfig, TEST_WMS_SECRET } from '../api/harness';
+
+/** Resets a workflow to its first workflow task, as `temporal workflow reset --type FirstWorkflowTask` does. */
+async function resetToFirstWorkflowTask(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const firstTask = (history.events ?? []).find((e) => e.workflowTaskCompletedEventAttributes);
+  const { runId } = (await client.workflowService.resetWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId },
+    workflowTaskFinishEventId: Long.fromValue(firstTask!.eventId!),
+    reason: 'test: address corrected after the cancel',
+    requestId: `${workflowId}:reset-after-cancel`,
+  })) as { runId?: string | null };
+  return runId!;
+}
 
 describe('a cancel racing the WMS', () => {
   let system: RunningSystem;
@@ -152,7 +169,7 @@ describe('a cancel racing the WMS', () => {
     expect(cancelled.data.instructionCancelled).toBe(true);
   });
 
-  it('cancels a box whose address the WMS refused, releasing its stock although the instruction workflow failed', async () => {
+  it('cancels a box whose address the WMS refused, releasing its stock although the instruction workflow failed; a later reset ships nothing', async () => {
     const { member, orderId, handle, itemIds } = await boxAwaitingShipment({ ...GOOD_ADDRESS, line1: 'REJECT 2 Nowhere Lane' });
     await waitForStatus(orderId, 'address_rejected');
     expect(await itemStates(orderId, itemIds)).toEqual([['reserved', true]]);
@@ -170,5 +187,14 @@ describe('a cancel racing the WMS', () => {
       'inventory.released',
     ]);
     expect((await system.client.workflow.getHandle(wmsInstructionWorkflowId(orderId)).describe()).status.name).toBe('FAILED');
+
+    // Ops, unaware of the cancel, correct the address and reset the failed instruction workflow:
+    // the confirmed cancel stops the rerun before it sends anything.
+    await correctShippingAddress(system.database.db, orderId, GOOD_ADDRESS);
+    const runId = await resetToFirstWorkflowTask(system.client, wmsInstructionWorkflowId(orderId));
+    const rerun = system.client.workflow.getHandle(wmsInstructionWorkflowId(orderId), runId);
+    await expect(rerun.result()).rejects.toMatchObject({ cause: { cause: { type: 'ShipmentCancelled' } } });
+    expect([...wms.instructions.values()].filter((i) => i.orderId === orderId)).toEqual([]);
+    expect(await itemStates(orderId, itemIds)).toEqual([['available', false]]);
   });
 });
