@@ -32,6 +32,8 @@ type Auth = 'none' | 'bearer' | 'admin' | 'wms-signature';
 
 interface ResponseSpec {
   description: string;
+  /** OpenAPI links: operations that take a value of this response (operationId → parameter → runtime expression). */
+  links?: Record<string, Record<string, string>>;
   schema?: z.ZodType;
   /** Names of components.headers this response sets. */
   headers?: string[];
@@ -187,7 +189,14 @@ export const operations: Operation[] = [
     body: placeOrderBody,
     bodyRequired: false,
     idempotent: true,
-    responses: { 202: { description: 'Accepted; follow links.self.', schema: orderAcceptedSchema, headers: ['Location', IDEMPOTENT_REPLAYED_HEADER] } },
+    responses: {
+      202: {
+        description: 'Accepted; follow links.self.',
+        schema: orderAcceptedSchema,
+        headers: ['Location', IDEMPOTENT_REPLAYED_HEADER],
+        links: Object.fromEntries(['getOrder', 'getOrderTimeline', 'cancelOrder', 'returnOrder', 'purchaseItem'].map((id) => [id, { orderId: '$response.body#/orderId' }])),
+      },
+    },
     problems: ['membership-suspended'],
   },
   {
@@ -245,7 +254,7 @@ export const operations: Operation[] = [
     auth: 'bearer',
     params: orderIdParams,
     responses: { 202: { description: 'Return pickup requested.', schema: returnAcceptedSchema } },
-    problems: [...withOrder, 'return-not-allowed'],
+    problems: [...withOrder, 'return-not-allowed', 'temporarily-unavailable'],
   },
   {
     method: 'post',
@@ -257,7 +266,7 @@ export const operations: Operation[] = [
     params: itemParams,
     idempotent: true,
     responses: { 202: { description: 'Purchase requested.', schema: purchaseAcceptedSchema, headers: [IDEMPOTENT_REPLAYED_HEADER] } },
-    problems: [...withOrder, 'purchase-not-allowed', 'already-purchased'],
+    problems: [...withOrder, 'purchase-not-allowed', 'already-purchased', 'temporarily-unavailable'],
   },
   {
     method: 'post',
@@ -378,6 +387,9 @@ function operationObject(op: Operation): Record<string, unknown> {
     responses[status] = {
       description: spec.description,
       headers: headerRefs(spec.headers ?? []),
+      ...(spec.links
+        ? { links: Object.fromEntries(Object.entries(spec.links).map(([operationId, parameters]) => [operationId, { operationId, parameters }])) }
+        : {}),
       ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: jsonSchema(spec.schema, 'output') } } } : {}),
     };
   }

@@ -37,6 +37,11 @@ import { orderTimeline } from './timeline';
 
 /** How long a cancel may wait for the workflow to accept (validate) it before answering 503. */
 const CANCEL_ACCEPT_TIMEOUT_MS = 10_000;
+/**
+ * How long a return or purchase may wait for orderWorkflow to answer its update before 503
+ * (with Retry-After): with the orders workers down an update would otherwise wait forever.
+ */
+const UPDATE_TIMEOUT_MS = 10_000;
 /** How long a cancel may wait for the cancellation to complete before answering 202 `cancelling`. */
 const CANCEL_RESULT_TIMEOUT_MS = 10_000;
 
@@ -315,7 +320,7 @@ export function orderRoutes({
     if (order.status === 'closed' || order.status === 'cancelled') throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status}.`);
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     try {
-      await handle.executeUpdate(requestReturnUpdate, { args: [], updateId: `return:${order.id}` });
+      await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(requestReturnUpdate, { args: [], updateId: `return:${order.id}` }));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
       throw err;
@@ -336,7 +341,7 @@ export function orderRoutes({
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     let result;
     try {
-      result = await handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] });
+      result = await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] }));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ProblemError('purchase-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
       throw err;

