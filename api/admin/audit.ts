@@ -44,7 +44,10 @@ export function auditTrail({ db }: { db: Db }): RequestHandler {
       written = true;
       const note = (res.locals.audit ?? {}) as AuditNote;
       const action = note.action ?? `${req.method} ${req.originalUrl.split('?')[0]}`;
-      const outcome = res.statusCode < 400 ? 'ok' : (note.problemType ?? (res.statusCode === 403 ? 'forbidden' : `http-${res.statusCode}`));
+      const failed = note.problemType ?? (res.statusCode === 403 ? 'forbidden' : `http-${res.statusCode}`);
+      // Closed before the answer was sent: the call may still complete; a reset's reason in Temporal
+      // names the admin and this request id, so the two can be matched.
+      const outcome = !res.writableFinished ? 'aborted' : res.statusCode < 400 ? 'ok' : failed;
       db.insert(auditLog)
         .values({ actorId, action, target: note.target ?? null, reason: note.reason ?? null, requestId, status: res.statusCode, outcome, details: note.details ?? {} })
         .catch((err: unknown) => ctx(res).log.error({ err, action }, 'admin audit row not written'));
