@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -61,15 +62,19 @@ describe('the embedded stack (npm start)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let api: string;
+  let metricsBase: number;
   let stack: Stack | undefined;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
     const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     api = `http://127.0.0.1:${apiPort}`;
+    // Worker i serves /metrics on metricsBase + i (the ports after a free one are very likely free too).
+    metricsBase = await freePort();
     env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort), PSP_PORT: String(pspPort), PSP_URL: `http://127.0.0.1:${pspPort}`,
-      WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn' };
+      WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn',
+      WORKER_METRICS_BASE_PORT: String(metricsBase) };
     // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
@@ -133,6 +138,15 @@ describe('the embedded stack (npm start)', () => {
     } finally {
       await connection.close();
     }
+
+    // Each domain worker serves its own /metrics; the API serves its own.
+    const scrape = async (url: string) => (await fetch(url)).text();
+    const workerMetrics = (domain: DomainWorkerName) => scrape(`http://127.0.0.1:${metricsBase + DOMAIN_WORKER_NAMES.indexOf(domain)}/metrics`);
+    const events = await workerMetrics('events');
+    expect(events).toMatch(/^closetflow_orders_placed_total [1-9]/m);
+    expect(events).toMatch(/^temporal_num_pollers\{[^}]*task_queue="events"/m);
+    expect(await workerMetrics('orders')).toMatch(/^temporal_workflow_task_execution_latency\w*\{[^}]*task_queue="orders"/m);
+    expect(await scrape(`${api}/metrics`)).toMatch(/^closetflow_http_requests_total\{method="POST",route="\/v1\/orders",status="202"\} 1$/m);
 
     // Ctrl-C: everything stops and the launcher exits 0.
     stack.child.kill('SIGINT');
