@@ -4,13 +4,16 @@
 # API on its own PostgreSQL and Temporal dev server (scripts/api-stack.ts --api-only: no workers,
 # so started workflows just wait). It fails on any 5xx and on any response whose status code,
 # content type or body schema the document does not declare. Seed and example count are fixed
-# here so a run is reproducible; reports (JUnit, JSON) go to test-artifacts/fuzz/.
+# here so a run is reproducible; reports (JUnit, JSON) go to test-artifacts/fuzz/. The stateful
+# phase (link chains from POST /v1/orders) is left out of CI: it has no example bound and ran for
+# over 6 minutes on the shared 2-core machine; run it with FUZZ_PHASES=examples,coverage,fuzzing,stateful.
+# Last recorded numbers: bench/results/fuzz-api.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 SEED=20261130
-MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-40}
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-15}
 CACHE_DIR=${CLOSETFLOW_CACHE_DIR:-$HOME/.cache/closetflow}
 VENV="$CACHE_DIR/schemathesis-$SCHEMATHESIS_VERSION"
 REPORT_DIR=${FUZZ_REPORT_DIR:-test-artifacts/fuzz}
@@ -46,7 +49,7 @@ mkdir -p "$REPORT_DIR"
   --header "Authorization: Bearer $token" \
   --exclude-operation-id logout \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --phases examples,coverage,fuzzing,stateful \
+  --phases "${FUZZ_PHASES:-examples,coverage,fuzzing}" \
   --mode all \
   --seed "$SEED" \
   --max-examples "$MAX_EXAMPLES" \
