@@ -1,6 +1,6 @@
 /** Stock items. The item state machine is guarded by the database, not only by code. */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgSchema, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const inventorySchema = pgSchema('inventory');
 
@@ -33,5 +33,33 @@ export const items = inventorySchema.table(
     ),
     index('items_pick_idx').on(t.state, t.size, t.category),
     index('items_order_idx').on(t.orderId),
+  ],
+);
+
+/**
+ * One row per pick an order asked to reserve (order + styling attempt), written in the transaction
+ * that reserved or refused it: a repeat of the same pick (a retry, a reset's re-run) is answered
+ * from here rather than from the items' current state, which moves on once the box ships.
+ */
+export const reservations = inventorySchema.table(
+  'reservations',
+  {
+    orderId: text('order_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    outcome: text('outcome', { enum: ['reserved', 'shortage'] }).notNull(),
+    /** The items reserved (outcome reserved) or asked for (shortage). */
+    itemIds: text('item_ids').array().notNull(),
+    unavailableItemIds: text('unavailable_item_ids').array().notNull().default(sql`'{}'::text[]`),
+    /** What releaseItems let go of, once it has run for this reservation. */
+    releasedItemIds: text('released_item_ids').array(),
+    /** What markItemsShipped moved to shipped, once it has run for this reservation. */
+    shippedItemIds: text('shipped_item_ids').array(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.attempt] }),
+    check('reservations_outcome_valid', sql`${t.outcome} in ('reserved','shortage')`),
+    // An order holds one box: release and shipment act on its single successful reservation.
+    uniqueIndex('reservations_one_hold_per_order').on(t.orderId).where(sql`${t.outcome} = 'reserved'`),
   ],
 );
