@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { sessions } from '../../db/schema/auth';
+import { customers, sessions } from '../../db/schema/auth';
 import type { Principal, Role } from './tokens';
 
 const REFRESH_TOKEN = /^rt_(s_[0-9A-Za-z_-]{22})\.([0-9A-Za-z_-]{43})$/;
@@ -27,7 +27,7 @@ export interface SessionStore {
   rotate(refreshToken: string): Promise<Principal & { sessionId: string; refreshToken: string }>;
   /** Revokes a session (logout); later access and refresh tokens of it are refused. */
   revoke(sessionId: string, reason: string): Promise<void>;
-  /** True while the session is live and still belongs to this customer and role. */
+  /** True while the session is live and still belongs to this customer and role (the account's current role). */
   isActive(principal: Principal & { sessionId: string }): Promise<boolean>;
 }
 
@@ -46,14 +46,25 @@ export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: {
       const match = REFRESH_TOKEN.exec(refreshToken);
       if (!match) throw new InvalidRefreshTokenError('malformed');
       const [, sessionId, secret] = match;
-      const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
-      if (!row) throw new InvalidRefreshTokenError('unknown session');
+      const [joined] = await db
+        .select({ session: sessions, currentRole: customers.role })
+        .from(sessions)
+        .innerJoin(customers, eq(customers.id, sessions.customerId))
+        .where(eq(sessions.id, sessionId))
+        .limit(1);
+      if (!joined) throw new InvalidRefreshTokenError('unknown session');
+      const row = joined.session;
       if (row.revokedAt) throw new InvalidRefreshTokenError('session revoked');
       if (row.expiresAt.getTime() <= now()) throw new InvalidRefreshTokenError('session expired');
       if (!sameHash(sha256(secret), row.refreshHash)) {
         // An old token of a live session: it was rotated away, so whoever holds it copied it.
         await db.update(sessions).set({ revokedAt: new Date(now()), revokedReason: 'refresh token reused' }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
         throw new InvalidRefreshTokenError('refresh token reused; session revoked');
+      }
+      if (joined.currentRole !== row.role) {
+        // Promoted or demoted since login: the session's role is stale, so it ends; log in again.
+        await db.update(sessions).set({ revokedAt: new Date(now()), revokedReason: 'role changed' }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+        throw new InvalidRefreshTokenError('role changed since login');
       }
       const next = newSecret();
       const swapped = await db
@@ -70,12 +81,14 @@ export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: {
     },
 
     async isActive({ sessionId, customerId, role }) {
+      // Joined with the account, so a role change (e.g. an admin demoted) takes effect at once.
       const [row] = await db
-        .select({ customerId: sessions.customerId, role: sessions.role, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
+        .select({ customerId: sessions.customerId, role: sessions.role, currentRole: customers.role, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
         .from(sessions)
+        .innerJoin(customers, eq(customers.id, sessions.customerId))
         .where(eq(sessions.id, sessionId))
         .limit(1);
-      return !!row && !row.revokedAt && row.expiresAt.getTime() > now() && row.customerId === customerId && row.role === role;
+      return !!row && !row.revokedAt && row.expiresAt.getTime() > now() && row.customerId === customerId && row.role === role && row.currentRole === role;
     },
   };
 }

@@ -94,3 +94,18 @@ describe('password policy', () => {
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'password', message: expect.stringContaining('email') })]);
   });
 });
+
+describe('role binding', () => {
+  test("changing an account's role ends its sessions: the old tokens and refresh token stop working", async () => {
+    const signup = await request(api.app).post('/v1/auth/signup').send(signupBody()).expect(201);
+    const auth = { Authorization: `Bearer ${signup.body.accessToken}` };
+    await request(api.app).get('/v1/orders').set(auth).expect(200);
+    await api.database.sql`update auth.customers set role = 'admin' where id = ${signup.body.customerId}`;
+    // A customer-role token of an account that is now admin is not silently upgraded, nor kept.
+    await request(api.app).get('/v1/orders').set(auth).expect(401);
+    await request(api.app).get('/admin/accounting/trial-balance?period=2026-01').set(auth).expect(401);
+    await refresh(signup.body.refreshToken).expect(401);
+    const [row] = await api.database.sql<{ revoked_reason: string }[]>`select revoked_reason from auth.sessions where customer_id = ${signup.body.customerId}`;
+    expect(row.revoked_reason).toBe('role changed');
+  });
+});
