@@ -53,6 +53,8 @@ export interface SellItemResult extends ItemTransitionResult {
 
 export interface ReserveItemsInput {
   orderId: string;
+  /** The styling attempt of the pick: (orderId, attempt) names one reservation request. */
+  attempt: number;
   itemIds: string[];
 }
 export type ReserveItemsResult = { reserved: true; itemIds: string[] } | { reserved: false; unavailableItemIds: string[] };
@@ -146,45 +148,94 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
     },
 
     /**
-     * Reserves all items or none. Row locks taken by the UPDATE serialize racing orders: the
-     * loser re-evaluates `state = 'available'` after the winner commits and sees the item gone.
-     * Items this order already holds count as reserved, so a retried activity is a no-op.
+     * Reserves all items or none, and records the outcome per (orderId, attempt) in the same
+     * transaction. A repeat of the same pick (a retry, a reset's re-run) gets the recorded answer:
+     * once the box has shipped its items are no longer `available`, and re-evaluating stock would
+     * turn the same pick into a shortage. Row locks taken by the UPDATE serialize racing orders:
+     * the loser re-evaluates `state = 'available'` after the winner commits and sees the item gone.
      */
     async reserveItems(input: ReserveItemsInput): Promise<ReserveItemsResult> {
       const ids = [...new Set(input.itemIds)];
       return sql.begin(async (tx) => {
-        const rows = await tx<{ id: string }[]>`
-          update inventory.items
-             set state = 'reserved', order_id = ${input.orderId}, updated_at = now()
-           where id = any(${ids})
-             and (state = 'available' or (state = 'reserved' and order_id = ${input.orderId}))
-          returning id`;
-        if (rows.length === ids.length) return { reserved: true as const, itemIds: ids };
-        const got = new Set(rows.map((r) => r.id));
-        // Throwing rolls the transaction back, so a partial reservation never becomes visible.
-        throw new PartialReservation(ids.filter((id) => !got.has(id)));
-      }).catch((err: unknown) => {
-        if (err instanceof PartialReservation) return { reserved: false as const, unavailableItemIds: err.unavailable };
-        throw err;
+        // Two deliveries of the same pick at once would both miss the record; one waits here.
+        await tx`select pg_advisory_xact_lock(hashtext(${`inventory.reservations:${input.orderId}`}))`;
+        const [recorded] = await tx<{ outcome: 'reserved' | 'shortage'; item_ids: string[]; unavailable_item_ids: string[] }[]>`
+          select outcome, item_ids, unavailable_item_ids from inventory.reservations
+           where order_id = ${input.orderId} and attempt = ${input.attempt}`;
+        if (recorded) {
+          return recorded.outcome === 'reserved'
+            ? { reserved: true as const, itemIds: recorded.item_ids }
+            : { reserved: false as const, unavailableItemIds: recorded.unavailable_item_ids };
+        }
+        const unavailable = await tx
+          .savepoint(async (sp) => {
+            const rows = await sp<{ id: string }[]>`
+              update inventory.items
+                 set state = 'reserved', order_id = ${input.orderId}, updated_at = now()
+               where id = any(${ids})
+                 and (state = 'available' or (state = 'reserved' and order_id = ${input.orderId}))
+              returning id`;
+            const got = new Set(rows.map((r) => r.id));
+            // Throwing rolls the savepoint back, so a partial reservation never becomes visible.
+            if (rows.length !== ids.length) throw new PartialReservation(ids.filter((id) => !got.has(id)));
+            return [] as string[];
+          })
+          .catch((err: unknown) => {
+            if (err instanceof PartialReservation) return err.unavailable;
+            throw err;
+          });
+        const outcome = unavailable.length === 0 ? 'reserved' : 'shortage';
+        await tx`
+          insert into inventory.reservations (order_id, attempt, outcome, item_ids, unavailable_item_ids)
+          values (${input.orderId}, ${input.attempt}, ${outcome}, ${ids}::text[], ${unavailable}::text[])`;
+        return outcome === 'reserved' ? { reserved: true as const, itemIds: ids } : { reserved: false as const, unavailableItemIds: unavailable };
       }) as Promise<ReserveItemsResult>;
     },
 
-    /** Makes every item still reserved by the order available again (idempotent). */
+    /**
+     * Makes every item still reserved by the order available again. The first release of the
+     * order's reservation is recorded and a repeat returns it, so a re-run announces the same items.
+     */
     async releaseItems(input: ReleaseItemsInput): Promise<ReleaseItemsResult> {
-      const rows = await sql<{ id: string }[]>`
-        update inventory.items set state = 'available', order_id = null, updated_at = now()
-         where order_id = ${input.orderId} and state = 'reserved'
-        returning id`;
-      return { releasedItemIds: rows.map((r) => r.id) };
+      return sql.begin(async (tx) => {
+        const [hold] = await tx<{ done: string[] | null }[]>`
+          select released_item_ids as done from inventory.reservations
+           where order_id = ${input.orderId} and outcome = 'reserved' for update`;
+        if (hold?.done) return { releasedItemIds: hold.done };
+        const rows = await tx<{ id: string }[]>`
+          update inventory.items set state = 'available', order_id = null, updated_at = now()
+           where order_id = ${input.orderId} and state = 'reserved'
+          returning id`;
+        const releasedItemIds = rows.map((r) => r.id).sort();
+        if (hold) {
+          await tx`update inventory.reservations set released_item_ids = ${releasedItemIds}::text[]
+                    where order_id = ${input.orderId} and outcome = 'reserved'`;
+        }
+        return { releasedItemIds };
+      });
     },
 
-    /** Moves the order's reserved items to shipped (idempotent). */
+    /**
+     * Moves the order's reserved items to shipped. The first move is recorded on the reservation
+     * and a repeat returns it, even after the items came back and moved on.
+     */
     async markItemsShipped(input: MarkItemsShippedInput): Promise<MarkItemsShippedResult> {
-      const rows = await sql<{ id: string }[]>`
-        update inventory.items set state = 'shipped', updated_at = now()
-         where order_id = ${input.orderId} and state in ('reserved', 'shipped')
-        returning id`;
-      return { shippedItemIds: rows.map((r) => r.id) };
+      return sql.begin(async (tx) => {
+        const [hold] = await tx<{ done: string[] | null }[]>`
+          select shipped_item_ids as done from inventory.reservations
+           where order_id = ${input.orderId} and outcome = 'reserved' for update`;
+        if (hold?.done) return { shippedItemIds: hold.done };
+        const rows = await tx<{ id: string }[]>`
+          update inventory.items set state = 'shipped', updated_at = now()
+           where order_id = ${input.orderId} and state in ('reserved', 'shipped')
+          returning id`;
+        const shippedItemIds = rows.map((r) => r.id).sort();
+        if (hold) {
+          await tx`update inventory.reservations set shipped_item_ids = ${shippedItemIds}::text[]
+                    where order_id = ${input.orderId} and outcome = 'reserved'`;
+        }
+        return { shippedItemIds };
+      });
     },
   };
 }

@@ -31,6 +31,11 @@ export interface ChargeAttemptResult {
   capturedAttempt: number;
 }
 
+export interface MarkChargeFailedResult {
+  /** Set when the key was captured after all: the charge did not fail. */
+  captured?: ChargeAttemptResult;
+}
+
 export interface RefundChargeInput {
   chargeKey: string;
   reason: string;
@@ -150,12 +155,25 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
       return { pspChargeId, capturedAttempt: input.attempt };
     },
 
-    /** Marks a charge key as failed for good (after the last dunning attempt). */
-    async markChargeFailed(input: { chargeKey: string }): Promise<void> {
-      await db
-        .update(charges)
-        .set({ status: 'failed', updatedAt: sql`now()` })
-        .where(and(eq(charges.chargeKey, input.chargeKey), eq(charges.status, 'pending')));
+    /**
+     * Marks a charge key as failed for good (after the last dunning attempt, or a box cancelled
+     * before its fee was charged), unless it was captured: then it returns the capture instead.
+     * A reset's re-run hears the reapplied `shipment.cancelled` before it charges; the capture of
+     * the first run must still be followed (and refunded), not announced as "nothing charged".
+     */
+    async markChargeFailed(input: { chargeKey: string }): Promise<MarkChargeFailedResult> {
+      return db.transaction(async (tx) => {
+        const [captured] = await tx
+          .select()
+          .from(chargeAttempts)
+          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.status, 'captured')));
+        if (captured?.pspChargeId) return { captured: { pspChargeId: captured.pspChargeId, capturedAttempt: captured.attempt } };
+        await tx
+          .update(charges)
+          .set({ status: 'failed', updatedAt: sql`now()` })
+          .where(and(eq(charges.chargeKey, input.chargeKey), eq(charges.status, 'pending')));
+        return {};
+      });
     },
 
     /** Refunds a captured charge key once; a second call returns the first refund. */

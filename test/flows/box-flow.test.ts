@@ -87,7 +87,7 @@ describe('a box moving through the domains', () => {
       return rows[0]?.item_ids;
     });
     const thief = createInventoryActivities(system.database);
-    await expect(thief.reserveItems({ orderId: `thief-${input.orderId}`, itemIds: firstPick })).resolves.toMatchObject({ reserved: true });
+    await expect(thief.reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, itemIds: firstPick })).resolves.toMatchObject({ reserved: true });
 
     await system.stop();
     system = await startSystem({ wmsUrl: wmsServer.url });

@@ -34,7 +34,7 @@ describe('the item state machine', () => {
     const [clean, damaged] = itemIds;
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
     await inventory.markItemsShipped({ orderId });
 
     await expect(inventory.receiveReturnedItems({ orderId, itemIds })).resolves.toEqual({ returnedItemIds: itemIds });
@@ -57,7 +57,7 @@ describe('the item state machine', () => {
     const [lost, back] = itemIds;
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
     await inventory.markItemsShipped({ orderId });
     await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: true });
     await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: false });
@@ -74,7 +74,7 @@ describe('the item state machine', () => {
     const { itemIds } = await seedItems(database, ['jacket'], 1);
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
     // Still reserved: the shipment has not been applied yet, so the sale is retried (plain error).
     await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).rejects.toThrow(/not marked shipped yet/);
     await inventory.markItemsShipped({ orderId });

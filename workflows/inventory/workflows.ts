@@ -38,7 +38,7 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
       // A pick that arrives after the box is already held is stale: the first success wins.
       if (held.length > 0 || cancelling) continue;
       const itemIds = event.data.items.map((i) => i.itemId);
-      const result = await reserveItems.executeWithOptions({ summary: `reserve ${itemIds.length} items for box ${orderId}` }, [{ orderId, itemIds }]);
+      const result = await reserveItems.executeWithOptions({ summary: `reserve ${itemIds.length} items for box ${orderId}` }, [{ orderId, attempt: event.data.attempt, itemIds }]);
       if (result.reserved) {
         held = event.data.items;
         await publish(InventoryReserved, {

@@ -3,7 +3,7 @@
  * on declines) and `refundWorkflow` refunds a captured one.
  */
 import { ActivityFailure, ApplicationFailure, condition, executeChild, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import type { PaymentActivities } from '../../activities/payment';
+import type { ChargeAttemptResult, PaymentActivities } from '../../activities/payment';
 import type { CardDeclinedDetails } from '../../activities/payment/psp-client';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -122,6 +122,8 @@ function declineCode(err: unknown): string | undefined {
  * `order_cancelled` — and otherwise refunds the capture through the child `refund:shipping:<orderId>`,
  * once the attempt in flight has its answer. So the money of a cancelled box is never kept, a
  * refund never precedes its capture, and it happens at most once. `shipment.shipped` ends it.
+ * Whether anything was captured is read from payment's record before a cancel ends the charge
+ * as failed: a reset's re-run hears the reapplied cancel first, yet takes the capture path again.
  */
 export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeRequest>): Promise<ChargeState> {
   const facts = chargeFacts(event);
@@ -138,6 +140,19 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
   };
   const state: ChargeState = { chargeKey: facts.chargeKey, status: 'charging', attempts: 0 };
   setHandler(chargeStateQuery, () => state);
+
+  /** The capture path, the same event ids whichever way this run learnt of the capture. */
+  async function captured({ pspChargeId, capturedAttempt }: ChargeAttemptResult): Promise<ChargeState> {
+    Object.assign(state, { status: 'captured', pspChargeId, attempts: capturedAttempt, nextAttemptAt: undefined });
+    await publish(PaymentCaptured, {
+      id: `charge:${facts.chargeKey}:captured`,
+      data: { ...ref, amountCents: facts.amountCents, pspChargeId, attempts: capturedAttempt },
+      correlationId: facts.correlationId,
+      causedBy: event,
+    });
+    if (box) await followBox(box, facts.chargeKey, state);
+    return state;
+  }
 
   let firstDeclineAt: number | undefined;
   let stopped = false;
@@ -165,15 +180,7 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
           },
         ],
       );
-      Object.assign(state, { status: 'captured', pspChargeId, attempts: capturedAttempt, nextAttemptAt: undefined });
-      await publish(PaymentCaptured, {
-        id: `charge:${facts.chargeKey}:captured`,
-        data: { ...ref, amountCents: facts.amountCents, pspChargeId, attempts: capturedAttempt },
-        correlationId: facts.correlationId,
-        causedBy: event,
-      });
-      if (box) await followBox(box, facts.chargeKey, state);
-      return state;
+      return await captured({ pspChargeId, capturedAttempt });
     } catch (err) {
       const code = declineCode(err);
       if (code === undefined) throw err;
@@ -190,8 +197,11 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
     }
   }
 
+  // The durable record decides, not the order in which this run heard things: a reset's re-run
+  // hears the reapplied shipment.cancelled before it charges, yet the first run captured.
+  const recorded = (await payment.markChargeFailed({ chargeKey: facts.chargeKey }))?.captured;
+  if (recorded) return captured(recorded);
   Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined });
-  await payment.markChargeFailed({ chargeKey: facts.chargeKey });
   await publish(PaymentFailed, {
     id: `charge:${facts.chargeKey}:failed`,
     data: { ...ref, amountCents: facts.amountCents, reason: stopped ? 'order_cancelled' : (state.lastDecline ?? 'card_declined'), attempts: state.attempts },
