@@ -2,7 +2,7 @@
  * orderWorkflow: the customer-facing life of one order, from placed to closed (every item of the
  * box returned or bought) or cancelled.
  */
-import { ApplicationFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { OrderActivities } from '../../activities/orders';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -79,6 +79,8 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
   /** order.cancelled is out; the order waits for warehouse integration's answer (final, or too late). */
   let cancelling: { reason: string } | undefined;
   let cancelPublished = false;
+  /** The cancel's outcome (cancelled, or too late) is in the read model: the cancel update may answer. */
+  let cancelOutcomeRecorded = false;
   let returnRequest: 'pending' | 'done' | undefined;
   /** Member purchases accepted by the update, waiting for the main loop; results by item id. */
   const purchasing = new Set<string>();
@@ -91,7 +93,8 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     cancelOrderUpdate,
     async (req) => {
       cancelRequest = { reason: req.reason };
-      await condition(() => detail.status === 'cancelled' || detail.cancelRejected !== undefined);
+      // Answer only once the outcome is in the read model, so a GET right after the answer agrees with it.
+      await condition(() => cancelOutcomeRecorded);
       return detail.cancelRejected === undefined ? { status: detail.status } : { status: detail.status, cancelRejected: detail.cancelRejected };
     },
     {
@@ -258,10 +261,14 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     } else if (isEvent(event, ShipmentCancelled)) {
       const reason = cancelling?.reason ?? event.data.reason;
       await transition('cancelled', event, { statusReason: reason });
+      cancelOutcomeRecorded = true;
+      // Let a waiting cancel update answer before the run closes.
+      await condition(allHandlersFinished);
       return { status: 'cancelled', reason };
     } else if (isEvent(event, ShipmentCancelRejected)) {
       cancelTooLate(event.data.reason);
       await transition(detail.status, event, { statusReason: `cancel came too late: ${event.data.reason}` });
+      cancelOutcomeRecorded = true;
     } else if (isEvent(event, InventoryReserved)) {
       await transition('reserved', event, { itemIds: event.data.items.map((i) => i.itemId), statusReason: cancelling ? detail.statusReason : undefined });
     } else if (isEvent(event, ShipmentRequested)) {
@@ -277,6 +284,7 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
         trackingNumber: event.data.trackingNumber,
         statusReason: detail.cancelRejected ? `cancel came too late: ${detail.cancelRejected}` : undefined,
       });
+      if (detail.cancelRejected !== undefined) cancelOutcomeRecorded = true;
     } else if (isEvent(event, ShipmentDelivered)) {
       // The rental window opens (returns follows it); the order stays open until the box is settled.
       await transition('delivered', event, { statusReason: undefined });
