@@ -33,7 +33,7 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',
-    ...workerObservabilityOptions({ domain: input.domain, tracing: input.tracing }),
+    ...workerObservabilityOptions({ domain: input.domain, tracing: input.tracing, prebuiltBundle: 'workflowBundle' in workflowSource }),
     ...input.options,
   });
 }

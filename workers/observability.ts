@@ -125,7 +125,7 @@ export function workflowSinks(tracing?: Tracing): InjectedSinks<OpenTelemetrySin
 }
 
 /** Worker options for one domain's logs, counters and (with `tracing`) traces. */
-export function workerObservabilityOptions({ domain, tracing }: { domain: string; tracing?: Tracing }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+export function workerObservabilityOptions({ domain, tracing, prebuiltBundle = false }: { domain: string; tracing?: Tracing; prebuiltBundle?: boolean }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   const tracer: Tracer | undefined = tracing?.tracer;
   const activity: ActivityInterceptorsFactory[] = [activityContextInterceptors(domain)];
   if (tracer) {
@@ -135,8 +135,8 @@ export function workerObservabilityOptions({ domain, tracing }: { domain: string
     }));
   }
   return {
-    // workflowModules count only when a worker bundles by itself; prebuilt bundles include them.
-    interceptors: { activity, workflowModules: WORKFLOW_BUNDLE_OPTIONS.workflowInterceptorModules },
+    // Prebuilt bundles already contain the workflow interceptors; only a worker that bundles by itself names them.
+    interceptors: { activity, ...(prebuiltBundle ? {} : { workflowModules: WORKFLOW_BUNDLE_OPTIONS.workflowInterceptorModules }) },
     sinks: workflowSinks(tracing),
   };
 }
