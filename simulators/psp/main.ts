@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { createPspSimulator } from './server';
+import { closeOnSignals } from '../shared';
 
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -36,21 +37,7 @@ async function main(): Promise<void> {
   const server = await simulator.start(env.PSP_PORT, env.PSP_HOST);
   log.info({ url: server.url, faults: simulator.faults }, 'psp simulator ready');
 
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while closing');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  closeOnSignals(server, log);
 }
 
 if (require.main === module) {

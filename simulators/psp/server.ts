@@ -10,11 +10,10 @@
  * Every capture goes into a ledger (`GET /admin/charges`) so tests can assert that no
  * idempotency key was ever captured twice.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
+import { canonicalJson, isoOrNull, issues, listen, seededRandom, type StoredResponse } from '../shared';
 import {
   PSP_FLAKY_FAILURES,
   PSP_IDEMPOTENCY_KEY_HEADER,
@@ -85,12 +84,6 @@ export const pspRefundSchema = z
   })
   .strict();
 
-const isoOrNull = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time')
-  .transform((s) => new Date(s).toISOString())
-  .nullable();
-
 export const pspFaultsPatchSchema = z
   .object({
     failureRate: z.number().min(0).max(1),
@@ -100,51 +93,11 @@ export const pspFaultsPatchSchema = z
   .partial()
   .strict();
 
-function issues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** mulberry32: small, fast, good enough for fault rolls, and repeatable. */
-function seededRandom(seed: number | string): () => number {
-  let a: number;
-  if (typeof seed === 'number') {
-    a = seed >>> 0;
-  } else {
-    a = 2166136261;
-    for (let i = 0; i < seed.length; i++) a = Math.imul(a ^ seed.charCodeAt(i), 16777619) >>> 0;
-  }
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** JSON with object keys sorted, so equal bodies compare equal whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function errorBody(error: PspErrorBody['error'], detail?: unknown): PspErrorBody {
   return detail === undefined ? { error } : { error, detail };
-}
-
-interface StoredResponse {
-  fingerprint: string;
-  status: number;
-  body: unknown;
 }
 
 /** A final answer (stored under the key) or a transient one (not stored: the key may be retried). */
@@ -373,26 +326,7 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
   }
 
   async function start(port = 0, host = '127.0.0.1'): Promise<PspRunningServer> {
-    const server = http.createServer(app);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    const url = `http://${urlHost}:${address.port}`;
-    log.info({ url }, 'psp simulator listening');
-    return {
-      url,
-      close: async () => {
-        stop();
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
-    };
+    return listen(app, { port, host, name: 'psp simulator', log, onClose: stop });
   }
 
   return { app, start, faults, ledger, charges, requestsByKey, stop };

@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { createWmsSimulator } from './server';
+import { closeOnSignals } from '../shared';
 
 const rate = z.coerce.number().min(0).max(1);
 
@@ -56,21 +57,7 @@ async function main(): Promise<void> {
   const server = await simulator.start(env.WMS_PORT, env.WMS_HOST);
   log.info({ url: server.url, callbackUrl: env.WMS_CALLBACK_URL, faults: simulator.faults }, 'wms simulator ready');
 
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while closing');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  closeOnSignals(server, log);
 }
 
 if (require.main === module) {
