@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -31,7 +32,9 @@ export function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     const incoming = req.get(REQUEST_ID_HEADER);
     const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ requestId });
+    // With tracing on, the server span is active here: its trace id joins the logs to the trace.
+    const span = trace.getActiveSpan()?.spanContext();
+    const log = logger.child(span ? { requestId, trace_id: span.traceId, span_id: span.spanId } : { requestId });
     res.locals.ctx = { requestId, log } satisfies RequestContext;
     res.setHeader(REQUEST_ID_HEADER, requestId);
 

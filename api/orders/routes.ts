@@ -194,6 +194,11 @@ export function orderRoutes({
   expressShippingFeeCents?: number;
 }): Router {
   const router = Router();
+  // The request's log lines (the access line too) name the order they are about.
+  router.param('orderId', (_req, res, next, orderId: string) => {
+    ctx(res).log = ctx(res).log.child({ orderId });
+    next();
+  });
   const withIdempotencyKey = idempotent({ db, ttlHours: idempotencyTtlHours });
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */

@@ -222,6 +222,15 @@ describe('GET /v1/orders/:orderId/timeline', () => {
     });
   });
 
+  test('logs the request with its request id, member and order', async () => {
+    const member = await signUp(api.app);
+    const orderId = await seedOrder(member);
+    const res = await request(api.app).get(`/v1/orders/${orderId}/timeline`).set(member.auth).set('X-Request-Id', `req-${orderId}`).expect(200);
+    expect(res.headers['x-request-id']).toBe(`req-${orderId}`);
+    const line = api.logs.find((l) => l.msg === 'request' && l.requestId === `req-${orderId}`);
+    expect(line).toMatchObject({ domain: 'api', requestId: `req-${orderId}`, customerId: member.customerId, orderId, status: 200, path: `/v1/orders/${orderId}/timeline` });
+  });
+
   test('is an empty list for an order with no events yet', async () => {
     const member = await signUp(api.app);
     const orderId = await seedOrder(member);
