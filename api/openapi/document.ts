@@ -289,6 +289,7 @@ export const operations: Operation[] = [
       ['post', '/admin/workflows/:workflowId/reset', 'adminResetWorkflow', 'Reset a workflow (audited).'],
       ['put', '/admin/orders/:orderId/address', 'adminCorrectAddress', "Correct a box's delivery address (audited)."],
       ['get', '/admin/activities/pending', 'adminPendingActivities', 'Activities that keep retrying.'],
+      ['get', '/admin/audit-log', 'adminAuditLog', 'The audit trail of admin calls, newest first (cursor).'],
     ] as const
   ).map(
     ([method, path, operationId, summary]): Operation => ({

@@ -79,6 +79,23 @@ describe('/admin operations', () => {
     expect(await auditRows(requestId)).toEqual([expect.objectContaining({ actor_id: member.customerId, status: 403, outcome: 'forbidden' })]);
   });
 
+  it('lists the audit trail newest first, by target, with a cursor, and audits that read too', async () => {
+    const target = `order:o_audit${randomUUID().slice(0, 8)}`;
+    for (const why of ['first look', 'second look']) {
+      await request(api.app).post(`/admin/workflows/${target}/reset`).set(admin).send({ reason: why, to: 'first-workflow-task', reapplySignals: false }).expect(404);
+    }
+    const first = await request(api.app).get('/admin/audit-log').query({ target, limit: 1 }).set(admin).expect(200);
+    expect(first.body.entries).toEqual([expect.objectContaining({ target, reason: 'second look', status: 404, action: expect.stringContaining('reset') })]);
+    const second = await request(api.app).get('/admin/audit-log').query({ target, limit: 1, cursor: first.body.nextCursor }).set(admin).expect(200);
+    expect(second.body.entries).toEqual([expect.objectContaining({ target, reason: 'first look' })]);
+    expect(second.body.nextCursor).toBeNull();
+    const read = await request(api.app).get('/admin/audit-log').query({ target: '(all)', reason: 'who read the trail' }).set(admin).expect(200);
+    await auditRows(read.headers['x-request-id'] as string);
+    await request(api.app).get('/admin/audit-log').query({ limit: 0 }).set(admin).expect(400);
+    const member = await signUp(api.app);
+    await request(api.app).get('/admin/audit-log').set(member.auth).expect(403);
+  });
+
   it('refuses a reset without a reason, with unknown fields or to an event that is not a workflow task', async () => {
     const customerId = uniqueId('c');
     const orderId = uniqueId('o');

@@ -10,10 +10,12 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Router, type Response } from 'express';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { correctShippingAddress } from '../../../activities/orders/address';
 import type { Config } from '../../../config';
 import type { Database } from '../../../db/client';
+import { auditLog } from '../../../db/schema/admin';
 import { addressSchema } from '../../../workflows/orders/contract';
 import { OrderIdAttribute } from '../../../workflows/search-attributes';
 import { principal } from '../../auth/middleware';
@@ -50,6 +52,17 @@ const pendingQuery = z
     minAttempts: z.coerce.number().int().min(1).max(1000).default(2),
     /** How many running workflows to look at, newest first. */
     scan: z.coerce.number().int().min(1).max(2000).default(500),
+    reason: reason.optional(),
+  })
+  .strict();
+const auditQuery = z
+  .object({
+    actorId: queryToken.optional(),
+    /** A workflow id, an order id, or a list query, as recorded. */
+    target: z.string().min(1).max(400).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** The `nextCursor` of the previous page (rows older than it). */
+    cursor: z.coerce.number().int().positive().optional(),
     reason: reason.optional(),
   })
   .strict();
@@ -196,6 +209,23 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
     audit(res, { action: 'correct-address', target: orderId, reason: body.reason, details: { address: body.address } });
     if (!(await correctShippingAddress(database.db, orderId, body.address))) throw new ProblemError('not-found', `order ${orderId} does not exist`);
     res.json({ orderId, address: body.address });
+  });
+
+  // The audit trail itself, newest first; reading it is audited like every other admin call.
+  router.get('/audit-log', async (req, res) => {
+    const q = parseRequest(auditQuery, req.query, 'query');
+    noteRead(res, 'read-audit-log', q.target ?? q.actorId ?? '(all)', q.reason, { cursor: q.cursor ?? null });
+    const where = and(
+      q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
+      q.target ? eq(auditLog.target, q.target) : undefined,
+      q.cursor ? lt(auditLog.id, q.cursor) : undefined,
+    );
+    const rows = await database.db.select().from(auditLog).where(where).orderBy(desc(auditLog.id)).limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    res.json({
+      entries: page.map((r) => ({ ...r, at: r.at.toISOString() })),
+      nextCursor: rows.length > q.limit ? page[page.length - 1].id : null,
+    });
   });
 
   router.get('/workflows', async (req, res) => {
