@@ -119,7 +119,7 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
       const chargeKey = chargeKeyOf(event);
       if (!captured.has(chargeKey)) {
         // The capture may have been booked by an earlier ledger (or a run whose state was lost).
-        if (await accounting.isCapturePosted({ chargeKey })) captured.add(chargeKey);
+        if (await accounting.isCapturePosted.executeWithOptions({ summary: `is the capture of ${chargeKey} posted` }, [{ chargeKey }])) captured.add(chargeKey);
         else {
           log.info('refund held until its capture is booked', { eventId: event.id, chargeKey });
           held.set(chargeKey, [...(held.get(chargeKey) ?? []), event]);

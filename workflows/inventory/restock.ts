@@ -44,14 +44,14 @@ export async function restockWorkflow(input: RestockWorkflowInput): Promise<Rest
 
   if (isEvent(event, ItemLost)) {
     // It never came back: written off from the member's hands.
-    await inventory.retireLostItem({ orderId, itemId });
+    await inventory.retireLostItem.executeWithOptions({ summary: `write off lost ${itemId} of box ${orderId}` }, [{ orderId, itemId }]);
     return retire('lost');
   }
   if (!isEvent(event, ItemInspected)) throw new Error(`restockWorkflow cannot handle ${event.type}`);
 
   await inventory.receiveReturnedItems.executeWithOptions({ summary: `receive ${itemId} back from box ${orderId}` }, [{ orderId, itemIds: [itemId] }]);
   if (event.data.outcome === 'damaged') {
-    await inventory.retireItem({ orderId, itemId });
+    await inventory.retireItem.executeWithOptions({ summary: `retire damaged ${itemId}` }, [{ orderId, itemId }]);
     return retire('damaged on return');
   }
   await inventory.startCleaning.executeWithOptions({ summary: `send ${itemId} to cleaning` }, [{ orderId, itemId }]);

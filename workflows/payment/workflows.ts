@@ -199,7 +199,7 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
 
   // The durable record decides, not the order in which this run heard things: a reset's re-run
   // hears the reapplied shipment.cancelled before it charges, yet the first run captured.
-  const recorded = (await payment.markChargeFailed({ chargeKey: facts.chargeKey }))?.captured;
+  const recorded = (await payment.markChargeFailed.executeWithOptions({ summary: `mark ${facts.chargeKey} failed` }, [{ chargeKey: facts.chargeKey }]))?.captured;
   if (recorded) return captured(recorded);
   Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined });
   await publish(PaymentFailed, {

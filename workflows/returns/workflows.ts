@@ -213,7 +213,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     if (due.at > Date.now() && (await condition(() => inbox.has(FOLLOWED), due.at - Date.now()))) continue;
 
     if (due.kind === 'reminder') {
-      const { sent } = await returns.sendReminder({ orderId, customerId, offset: due.offset!, deadline: state.deadline });
+      const { sent } = await returns.sendReminder.executeWithOptions({ summary: `remind ${customerId} to return box ${orderId} (${due.offset})` }, [{ orderId, customerId, offset: due.offset!, deadline: state.deadline }]);
       state.remindersSent.push(due.offset!);
       log.info('reminder due', { orderId, offset: due.offset, sent });
     } else if (due.kind === 'deadline') {
