@@ -35,20 +35,24 @@ async function main(): Promise<void> {
 
   // The SDK's own logs, and the workflow and activity loggers, as the domain's JSON log; core's
   // Prometheus exporter on a loopback port, served with the business counters on WORKER_METRICS_PORT.
-  const corePort = config.WORKER_METRICS_PORT ? await freeLoopbackPort() : undefined;
+  // The metrics port is bound first: a free port picked for core afterwards can never be it.
+  let corePort: number | undefined;
+  // Metrics are not worth a crash loop: a taken port is logged and the worker runs without them.
+  const metricsServer = config.WORKER_METRICS_PORT
+    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: () => (corePort ? `http://127.0.0.1:${corePort}/metrics` : undefined) }).catch(
+        (err: unknown) => {
+          logger.error({ err, port: config.WORKER_METRICS_PORT }, 'metrics port unavailable; running without /metrics');
+          return undefined;
+        },
+      )
+    : undefined;
+  if (metricsServer) corePort = await freeLoopbackPort();
   installWorkerRuntime({
     logger: createUnboundLogger(config.LOG_LEVEL),
     defaultDomain: domain,
     level: config.LOG_LEVEL,
     coreMetricsAddress: corePort ? `127.0.0.1:${corePort}` : undefined,
   });
-  // Metrics are not worth a crash loop: a taken port is logged and the worker runs without them.
-  const metricsServer = config.WORKER_METRICS_PORT
-    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` }).catch((err: unknown) => {
-        logger.error({ err, port: config.WORKER_METRICS_PORT }, 'metrics port unavailable; running without /metrics');
-        return undefined;
-      })
-    : undefined;
   if (metricsServer) {
     collectDefaultMetrics({ register: businessMetrics.registry });
     logger.info({ metrics: metricsServer.url }, 'metrics served');

@@ -162,7 +162,16 @@ export interface MetricsServer {
  * Serves `GET /metrics`: the business counters (and whatever else is in their registry) followed
  * by the Temporal SDK's metrics scraped from core's exporter at `coreMetricsUrl`.
  */
-export async function startWorkerMetricsServer({ port, host = '0.0.0.0', coreMetricsUrl }: { port: number; host?: string; coreMetricsUrl?: string }): Promise<MetricsServer> {
+export async function startWorkerMetricsServer({
+  port,
+  host = '0.0.0.0',
+  coreMetricsUrl,
+}: {
+  port: number;
+  host?: string;
+  /** Read at every scrape: the worker binds this server first and picks core's port after (so core cannot take this one). */
+  coreMetricsUrl?: string | (() => string | undefined);
+}): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404).end();
@@ -170,9 +179,10 @@ export async function startWorkerMetricsServer({ port, host = '0.0.0.0', coreMet
     }
     void (async () => {
       const parts = [await businessMetrics.registry.metrics()];
-      if (coreMetricsUrl) {
+      const coreUrl = typeof coreMetricsUrl === 'function' ? coreMetricsUrl() : coreMetricsUrl;
+      if (coreUrl) {
         try {
-          const core = await fetch(coreMetricsUrl, { signal: AbortSignal.timeout(5000) });
+          const core = await fetch(coreUrl, { signal: AbortSignal.timeout(5000) });
           parts.push(await core.text());
         } catch (err) {
           parts.push(`# Temporal SDK metrics unavailable: ${String(err).replace(/\n/g, ' ')}\n`);

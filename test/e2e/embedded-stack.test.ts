@@ -32,6 +32,27 @@ function freePort(): Promise<number> {
   });
 }
 
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A run of `count` free ports below Linux's ephemeral range (32768+), as the default 9464 is: a
+ * port the OS hands out for listen(0) or an outgoing connection could otherwise take one first.
+ */
+async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no run of ${count} free ports below 32000`);
+}
+
 interface Stack {
   child: ChildProcess;
   output: () => string;
@@ -70,7 +91,7 @@ describe('the embedded stack (npm start)', () => {
     const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     api = `http://127.0.0.1:${apiPort}`;
     // Worker i serves /metrics on metricsBase + i (the ports after a free one are very likely free too).
-    metricsBase = await freePort();
+    metricsBase = await freePortRun(DOMAIN_WORKER_NAMES.length);
     env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort), PSP_PORT: String(pspPort), PSP_URL: `http://127.0.0.1:${pspPort}`,
       WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn',
