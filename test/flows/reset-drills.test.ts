@@ -58,8 +58,9 @@ describe('reset drills', () => {
     admin = { Authorization: `Bearer ${login.body.token as string}` };
   });
   afterAll(async () => {
-    await system?.stop();
+    // The WMS first: a callback still on its way would reach the API after its Temporal client closed.
     await wms?.close();
+    await system?.stop();
     await pspServer?.close();
     await api?.close();
   });

@@ -17,7 +17,9 @@ import { eventually, startSystem, timelineTypes, uniqueId, type RunningSystem } 
 describe('an overdue box (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
   let system: RunningSystem;
-  beforeAll(async () => {
+  // A fresh test server per test: a clock left locked by one test's last call would otherwise
+  // stall the next test's skipped time (seen in CI after tests that end on result()).
+  beforeEach(async () => {
     env = await createTimeSkippingEnv();
     // Only returns and inventory's restock listen here: a charge started on the (unpolled) payment
     // queue would hold the test server's clock still.
@@ -27,7 +29,7 @@ describe('an overdue box (time-skipping)', () => {
     process.env.INVENTORY_CLEANING_TIME = '2 days';
     system = await startSystem({ env, domains: ['events', 'inventory', 'returns'], registry: { events: full.events, subscriptions } });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     delete process.env.INVENTORY_CLEANING_TIME;
     await system?.stop();
     await env?.teardown();
