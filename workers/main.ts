@@ -17,7 +17,8 @@ import { connectDatabase } from '../db/client';
 import { ensureMonthlyCloseSchedule } from '../activities/accounting/schedule';
 import { createDomainWorker } from './create-worker';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from './domains';
-import { freeLoopbackPort, installWorkerRuntime, startWorkerMetricsServer } from './observability';
+import { freePort } from '../config/ports';
+import { installWorkerRuntime, startWorkerMetricsServer } from './observability';
 
 /** Named on the last-resort failure line too. */
 let processDomain = 'worker';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
         },
       )
     : undefined;
-  if (metricsServer) corePort = await freeLoopbackPort();
+  if (metricsServer) corePort = await freePort();
   installWorkerRuntime({
     logger: createUnboundLogger(config.LOG_LEVEL),
     defaultDomain: domain,

@@ -25,7 +25,6 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { COMPENSATION_ACTIVITIES, PROMETHEUS_CONTENT_TYPE, businessMetrics } from '../observability/metrics';
@@ -139,18 +138,6 @@ export function workerObservabilityOptions({ domain, tracing, prebuiltBundle = f
     interceptors: { activity, ...(prebuiltBundle ? {} : { workflowModules: WORKFLOW_BUNDLE_OPTIONS.workflowInterceptorModules }) },
     sinks: workflowSinks(tracing),
   };
-}
-
-/** A free loopback port for core's Prometheus exporter, which the metrics server reads from. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface MetricsServer {

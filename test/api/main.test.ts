@@ -1,10 +1,10 @@
 /** `npm run api` as a real process: starts, serves, keeps its JWT secret across restarts, stops on SIGTERM. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { freePort } from '../../config/ports';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 let dataDir: string;
@@ -16,16 +16,6 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface ApiProcess {
   child: ChildProcess;

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
+import { freePort } from '../../config/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -21,16 +22,6 @@ interface ApiBody {
   events: { type: string }[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

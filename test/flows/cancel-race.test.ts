@@ -5,8 +5,6 @@
  * box has left the WMS while closetflow still sees it waiting, and an outage keeps the WMS from
  * answering a cancel.
  */
-import type { Client } from '@temporalio/client';
-import Long from 'long';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -20,20 +18,8 @@ import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, timelineTypes, type RunningSystem } from '../support/system';
 import { signUp, testConfig, TEST_WMS_SECRET } from '../api/harness';
+import { resetToFirstWorkflowTask } from '../support/temporal';
 
-/** Resets a workflow to its first workflow task, as `temporal workflow reset --type FirstWorkflowTask` does. */
-async function resetToFirstWorkflowTask(client: Client, workflowId: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const firstTask = (history.events ?? []).find((e) => e.workflowTaskCompletedEventAttributes);
-  const { runId } = (await client.workflowService.resetWorkflowExecution({
-    namespace: 'default',
-    workflowExecution: { workflowId },
-    workflowTaskFinishEventId: Long.fromValue(firstTask!.eventId!),
-    reason: 'test: address corrected after the cancel',
-    requestId: `${workflowId}:reset-after-cancel`,
-  })) as { runId?: string | null };
-  return runId!;
-}
 
 describe('a cancel racing the WMS', () => {
   let system: RunningSystem;
@@ -191,7 +177,7 @@ describe('a cancel racing the WMS', () => {
     // Ops, unaware of the cancel, correct the address and reset the failed instruction workflow:
     // the confirmed cancel stops the rerun before it sends anything.
     await correctShippingAddress(system.database.db, orderId, GOOD_ADDRESS);
-    const runId = await resetToFirstWorkflowTask(system.client, wmsInstructionWorkflowId(orderId));
+    const runId = await resetToFirstWorkflowTask(system.client, wmsInstructionWorkflowId(orderId), 'test: address corrected after the cancel');
     const rerun = system.client.workflow.getHandle(wmsInstructionWorkflowId(orderId), runId);
     await expect(rerun.result()).rejects.toMatchObject({ cause: { cause: { type: 'ShipmentCancelled' } } });
     expect([...wms.instructions.values()].filter((i) => i.orderId === orderId)).toEqual([]);

@@ -4,8 +4,6 @@
  * charges no card twice, books no second journal entry and publishes no second event. The address
  * drill of docs/operations.md runs here end to end through the admin API.
  */
-import type { Client } from '@temporalio/client';
-import Long from 'long';
 import request from 'supertest';
 import { ensureAdminAccount } from '../../api/admin/bootstrap';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
@@ -17,20 +15,8 @@ import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/
 import { signUp, startListeningApi, TEST_WMS_SECRET, uniqueEmail, type ApiHarness } from '../api/harness';
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
+import { resetToFirstWorkflowTask } from '../support/temporal';
 
-/** Resets a workflow to its first workflow task, as `temporal workflow reset --type FirstWorkflowTask` does. */
-async function resetToFirstWorkflowTask(client: Client, workflowId: string, reason: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const firstTask = (history.events ?? []).find((e) => e.workflowTaskCompletedEventAttributes);
-  const { runId } = (await client.workflowService.resetWorkflowExecution({
-    namespace: 'default',
-    workflowExecution: { workflowId },
-    workflowTaskFinishEventId: Long.fromValue(firstTask!.eventId!),
-    reason,
-    requestId: `${workflowId}:${reason}`,
-  })) as { runId?: string | null };
-  return runId!;
-}
 
 describe('reset drills', () => {
   let system: RunningSystem;

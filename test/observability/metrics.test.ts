@@ -9,7 +9,8 @@ import { createApp } from '../../api/app';
 import { connectDatabase, type Database } from '../../db/client';
 import { createUnboundLogger } from '../../config/logger';
 import { createDomainWorker } from '../../workers/create-worker';
-import { freeLoopbackPort, installWorkerRuntime, startWorkerMetricsServer, type MetricsServer } from '../../workers/observability';
+import { freePort } from '../../config/ports';
+import { installWorkerRuntime, startWorkerMetricsServer, type MetricsServer } from '../../workers/observability';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
 import { cancelOrderUpdate } from '../../workflows/orders/contract';
 import { signUp, testConfig } from '../api/harness';
@@ -33,7 +34,7 @@ let wmsServer: WmsRunningServer | undefined;
 
 beforeAll(async () => {
   // The Runtime exports core's metrics on a loopback port; the worker metrics server merges them.
-  const corePort = await freeLoopbackPort();
+  const corePort = await freePort();
   installWorkerRuntime({ logger: createUnboundLogger('silent'), defaultDomain: 'test', level: 'warn', coreMetricsAddress: `127.0.0.1:${corePort}` });
   metricsServer = await startWorkerMetricsServer({ port: 0, host: '127.0.0.1', coreMetricsUrl: `http://127.0.0.1:${corePort}/metrics` });
   env = await connectTestEnv();

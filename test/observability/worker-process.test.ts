@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freeLoopbackPort } from '../../workers/observability';
+import { freePort } from '../../config/ports';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 let child: ChildProcess | undefined;
@@ -15,7 +15,7 @@ afterAll(() => {
 });
 
 it('runs a worker process that logs JSON with its domain and serves SDK and business metrics on its metrics port', async () => {
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   child = spawn(process.execPath, [require.resolve('tsx/cli'), 'workers/main.ts', '--domain', 'events'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'info' },

