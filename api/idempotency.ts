@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Db } from '../db/client';
+import { preparedQuery, type Db } from '../db/client';
 import { idempotencyKeys } from '../db/schema/api';
 import { principal } from './auth/middleware';
 import { ProblemError } from './problems';
@@ -55,6 +55,47 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
+// Both run on every keyed request: prepared once per database handle.
+/**
+ * Takes the key for this request: a new key, or one whose remembered response expired, or one
+ * whose in-flight holder is presumed dead (same request only). No row back: someone else has it.
+ */
+const claimKey = preparedQuery((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({
+      customerId: sql.placeholder('customerId'),
+      key: sql.placeholder('key'),
+      fingerprint: sql.placeholder('fingerprint'),
+      state: 'in_flight',
+      expiresAt: sql`${sql.placeholder('expiresAt')}::timestamptz`,
+    })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.customerId, idempotencyKeys.key],
+      set: {
+        fingerprint: sql`excluded.fingerprint`,
+        state: 'in_flight',
+        lockedAt: sql`now()`,
+        responseStatus: null,
+        responseHeaders: null,
+        responseBody: null,
+        expiresAt: sql`excluded.expires_at`,
+        createdAt: sql`now()`,
+      },
+      setWhere: sql`${idempotencyKeys.expiresAt} < now() or (${idempotencyKeys.state} = 'in_flight' and ${idempotencyKeys.lockedAt} < now() - ${`${IN_FLIGHT_LOCK_MS} milliseconds`}::interval and ${idempotencyKeys.fingerprint} = excluded.fingerprint)`,
+    })
+    .returning({ key: idempotencyKeys.key })
+    .prepare('idempotency_claim'),
+);
+
+const storeResponse = preparedQuery((db) =>
+  db
+    .update(idempotencyKeys)
+    .set({ state: 'completed', responseStatus: sql`${sql.placeholder('status')}::int`, responseHeaders: sql`${sql.placeholder('headers')}::jsonb`, responseBody: sql`${sql.placeholder('body')}` })
+    .where(and(eq(idempotencyKeys.customerId, sql.placeholder('customerId')), eq(idempotencyKeys.key, sql.placeholder('key'))))
+    .prepare('idempotency_store'),
+);
+
 /** Idempotency for one route (after requireAuth). */
 export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -65,15 +106,7 @@ export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): Requ
     const expiresAt = new Date(Date.now() + ttlHours * 3600_000);
 
     // Take the key: a new row, or an expired one (forgotten), or a stale in-flight one (crashed).
-    const taken = await db
-      .insert(idempotencyKeys)
-      .values({ customerId, key, fingerprint, state: 'in_flight', expiresAt })
-      .onConflictDoUpdate({
-        target: [idempotencyKeys.customerId, idempotencyKeys.key],
-        set: { fingerprint, state: 'in_flight', lockedAt: sql`now()`, responseStatus: null, responseHeaders: null, responseBody: null, expiresAt, createdAt: sql`now()` },
-        setWhere: sql`${idempotencyKeys.expiresAt} < now() or (${idempotencyKeys.state} = 'in_flight' and ${idempotencyKeys.lockedAt} < now() - ${`${IN_FLIGHT_LOCK_MS} milliseconds`}::interval and ${idempotencyKeys.fingerprint} = ${fingerprint})`,
-      })
-      .returning({ key: idempotencyKeys.key });
+    const taken = await claimKey(db).execute({ customerId, key, fingerprint, expiresAt: expiresAt.toISOString() });
 
     const log = ctx(res).log.child({ idempotencyKey: key });
     if (taken.length === 0) {
@@ -116,9 +149,8 @@ export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): Requ
         const value = res.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      db.update(idempotencyKeys)
-        .set({ state: 'completed', responseStatus: status, responseHeaders: headers, responseBody: text })
-        .where(and(eq(idempotencyKeys.customerId, customerId), eq(idempotencyKeys.key, key)))
+      storeResponse(db)
+        .execute({ customerId, key, status, headers: JSON.stringify(headers), body: text })
         .then(
           () => send(body),
           (err: unknown) => {

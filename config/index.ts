@@ -53,6 +53,8 @@ export const configSchema = z.object({
     .string()
     .default('false')
     .transform((v): boolean | number | string[] => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
+  /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
+  ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** First administrator, created (or its password and role updated) at API start; both or neither. */

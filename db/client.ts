@@ -29,3 +29,21 @@ export async function migrateDatabase(url: string): Promise<void> {
     await sql.end({ timeout: 5 });
   }
 }
+
+/**
+ * A query built once per database handle and then only executed: drizzle's query builder costs
+ * about 0.5 ms of CPU per call, a prepared query about 0.15 ms, which matters on the API's hot
+ * paths (every authenticated request checks its session). `build` gets the handle and returns
+ * `query.prepare(name)` with `sql.placeholder(...)` for the values.
+ */
+export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
+  const cache = new WeakMap<Db, Q>();
+  return (db) => {
+    let query = cache.get(db);
+    if (!query) {
+      query = build(db);
+      cache.set(db, query);
+    }
+    return query;
+  };
+}

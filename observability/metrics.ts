@@ -4,7 +4,7 @@
  * activities); a worker serves them next to the Temporal SDK's own metrics
  * (workers/observability.ts). The API has its own per-app registry (api/observability.ts).
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Activities that undo earlier work of a box (the saga's compensations), counted when they succeed. */
 export const COMPENSATION_ACTIVITIES = new Set(['releaseItems', 'cancelShippingInstruction', 'refundCharge']);
@@ -63,6 +63,35 @@ export function createHttpMetrics(registry: Registry) {
   };
 }
 export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
+
+/**
+ * Accepted orders whose orderWorkflow has not started yet (the outbox of
+ * api/orders/workflow-starts.ts), read from the database on each scrape: a growing number or age
+ * means Temporal is down or behind.
+ */
+export function createOrderStartMetrics(registry: Registry, backlog: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
+  const registers = [registry];
+  // A failed read keeps the last value: a scrape should not fail because the database blinked.
+  const read = (): Promise<{ pending: number; oldestAgeSeconds: number } | undefined> => backlog().catch(() => undefined);
+  new Gauge({
+    name: 'closetflow_order_starts_pending',
+    help: 'Orders accepted by the API whose workflow has not been started yet',
+    registers,
+    async collect() {
+      const value = await read();
+      if (value) this.set(value.pending);
+    },
+  });
+  new Gauge({
+    name: 'closetflow_order_starts_oldest_pending_seconds',
+    help: 'Age of the oldest accepted order whose workflow has not been started yet',
+    registers,
+    async collect() {
+      const value = await read();
+      if (value) this.set(value.oldestAgeSeconds);
+    },
+  });
+}
 
 /** The Prometheus text-format content type prom-client writes. */
 export const PROMETHEUS_CONTENT_TYPE = new Registry().contentType;

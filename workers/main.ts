@@ -15,6 +15,7 @@ import { tracingFromConfig } from '../observability/tracing';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase } from '../db/client';
 import { ensureMonthlyCloseSchedule } from '../activities/accounting/schedule';
+import { createOrderStartRelay } from '../activities/orders/workflow-starts';
 import { createDomainWorker } from './create-worker';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from './domains';
 import { freePort } from '../config/ports';
@@ -80,8 +81,11 @@ async function main(): Promise<void> {
     tracing,
   });
   if (domain === 'accounting') logger.info({ schedule: await ensureMonthlyCloseSchedule(client) }, 'accounting-monthly-close schedule ensured');
-  logger.info({ taskQueue: worker.options.taskQueue }, 'worker started');
+  // Orders owns its workflows' starts: the API only writes accepted orders to the outbox.
+  const relay = domain === 'orders' ? createOrderStartRelay({ database, client, log: logger, pollMs: config.ORDER_START_POLL_MS }).run() : undefined;
+  logger.info({ taskQueue: worker.options.taskQueue, orderStartRelay: !!relay }, 'worker started');
   await worker.run();
+  await relay?.stop();
   logger.info('worker stopped');
   await connection.close();
   await client.connection.close();

@@ -1,6 +1,6 @@
 /** Read functions of the orders read model (`orders.orders`), exported for the API. */
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { preparedQuery, type Db } from '../../db/client';
 import { orders } from '../../db/schema/orders';
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -16,13 +16,19 @@ export interface OrderPageKey {
 
 /** The order if it belongs to `customerId`; undefined for unknown ids and other members' orders alike. */
 export async function getCustomerOrder(db: Db, customerId: string, orderId: string): Promise<OrderRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.id, orderId), eq(orders.customerId, customerId)))
-    .limit(1);
+  const [row] = await customerOrder(db).execute({ orderId, customerId });
   return row;
 }
+
+// Behind every GET /v1/orders/:id: prepared once per database handle.
+const customerOrder = preparedQuery((db) =>
+  db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, sql.placeholder('orderId')), eq(orders.customerId, sql.placeholder('customerId'))))
+    .limit(1)
+    .prepare('customer_order'),
+);
 
 /**
  * One page of a member's orders, newest first (created_at desc, id desc). `after` continues from

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { preparedQuery, type Db } from '../../db/client';
 import { customers, sessions } from '../../db/schema/auth';
 import type { Principal, Role } from './tokens';
 
@@ -30,6 +30,17 @@ export interface SessionStore {
   /** True while the session is live and still belongs to this customer and role (the account's current role). */
   isActive(principal: Principal & { sessionId: string }): Promise<boolean>;
 }
+
+// Every authenticated request runs it: prepared once per database handle.
+const sessionCheck = preparedQuery((db) =>
+  db
+    .select({ customerId: sessions.customerId, role: sessions.role, currentRole: customers.role, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
+    .from(sessions)
+    .innerJoin(customers, eq(customers.id, sessions.customerId))
+    .where(eq(sessions.id, sql.placeholder('sessionId')))
+    .limit(1)
+    .prepare('session_check'),
+);
 
 export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: { db: Db; ttlSeconds: number; now?: () => number }): SessionStore {
   const newSecret = (): string => randomBytes(32).toString('base64url');
@@ -82,12 +93,7 @@ export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: {
 
     async isActive({ sessionId, customerId, role }) {
       // Joined with the account, so a role change (e.g. an admin demoted) takes effect at once.
-      const [row] = await db
-        .select({ customerId: sessions.customerId, role: sessions.role, currentRole: customers.role, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt })
-        .from(sessions)
-        .innerJoin(customers, eq(customers.id, sessions.customerId))
-        .where(eq(sessions.id, sessionId))
-        .limit(1);
+      const [row] = await sessionCheck(db).execute({ sessionId });
       return !!row && !row.revokedAt && row.expiresAt.getTime() > now() && row.customerId === customerId && row.role === role && row.currentRole === role;
     },
   };

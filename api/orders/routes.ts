@@ -3,18 +3,17 @@
  * orderWorkflow; reads come from the orders read model and the event log; cancelling is a
  * workflow update whose validator decides whether it is still allowed.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { upsertOrder } from '../../activities/orders';
-import { getMembership } from '../../activities/orders/membership';
+import { acceptOrder, startPendingOrder } from '../../activities/orders/workflow-starts';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
-import type { Db } from '../../db/client';
-import { orders } from '../../db/schema/orders';
+import { preparedQuery, type Db } from '../../db/client';
+import { customers } from '../../db/schema/auth';
+import { memberships } from '../../db/schema/membership';
 import {
-  ORDERS_TASK_QUEUE,
   SHIPPING_OPTIONS,
   cancelOrderUpdate,
   purchaseItemUpdate,
@@ -24,9 +23,7 @@ import {
   type CancelOrderResult,
   type OrderWorkflowInput,
 } from '../../workflows/orders/contract';
-import { boxSearchAttributes } from '../../workflows/search-attributes';
 import { principal } from '../auth/middleware';
-import { findCustomerById } from '../auth/customers';
 import { idempotencyKeyOf, idempotent } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
@@ -123,6 +120,17 @@ export const purchaseAcceptedSchema = z
   .object({ orderId: z.string(), itemId: z.string(), priceCents: z.number().int(), status: z.literal('purchase_requested'), links: orderLinksSchema })
   .strict();
 
+/** The member placing an order: the profile the box defaults to, and whether new boxes are on hold. */
+const orderingCustomer = preparedQuery((db) =>
+  db
+    .select({ size: customers.size, preferredCategories: customers.preferredCategories, address: customers.address, membershipStatus: memberships.status })
+    .from(customers)
+    .leftJoin(memberships, eq(memberships.customerId, customers.id))
+    .where(eq(customers.id, sql.placeholder('customerId')))
+    .limit(1)
+    .prepare('ordering_customer'),
+);
+
 /**
  * The order id of a request carrying an Idempotency-Key: derived from the member and the key, so
  * a retry after a crash mid-request (the key's lock expired) reaches the same order and workflow.
@@ -208,17 +216,27 @@ export function orderRoutes({
     return row;
   }
 
+  /** Runs a call on the order's workflow; an order accepted but not started yet is started first. */
+  async function onOrderWorkflow<T>(orderId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError && (await startPendingOrder(db, temporal, orderId))) return call();
+      throw err;
+    }
+  }
+
   /**
-   * Places an order and answers 202 once it is durably accepted: the read-model row is written
-   * and the orderWorkflow start is recorded by Temporal (nothing else is awaited; styling,
-   * reservation and shipping follow asynchronously).
+   * Places an order and answers 202 once it is durably accepted: the read-model row and the
+   * workflow start request are committed in one statement; the orderWorkflow is started from that
+   * row by the orders worker, and styling, reservation and shipping follow.
    */
   router.post('/', withIdempotencyKey, async (req, res) => {
     const body = parseBody(req, placeOrderBody);
     const { customerId } = principal(res);
-    const customer = await findCustomerById(db, customerId);
+    const [customer] = await orderingCustomer(db).execute({ customerId });
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
-    if ((await getMembership(db, customerId))?.status === 'suspended') {
+    if (customer.membershipStatus === 'suspended') {
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
     }
 
@@ -233,27 +251,10 @@ export function orderRoutes({
       address: customer.address as Address,
       ...(body.shipping === 'express' ? { shipping: 'express' as const, shippingFeeCents: expressShippingFeeCents } : {}),
     };
-    // Read model first, so GET works the moment we answer. Writing it after the start could
-    // overwrite a status the (fast) workflow has already moved past.
-    // A keyed retry after a crash may find the order already there: never move it back to placed.
-    const existing = idempotencyKey ? await getCustomerOrder(db, customerId, orderId) : undefined;
-    if (!existing) await upsertOrder(db, { order, status: 'placed' });
-    try {
-      await temporal.workflow.start('orderWorkflow', {
-        taskQueue: ORDERS_TASK_QUEUE,
-        workflowId: orderWorkflowId(orderId),
-        args: [order],
-        typedSearchAttributes: boxSearchAttributes(orderId, customerId),
-        staticSummary: `Box ${orderId} for ${customerId} — ${order.itemCount} items, size ${order.size}`,
-      });
-    } catch (err) {
-      if (!(idempotencyKey && err instanceof WorkflowExecutionAlreadyStartedError)) {
-        // No workflow, no order: drop the row unless a workflow that did start has already moved it on.
-        if (!existing) await db.delete(orders).where(and(eq(orders.id, orderId), eq(orders.status, 'placed'))).catch(() => undefined);
-        throw err;
-      }
-    }
-    ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size }, 'order placed');
+    // Read model and start request in one commit: GET works the moment we answer, and the
+    // orders worker's relay starts the workflow from the row (activities/orders/workflow-starts.ts).
+    const { created } = await acceptOrder(db, order);
+    ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size, replayedOrder: !created }, 'order placed');
     const links = orderLinks(orderId);
     res.status(202).location(links.self).json({ orderId, status: 'placed', links });
   });
@@ -285,9 +286,11 @@ export function orderRoutes({
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     let result: CancelOrderResult;
     try {
-      const update = await temporal.withDeadline(Date.now() + CANCEL_ACCEPT_TIMEOUT_MS, () =>
-        // A fixed update id makes a retried request join the first one instead of being refused.
-        handle.startUpdate(cancelOrderUpdate, { args: [{ reason }], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: `cancel:${order.id}` }),
+      const update = await onOrderWorkflow(order.id, () =>
+        temporal.withDeadline(Date.now() + CANCEL_ACCEPT_TIMEOUT_MS, () =>
+          // A fixed update id makes a retried request join the first one instead of being refused.
+          handle.startUpdate(cancelOrderUpdate, { args: [{ reason }], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: `cancel:${order.id}` }),
+        ),
       );
       ctx(res).log.info({ orderId: order.id, reason }, 'cancellation accepted');
       try {
@@ -325,7 +328,9 @@ export function orderRoutes({
     if (order.status === 'closed' || order.status === 'cancelled') throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status}.`);
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     try {
-      await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(requestReturnUpdate, { args: [], updateId: `return:${order.id}` }));
+      await onOrderWorkflow(order.id, () =>
+        temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(requestReturnUpdate, { args: [], updateId: `return:${order.id}` })),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ProblemError('return-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
       throw err;
@@ -346,7 +351,7 @@ export function orderRoutes({
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     let result;
     try {
-      result = await temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] }));
+      result = await onOrderWorkflow(order.id, () => temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] })));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ProblemError('purchase-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
       throw err;

@@ -1,5 +1,7 @@
 /** The orders read model, written by orderWorkflow on every transition. */
 import { index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import type { OrderWorkflowInput } from '../../workflows/orders/contract';
 
 export const ordersSchema = pgSchema('orders');
 
@@ -22,4 +24,28 @@ export const orders = ordersSchema.table(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('orders_customer_idx').on(t.customerId, t.createdAt)],
+);
+
+/**
+ * The outbox of accepted orders whose orderWorkflow still has to be started
+ * (activities/orders/workflow-starts.ts): POST /v1/orders writes the order row and this row in
+ * one statement and answers; the orders worker's relay starts the workflow from it.
+ */
+export const orderWorkflowStarts = ordersSchema.table(
+  'workflow_starts',
+  {
+    orderId: text('order_id')
+      .primaryKey()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    input: jsonb('input').$type<OrderWorkflowInput>().notNull(),
+    /** W3C trace context of the accepting request, so the workflow's spans join its trace. */
+    traceContext: jsonb('trace_context').$type<Record<string, string>>(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Until then the process that accepted (or last claimed) the row is starting it; a sweep leaves it alone. */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('workflow_starts_pending_idx').on(t.acceptedAt).where(sql`${t.startedAt} is null`)],
 );

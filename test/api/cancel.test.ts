@@ -2,12 +2,13 @@
  * Cancelling through the API with real orders and events workers: the update runs the workflow's
  * validator, the cancellation is published, and the read model follows.
  */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { createDomainWorker } from '../../workers/create-worker';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
 import { orderWorkflowId } from '../../workflows/orders/contract';
-import { signUp, startApi, type ApiHarness } from './harness';
+import { signUp, signupBody, startApi, terminateOrderWorkflows, type ApiHarness } from './harness';
 
 let api: ApiHarness;
 let workers: Worker[];
@@ -26,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of placed) await api.env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  await terminateOrderWorkflows(api, placed);
   for (const w of workers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
   await running?.catch(() => undefined);
   await api?.close();
@@ -84,6 +85,25 @@ describe('POST /v1/orders/:orderId/cancel', () => {
       (e: { type: string }) => e.type === 'order.cancelled',
     );
     expect(cancelledEvents).toHaveLength(1);
+  });
+
+  test('cancels an order accepted but not started yet (the relay holding it died): the cancel starts its workflow first', async () => {
+    const member = await signUp(api.app);
+    const orderId = `o_held${Date.now().toString(36)}${process.pid}`;
+    const input = { orderId, customerId: member.customerId, size: 'M', categories: ['dress'], itemCount: 2, address: signupBody().address };
+    placed.push(orderWorkflowId(orderId));
+    // As POST /v1/orders leaves it, but claimed for an hour by a relay that is gone.
+    await api.database.sql`
+      with o as (
+        insert into orders.orders (id, customer_id, status, size, categories, item_count, address)
+        values (${orderId}, ${member.customerId}, 'placed', 'M', '["dress"]'::jsonb, 2, ${JSON.stringify(input.address)}::jsonb) returning id)
+      insert into orders.workflow_starts (order_id, input, claimed_until) select id, ${JSON.stringify(input)}::jsonb, now() + interval '1 hour' from o`;
+    await expect(api.env.client.workflow.getHandle(orderWorkflowId(orderId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    const res = await request(api.app).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'took too long' }).expect(200);
+    expect(res.body).toEqual({ orderId, status: 'cancelled' });
+    const [row] = await api.database.sql<{ started: boolean }[]>`select started_at is not null as started from orders.workflow_starts where order_id = ${orderId}`;
+    expect(row?.started).toBe(true);
   });
 
   test('is 409 order-not-cancellable when the order workflow has already closed', async () => {

@@ -10,6 +10,7 @@ import pino from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
+import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
 import { loadConfig, type Config } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
 import { connectTestEnv } from '../support/temporal';
@@ -64,6 +65,8 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
   const config = testConfig();
   const logs: LogLine[] = [];
   const app = createApp({ config, database, temporal: env.client, logger: captureLogger(logs) });
+  // In production the orders worker runs it: accepted orders get their workflows started.
+  const relay = createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 200 }).run();
   return {
     app,
     config,
@@ -71,6 +74,7 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
     env,
     logs,
     async close() {
+      await relay.stop();
       await env.teardown();
       await database.close();
     },
@@ -132,4 +136,17 @@ export function expectNoInternals(body: unknown): void {
   expect(text).not.toMatch(/\bat .+\(.+:\d+:\d+\)/);
   expect(text).not.toMatch(/node_modules|\/work\/|\.ts:\d+/);
   expect(text).not.toMatch(/"stack"/);
+}
+
+/**
+ * Ends order workflows a test started. Their starts are asynchronous (the outbox relay), so each
+ * is waited for first: terminating before the relay started it would leave it running for the
+ * next test's orders worker.
+ */
+export async function terminateOrderWorkflows(api: Pick<ApiHarness, 'env'>, workflowIds: readonly string[]): Promise<void> {
+  for (const id of workflowIds) {
+    const handle = api.env.client.workflow.getHandle(id);
+    for (let i = 0; i < 100 && !(await handle.describe().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    await handle.terminate('test cleanup').catch(() => undefined);
+  }
 }

@@ -5,7 +5,7 @@ import { requestFingerprint } from '../../api/idempotency';
 import { orderWorkflowId } from '../../workflows/orders/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';
 import { eventually } from '../support/system';
-import { signUp, startApi, type ApiHarness, type Member } from './harness';
+import { signUp, startApi, type ApiHarness, type Member, terminateOrderWorkflows } from './harness';
 
 let api: ApiHarness;
 const started: string[] = [];
@@ -14,7 +14,7 @@ beforeAll(async () => {
   api = await startApi();
 });
 afterAll(async () => {
-  for (const id of started) await api.env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  await terminateOrderWorkflows(api, started);
   await api?.close();
 });
 

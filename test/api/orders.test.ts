@@ -8,7 +8,8 @@ import { upsertOrder } from '../../activities/orders';
 import { eventLog } from '../../db/schema/events';
 import { orderWorkflowId, type OrderPlacedData } from '../../workflows/orders/contract';
 import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';
-import { expectNoInternals, signUp, startApi, type ApiHarness, type Member } from './harness';
+import { eventually } from '../support/system';
+import { expectNoInternals, signUp, startApi, terminateOrderWorkflows, type ApiHarness, type Member } from './harness';
 
 let api: ApiHarness;
 const startedWorkflows: string[] = [];
@@ -18,15 +19,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Leave no pending orderWorkflow behind for tests that run an orders worker later.
-  for (const id of startedWorkflows) {
-    await api.env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
-  }
+  await terminateOrderWorkflows(api, startedWorkflows);
   await api?.close();
 });
 
+/** Places an order and waits until the outbox relay has started its workflow. */
 async function placeOrder(member: Member, body: object = {}) {
   const res = await request(api.app).post('/v1/orders').set(member.auth).send(body).expect(202);
   startedWorkflows.push(orderWorkflowId(res.body.orderId));
+  const handle = api.env.client.workflow.getHandle(orderWorkflowId(res.body.orderId));
+  await eventually(() => handle.describe().then(() => true, () => undefined), 10_000, 'the order workflow to be started');
   return res;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Tracing: one POST /v1/orders is one OpenTelemetry trace, from the API's server span through
- * the order workflow, the events it publishes (child starts and signals carry the context in
+ * the outbox row (it carries the trace context to the relay that starts the workflow), the order workflow, the events it publishes (child starts and signals carry the context in
  * Temporal headers) and the workflows and activities of every domain they reach. Spans go to an
  * in-memory exporter; each domain's worker traces as its own service, as separate processes do.
  */
@@ -11,6 +11,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
 import { connectDatabase, type Database } from '../../db/client';
 import { createTracing, type Tracing } from '../../observability/tracing';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
@@ -31,6 +32,7 @@ let database: Database;
 let wmsServer: WmsRunningServer;
 let workers: Worker[] = [];
 let running: Promise<unknown>;
+let relay: { stop(): Promise<void> } | undefined;
 const workflowIds: string[] = [];
 
 /** A client whose workflow calls carry the current trace, like the API's and the bus's. */
@@ -50,9 +52,12 @@ beforeAll(async () => {
     }),
   );
   running = Promise.all(workers.map((w) => w.run()));
+  // As in the orders worker process: the outbox relay starts accepted orders with a traced client.
+  relay = createOrderStartRelay({ database, client: tracedClient(tracingOf('orders')), log: pino({ level: 'silent' }), pollMs: 200 }).run();
 });
 
 afterAll(async () => {
+  await relay?.stop();
   for (const id of workflowIds) await env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
   for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   await running;
@@ -89,9 +94,10 @@ describe('tracing', () => {
 
     const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     const names = new Set(inTrace.map((s) => `${serviceOf(s)} ${s.name}`));
-    // The hops that carry the context: the API starting the order, a workflow starting a subscriber
-    // as its child, and the activities that run in each domain's worker.
-    expect(names).toContain('closetflow-api StartWorkflow:orderWorkflow');
+    // The hops that carry the context: the outbox row (the orders worker's relay starts the order
+    // in the request's trace), a workflow starting a subscriber as its child, and the activities
+    // that run in each domain's worker.
+    expect(names).toContain('closetflow-orders StartWorkflow:orderWorkflow');
     expect(names).toContain('closetflow-orders StartChildWorkflow:stylingWorkflow');
     expect(names).toContain('closetflow-styling RunActivity:pickItems');
     expect(names).toContain('closetflow-inventory RunActivity:reserveItems');

@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from '../../activities/bus/registry';
 import { loadConfig, type Config } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
+import pino from 'pino';
 import { createDomainWorker } from '../../workers/create-worker';
+import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
 import { connectTestEnv, workflowBundle } from './temporal';
 
@@ -42,6 +44,10 @@ export async function startSystem(opts: { wmsUrl?: string; pspUrl?: string; doma
     ),
   );
   const running = workers.map((w) => w.run());
+  // As workers/main.ts does: the orders worker starts accepted orders' workflows from the outbox.
+  const relay = (opts.domains ?? DOMAIN_WORKER_NAMES).includes('orders')
+    ? createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 200 }).run()
+    : undefined;
   return {
     env,
     client: env.client,
@@ -49,6 +55,7 @@ export async function startSystem(opts: { wmsUrl?: string; pspUrl?: string; doma
     config,
     workers,
     async stop() {
+      await relay?.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
       await database.close();
