@@ -53,6 +53,11 @@ export const configSchema = z.object({
     .string()
     .default('false')
     .transform((v): boolean | number | string[] => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
+  /**
+   * CPU niceness `npm start` gives the workers and the Temporal dev server (0 = same as the API):
+   * on one machine the API answers members first and the background catches up.
+   */
+  BACKGROUND_NICENESS: z.coerce.number().int().min(0).max(19).default(10),
   /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */

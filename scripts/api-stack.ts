@@ -20,6 +20,7 @@ import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { allowPostgresUserToReach, provision } from './provision';
 import { freePort } from '../config/ports';
+import { lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -65,6 +66,9 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
     { stdio: 'ignore' },
   );
   stops.unshift(() => stopChild(temporalServer));
+  // As npm start does: the API answers first, the background (Temporal, workers) takes the rest.
+  const niceness = Number(env.BACKGROUND_NICENESS ?? 10);
+  if (temporalServer.pid && niceness) lowerPriority(temporalServer.pid, niceness);
 
   fs.chmodSync(dataDir, 0o755);
   allowPostgresUserToReach(dataDir);
@@ -94,6 +98,7 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   stops.unshift(() => stopChild(worker));
+  if (worker.pid && niceness) lowerPriority(worker.pid, niceness);
   env.DATABASE_URL = databaseUrl;
 
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });

@@ -17,7 +17,7 @@ import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../workers/workflow-bundle';
 import { allowPostgresUserToReach, provision } from './provision';
-import { Supervisor } from './supervisor';
+import { Supervisor, lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
 // The launcher's few lifecycle lines always show, whatever LOG_LEVEL the services use.
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   // Each domain worker serves /metrics on its own port: WORKER_METRICS_BASE_PORT + its index.
   const metricsPort = (index: number) => (config.WORKER_METRICS_BASE_PORT ? config.WORKER_METRICS_BASE_PORT + index : 0);
   DOMAIN_WORKER_NAMES.forEach((domain, index) =>
-    supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env: { ...env, WORKER_METRICS_PORT: String(metricsPort(index)) } }),
+    supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env: { ...env, WORKER_METRICS_PORT: String(metricsPort(index)) }, niceness: config.BACKGROUND_NICENESS }),
   );
   supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
 
@@ -102,6 +102,8 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   cleanups.unshift(() => stopChild(child, 10_000));
+  const refused = child.pid && config.BACKGROUND_NICENESS ? lowerPriority(child.pid, config.BACKGROUND_NICENESS) : undefined;
+  if (refused) logger.warn({ service: 'temporal', err: refused }, 'could not lower the CPU priority');
   await waitForPort(host, port, 60_000, child);
   logger.info({ address, ui: config.TEMPORAL_UI_URL, dbFile }, 'Temporal dev server started');
   return address;

@@ -4,6 +4,7 @@
  * reverse order on shutdown, giving each time to drain.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import type { Logger } from 'pino';
 
 export interface ServiceSpec {
@@ -13,6 +14,8 @@ export interface ServiceSpec {
   env?: NodeJS.ProcessEnv;
   /** Restart after an unexpected exit (default true). */
   restart?: boolean;
+  /** CPU niceness (0-19) for background services, so the API keeps answering while they work a backlog off. */
+  niceness?: number;
 }
 
 interface Running {
@@ -22,6 +25,20 @@ interface Running {
   stopping: boolean;
   timer?: NodeJS.Timeout;
   exited?: Promise<void>;
+}
+
+/**
+ * Lowers a process's CPU priority. On a shared machine the customer-facing API answers first and
+ * the background work (workers, the Temporal dev server) takes the rest: an event-driven backlog
+ * waits without harm, a member's request should not. Returns why it could not (no permission).
+ */
+export function lowerPriority(pid: number, niceness: number): string | undefined {
+  try {
+    os.setPriority(pid, niceness);
+    return undefined;
+  } catch (err) {
+    return String(err);
+  }
 }
 
 export class Supervisor {
@@ -51,6 +68,8 @@ export class Supervisor {
     const { spec } = running;
     const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'inherit', 'inherit'] });
     running.child = child;
+    const refused = spec.niceness && child.pid ? lowerPriority(child.pid, spec.niceness) : undefined;
+    if (refused) this.logger.warn({ service: spec.name, niceness: spec.niceness, err: refused }, 'could not lower the CPU priority');
     running.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         resolve();
