@@ -57,6 +57,8 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
 
   const app = express();
   app.disable('x-powered-by');
+  // Responses are `Cache-Control: no-store`: an ETag (a hash of every body) would buy nothing.
+  app.set('etag', false);
   app.use(observeHttp({ metrics: createHttpMetrics(metrics), tracer }));
   // req.ip (rate limits, login throttling, logs) is the client's only behind the proxies trusted here.
   app.set('trust proxy', config.TRUST_PROXY);
@@ -76,7 +78,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   const limits = { maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
-  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
+  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, pg: database.sql, temporal, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
   // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.
   app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
   app.use('/admin', operationsAdminRoutes({ config, database, temporal }));

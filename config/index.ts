@@ -57,7 +57,7 @@ export const configSchema = z.object({
    * CPU niceness `npm start` gives the workers and the Temporal dev server (0 = same as the API):
    * on one machine the API answers members first and the background catches up.
    */
-  BACKGROUND_NICENESS: z.coerce.number().int().min(0).max(19).default(10),
+  BACKGROUND_NICENESS: z.coerce.number().int().min(0).max(19).default(19),
   /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */

@@ -18,7 +18,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
-import { allowPostgresUserToReach, provision } from './provision';
+import { DEV_SERVER_SQLITE_PRAGMAS, allowPostgresUserToReach, provision } from './provision';
 import { freePort } from '../config/ports';
 import { lowerPriority } from './supervisor';
 
@@ -62,12 +62,13 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   const temporalServer = spawn(
     temporalCliPath,
     ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(ports.temporal), '--ui-port', String(ports.ui), '--db-filename', path.join(dataDir, 'temporal.sqlite'),
-      '--namespace', 'default', '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword', '--log-level', 'error'],
+      '--namespace', 'default', '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
+      ...DEV_SERVER_SQLITE_PRAGMAS, '--log-level', 'error'],
     { stdio: 'ignore' },
   );
   stops.unshift(() => stopChild(temporalServer));
   // As npm start does: the API answers first, the background (Temporal, workers) takes the rest.
-  const niceness = Number(env.BACKGROUND_NICENESS ?? 10);
+  const niceness = Number(env.BACKGROUND_NICENESS ?? 19);
   if (temporalServer.pid && niceness) lowerPriority(temporalServer.pid, niceness);
 
   fs.chmodSync(dataDir, 0o755);

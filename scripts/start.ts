@@ -9,14 +9,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { ensureMonthlyCloseScheduleWithConfig } from '../activities/accounting/schedule';
 import { seedCatalogueIfEmpty } from '../activities/inventory/catalogue';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../config/logger';
+import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
-import { DOMAIN_WORKER_NAMES } from '../workers/domains';
+import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../workers/workflow-bundle';
-import { allowPostgresUserToReach, provision } from './provision';
+import { DEV_SERVER_SQLITE_PRAGMAS, allowPostgresUserToReach, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -48,8 +51,9 @@ async function main(): Promise<void> {
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CLOSETFLOW_WORKFLOW_BUNDLE: bundlePath, DATA_DIR: config.DATA_DIR };
   const supervisor = new Supervisor(logger);
   cleanups.unshift(() => supervisor.stopAll());
-  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env });
-  supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) } });
+  // The simulators stand in for other companies' systems: background on this machine too.
+  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env, niceness: config.BACKGROUND_NICENESS });
+  supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) }, niceness: config.BACKGROUND_NICENESS });
   // Each domain worker serves /metrics on its own port: WORKER_METRICS_BASE_PORT + its index.
   const metricsPort = (index: number) => (config.WORKER_METRICS_BASE_PORT ? config.WORKER_METRICS_BASE_PORT + index : 0);
   DOMAIN_WORKER_NAMES.forEach((domain, index) =>
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
   supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
+  // Ready means every domain polls its task queue, not only that the API answers.
+  await waitForWorkers(config, 180_000);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     [
@@ -97,6 +103,7 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
       '--ip', host, '--port', String(port), '--ui-port', String(config.TEMPORAL_UI_PORT),
       '--db-filename', dbFile, '--namespace', config.TEMPORAL_NAMESPACE,
       '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
+      ...DEV_SERVER_SQLITE_PRAGMAS,
       '--log-level', 'warn',
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
@@ -190,6 +197,27 @@ async function waitForPort(host: string, port: number, timeoutMs: number, child?
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until every domain worker polls its task queue. */
+async function waitForWorkers(config: Config, timeoutMs: number): Promise<void> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (const domain of DOMAIN_WORKER_NAMES) {
+      const taskQueue = { name: DOMAIN_WORKERS[domain].taskQueue };
+      // The bus hosts activities only: its pollers are on the activity side.
+      const taskQueueType = DOMAIN_WORKERS[domain].workflows ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
+      for (;;) {
+        const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: config.TEMPORAL_NAMESPACE, taskQueue, taskQueueType });
+        if ((pollers?.length ?? 0) > 0) break;
+        if (Date.now() > deadline) throw new Error(`the ${domain} worker is not polling ${taskQueue.name} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  } finally {
+    await connection.close();
   }
 }
 

@@ -52,7 +52,8 @@ export function createTokenService({
   now?: () => number;
 }): TokenService {
   if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
-  const key = new TextEncoder().encode(secret);
+  // Imported once: given raw bytes, jose imports the key again on every sign and verify.
+  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 
   return {
     ttlSeconds,
@@ -65,13 +66,13 @@ export function createTokenService({
         .setAudience(TOKEN_AUDIENCE)
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttlSeconds)
-        .sign(key);
+        .sign(await key);
     },
 
     async verify(token) {
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(token, key, {
+        ({ payload } = await jwtVerify(token, await key, {
           algorithms: ['HS256'],
           issuer: TOKEN_ISSUER,
           audience: TOKEN_AUDIENCE,

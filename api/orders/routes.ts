@@ -10,6 +10,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { acceptOrder, startPendingOrder } from '../../activities/orders/workflow-starts';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
+import type postgres from 'postgres';
 import { preparedQuery, type Db } from '../../db/client';
 import { customers } from '../../db/schema/auth';
 import { memberships } from '../../db/schema/membership';
@@ -192,11 +193,14 @@ function orderView(row: OrderRow) {
 
 export function orderRoutes({
   db,
+  pg,
   temporal,
   idempotencyTtlHours = 24,
   expressShippingFeeCents = 1500,
 }: {
   db: Db;
+  /** The same pool without the ORM, for the idempotency key's per-statement commit mode. */
+  pg: postgres.Sql;
   temporal: Client;
   idempotencyTtlHours?: number;
   expressShippingFeeCents?: number;
@@ -207,7 +211,10 @@ export function orderRoutes({
     ctx(res).log = ctx(res).log.child({ orderId });
     next();
   });
-  const withIdempotencyKey = idempotent({ db, ttlHours: idempotencyTtlHours });
+  // Placing an order is idempotent by key by itself (the order id derives from it): its key row
+  // need not wait for a WAL flush. A purchase is an update the key alone cannot repeat: durable.
+  const placeIdempotently = idempotent({ db, pg, ttlHours: idempotencyTtlHours, durable: false });
+  const withIdempotencyKey = idempotent({ db, pg, ttlHours: idempotencyTtlHours });
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
   async function ownOrder(res: Response, orderId: string): Promise<OrderRow> {
@@ -231,7 +238,7 @@ export function orderRoutes({
    * workflow start request are committed in one statement; the orderWorkflow is started from that
    * row by the orders worker, and styling, reservation and shipping follow.
    */
-  router.post('/', withIdempotencyKey, async (req, res) => {
+  router.post('/', placeIdempotently, async (req, res) => {
     const body = parseBody(req, placeOrderBody);
     const { customerId } = principal(res);
     const [customer] = await orderingCustomer(db).execute({ customerId });
