@@ -33,6 +33,8 @@ export interface LoadResult {
   non2xx: Record<number, number>;
   /** Connection errors and time-outs. */
   errors: number;
+  /** How late the generator itself sent requests (p99, ms): if large, the client, not the server, was starved. */
+  sendLagP99: number;
 }
 
 /** The q-quantile (0..1) of sorted values, nearest-rank. */
@@ -68,8 +70,10 @@ export async function openLoad({
   const start = performance.now() + 50;
   const pending: Promise<void>[] = [];
 
+  const sendLags: number[] = [];
   const send = (i: number, dueAt: number): Promise<void> =>
     new Promise<void>((resolve) => {
+      sendLags.push(performance.now() - dueAt);
       const spec = next(i);
       const req = http.request(
         { agent, host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.body ? { ...spec.headers, 'content-length': Buffer.byteLength(spec.body) } : spec.headers, timeout: timeoutMs },
@@ -101,6 +105,7 @@ export async function openLoad({
   const elapsedS = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  sendLags.sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
     sent: total,
@@ -111,5 +116,6 @@ export async function openLoad({
     max: round(latencies[latencies.length - 1] ?? Number.NaN),
     non2xx,
     errors,
+    sendLagP99: round(quantile(sendLags, 0.99)),
   };
 }

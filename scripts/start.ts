@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   DOMAIN_WORKER_NAMES.forEach((domain, index) =>
     supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env: { ...env, WORKER_METRICS_PORT: String(metricsPort(index)) }, niceness: config.BACKGROUND_NICENESS }),
   );
-  supervisor.start({ name: 'api', ...tsx('api/main.ts'), env });
+  // A larger young generation: fewer scavenges, each a pause of every request in flight (~8 ms here).
+  supervisor.start({ name: 'api', command: process.execPath, args: ['--max-semi-space-size=32', '--import', 'tsx', path.join(ROOT, 'api/main.ts')], env });
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
   // Ready means every domain polls its task queue, not only that the API answers.
