@@ -1,7 +1,8 @@
 /**
- * Member-facing orders (`/v1/orders`, all behind requireAuth). Placing an order starts its
- * orderWorkflow; reads come from the orders read model and the event log; cancelling is a
- * workflow update whose validator decides whether it is still allowed.
+ * Member-facing orders (`/v1/orders`, all behind requireAuth). Placing an order commits it with a
+ * start request for its orderWorkflow (the orders worker starts it); reads come from the orders
+ * read model and the event log; cancelling is a workflow update whose validator decides whether
+ * it is still allowed.
  */
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
