@@ -70,27 +70,22 @@ export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
  * means Temporal is down or behind.
  */
 export function createOrderStartMetrics(registry: Registry, backlog: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
-  const registers = [registry];
   // A failed read keeps the last value: a scrape should not fail because the database blinked.
-  const read = (): Promise<{ pending: number; oldestAgeSeconds: number } | undefined> => backlog().catch(() => undefined);
-  new Gauge({
-    name: 'closetflow_order_starts_pending',
-    help: 'Orders accepted by the API whose workflow has not been started yet',
-    registers,
-    async collect() {
-      const value = await read();
-      if (value) this.set(value.pending);
-    },
-  });
-  new Gauge({
-    name: 'closetflow_order_starts_oldest_pending_seconds',
-    help: 'Age of the oldest accepted order whose workflow has not been started yet',
-    registers,
-    async collect() {
-      const value = await read();
-      if (value) this.set(value.oldestAgeSeconds);
-    },
-  });
+  const gauges = [
+    { name: 'closetflow_order_starts_pending', help: 'Orders accepted by the API whose workflow has not been started yet', pick: 'pending' },
+    { name: 'closetflow_order_starts_oldest_pending_seconds', help: 'Age of the oldest accepted order whose workflow has not been started yet', pick: 'oldestAgeSeconds' },
+  ] as const;
+  for (const { name, help, pick } of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const value = await backlog().catch(() => undefined);
+        if (value) this.set(value[pick]);
+      },
+    });
+  }
 }
 
 /** The Prometheus text-format content type prom-client writes. */

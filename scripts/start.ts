@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const bundlePath = await bundleWorkflows(config);
   logger.info({ schedule: await ensureMonthlyCloseScheduleWithConfig(config) }, 'accounting-monthly-close schedule ensured');
 
-  const tsx = (file: string, args: string[] = []) => ({ command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, file), ...args] });
+  const tsx = (file: string, args: string[] = [], nodeFlags: string[] = []) => ({ command: process.execPath, args: [...nodeFlags, '--import', 'tsx', path.join(ROOT, file), ...args] });
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CLOSETFLOW_WORKFLOW_BUNDLE: bundlePath, DATA_DIR: config.DATA_DIR };
   const supervisor = new Supervisor(logger);
   cleanups.unshift(() => supervisor.stopAll());
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     supervisor.start({ name: `worker:${domain}`, ...tsx('workers/main.ts', ['--domain', domain]), env: { ...env, WORKER_METRICS_PORT: String(metricsPort(index)) }, niceness: config.BACKGROUND_NICENESS }),
   );
   // A larger young generation: fewer scavenges, each a pause of every request in flight (~8 ms here).
-  supervisor.start({ name: 'api', command: process.execPath, args: ['--max-semi-space-size=32', '--import', 'tsx', path.join(ROOT, 'api/main.ts')], env });
+  supervisor.start({ name: 'api', ...tsx('api/main.ts', [], ['--max-semi-space-size=32']), env });
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
   // Ready means every domain polls its task queue, not only that the API answers.

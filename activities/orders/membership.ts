@@ -1,5 +1,5 @@
-/** Membership activities and reads: the `orders.memberships` read model. */
-import { eq, sql } from 'drizzle-orm';
+/** Membership activities: the `orders.memberships` read model. */
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { memberships } from '../../db/schema/membership';
 import type { MembershipStatus } from '../../workflows/orders/contract';
@@ -24,8 +24,3 @@ export function createMembershipActivities({ db }: { db: Db }) {
 }
 export type MembershipActivities = ReturnType<typeof createMembershipActivities>;
 
-/** The member's membership row, for the API (e.g. refusing orders of suspended members). */
-export async function getMembership(db: Db, customerId: string): Promise<typeof memberships.$inferSelect | undefined> {
-  const [row] = await db.select().from(memberships).where(eq(memberships.customerId, customerId));
-  return row;
-}

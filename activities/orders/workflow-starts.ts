@@ -81,8 +81,12 @@ export async function startPendingOrder(db: Db, client: Client, orderId: string)
   const [row] = await db.select().from(orderWorkflowStarts).where(eq(orderWorkflowStarts.orderId, orderId)).limit(1);
   if (!row || row.startedAt) return false;
   await startOrderWorkflow(client, row.input);
-  await db.update(orderWorkflowStarts).set({ startedAt: sql`now()`, claimedUntil: null, lastError: null }).where(eq(orderWorkflowStarts.orderId, orderId));
+  await markStarted(db, [orderId]);
   return true;
+}
+
+async function markStarted(db: Db, orderIds: string[]): Promise<void> {
+  await db.update(orderWorkflowStarts).set({ startedAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(orderWorkflowStarts.orderId, orderIds));
 }
 
 /** Orders accepted and not started yet, and the age of the oldest (for /metrics). */
@@ -173,9 +177,7 @@ export function createOrderStartRelay({
           }
         }),
       );
-      if (started.length > 0) {
-        await db.update(orderWorkflowStarts).set({ startedAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(orderWorkflowStarts.orderId, started));
-      }
+      if (started.length > 0) await markStarted(db, started);
       log.debug({ claimed: claimed.length, started: started.length }, 'order workflows started from the outbox');
       return started.length;
     },

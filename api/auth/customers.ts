@@ -10,7 +10,3 @@ export async function findCustomerByEmail(db: Db, email: string): Promise<Custom
   return row;
 }
 
-export async function findCustomerById(db: Db, id: string): Promise<CustomerRow | undefined> {
-  const [row] = await db.select().from(customers).where(eq(customers.id, id)).limit(1);
-  return row;
-}

@@ -11,8 +11,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { acceptOrder, startPendingOrder } from '../../activities/orders/workflow-starts';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
-import type postgres from 'postgres';
-import { preparedQuery, type Db } from '../../db/client';
+import { preparedQuery, type Database } from '../../db/client';
 import { customers } from '../../db/schema/auth';
 import { memberships } from '../../db/schema/membership';
 import {
@@ -193,19 +192,17 @@ function orderView(row: OrderRow) {
 }
 
 export function orderRoutes({
-  db,
-  pg,
+  database,
   temporal,
   idempotencyTtlHours = 24,
   expressShippingFeeCents = 1500,
 }: {
-  db: Db;
-  /** The same pool without the ORM, for the idempotency key's per-statement commit mode. */
-  pg: postgres.Sql;
+  database: Database;
   temporal: Client;
   idempotencyTtlHours?: number;
   expressShippingFeeCents?: number;
 }): Router {
+  const { db } = database;
   const router = Router();
   // The request's log lines (the access line too) name the order they are about.
   router.param('orderId', (_req, res, next, orderId: string) => {
@@ -214,8 +211,8 @@ export function orderRoutes({
   });
   // Placing an order is idempotent by key by itself (the order id derives from it): its key row
   // need not wait for a WAL flush. A purchase is an update the key alone cannot repeat: durable.
-  const placeIdempotently = idempotent({ db, pg, ttlHours: idempotencyTtlHours, durable: false });
-  const withIdempotencyKey = idempotent({ db, pg, ttlHours: idempotencyTtlHours });
+  const placeIdempotently = idempotent({ database, ttlHours: idempotencyTtlHours, durable: false });
+  const withIdempotencyKey = idempotent({ database, ttlHours: idempotencyTtlHours });
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
   async function ownOrder(res: Response, orderId: string): Promise<OrderRow> {
