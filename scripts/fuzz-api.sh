@@ -58,14 +58,16 @@ mkdir -p "$REPORT_DIR"
   --suppress-health-check all \
   --report junit,json \
   --report-dir "$REPORT_DIR" \
-  --output-truncate true
+  --output-truncate true 2>&1 |
+  # schemathesis closes on a pytest-style "=== 3 warnings in 238s ===" line that carries no pass
+  # count; named as its own, it is not mistaken for a test runner's summary.
+  sed -u -E 's/^=+ (.* in [0-9.]+s) =+$/schemathesis: \1/'
 
-# One plain closing line (operations as test cases), read by CI and by .ci/run's own summary.
+# One plain closing line: operations as test cases, from the JUnit report.
 junit=$(ls -t "$REPORT_DIR"/junit-*.xml | head -n1)
-python3 - "$junit" "$REPORT_DIR/fuzz-summary.json" <<'PY'
-import json, sys, xml.etree.ElementTree as ET
+python3 - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 tests = int(root.get('tests', 0)); failed = int(root.get('failures', 0)) + int(root.get('errors', 0)); skipped = int(root.get('skipped', 0))
-json.dump({'passed': tests - failed - skipped, 'failed': failed, 'skipped': skipped}, open(sys.argv[2], 'w'))
-print(f"fuzz: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
+print(f"fuzz: {tests - failed - skipped} operations passed, {failed} failed, {skipped} skipped")
 PY
