@@ -2,18 +2,23 @@
  * `Idempotency-Key` (IETF draft-ietf-httpapi-idempotency-key-header) for POSTs that create
  * something. Keys are scoped to the authenticated member and remembered in `api.idempotency_keys`
  * for IDEMPOTENCY_KEY_TTL_HOURS:
- *  - first request with a key: runs, and its response (status < 500) is stored before it is sent;
+ *  - first request with a key: runs, and its response is stored before it is sent;
  *  - same key, same method, path and body: the stored response again, with `Idempotent-Replayed: true`;
  *  - same key, another request: 422 `idempotency-key-reused`;
  *  - same key while the first request still runs: 409 `idempotency-key-in-flight` (Retry-After);
  *  - a 5xx (or a crash) releases the key, so the client's retry runs again.
  * Without the header a request runs as usual (the key is optional, as in Stripe's API).
+ *
+ * Two ways in: the {@link idempotent} middleware (claim the key, run the route, store its answer:
+ * purchases), and {@link claimWithAnswer} for a route whose answer is known before it writes
+ * (placing an order): the key, the answer and the route's own rows go into one statement, so a
+ * refusal (400, 403) writes nothing and is not remembered, as Stripe does for requests that fail
+ * validation.
  */
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type postgres from 'postgres';
-import type { Database } from '../db/client';
+import type { Database, Db } from '../db/client';
 import { idempotencyKeys } from '../db/schema/api';
 import { principal } from './auth/middleware';
 import { ProblemError } from './problems';
@@ -56,74 +61,105 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
+/** The key a request holds, for one member, and what makes a repeat "the same request". */
+export interface KeyedRequest {
+  customerId: string;
+  key: string;
+  fingerprint: string;
+  expiresAt: Date;
+}
+
+/** An answer as stored for replay: status, the replayed headers, the body as sent. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The keyed request behind `req` (after requireAuth); undefined without an Idempotency-Key. */
+export function keyedRequest(req: Request, res: Response, ttlHours: number): KeyedRequest | undefined {
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return undefined;
+  return {
+    customerId: principal(res).customerId,
+    key,
+    fingerprint: requestFingerprint(req.method, req.originalUrl.split('?')[0], req.body),
+    expiresAt: new Date(Date.now() + ttlHours * 3600_000),
+  };
+}
+
 /**
- * Takes the key for this request: a new key, or one whose remembered response expired, or one
- * whose in-flight holder is presumed dead (same request only). No row back: someone else has it.
- * `synchronous_commit` is set per statement (see `durable` on {@link idempotent}).
+ * Takes the key: a new row, or one whose remembered response expired (forgotten), or one whose
+ * in-flight holder is presumed dead (crashed; same request only). Returns the key when taken,
+ * no row when someone else has it. With `answer` the row is written completed, answer included.
  */
-async function claimKey(pg: postgres.Sql, durable: boolean, k: { customerId: string; key: string; fingerprint: string; expiresAt: Date }): Promise<readonly unknown[]> {
-  return pg`
-    with commit_mode as (select set_config('synchronous_commit', ${durable ? 'on' : 'off'}, true))
-    insert into api.idempotency_keys (customer_id, key, fingerprint, state, expires_at)
-    select ${k.customerId}, ${k.key}, ${k.fingerprint}, 'in_flight', ${k.expiresAt.toISOString()}::text::timestamptz from commit_mode
+function claimSql(k: KeyedRequest, answer?: StoredAnswer): SQL {
+  const [state, status, headers, body] = answer ? ['completed', answer.status, JSON.stringify(answer.headers), answer.body] : ['in_flight', null, null, null];
+  return sql`
+    insert into ${idempotencyKeys} (customer_id, key, fingerprint, state, expires_at, response_status, response_headers, response_body)
+    values (${k.customerId}, ${k.key}, ${k.fingerprint}, ${state}, ${k.expiresAt.toISOString()}::text::timestamptz, ${status}::int, ${headers}::text::jsonb, ${body}::text)
     on conflict (customer_id, key) do update set
-      fingerprint = excluded.fingerprint, state = 'in_flight', locked_at = now(), response_status = null, response_headers = null,
-      response_body = null, expires_at = excluded.expires_at, created_at = now()
+      fingerprint = excluded.fingerprint, state = excluded.state, locked_at = now(), response_status = excluded.response_status,
+      response_headers = excluded.response_headers, response_body = excluded.response_body, expires_at = excluded.expires_at, created_at = now()
     where idempotency_keys.expires_at < now()
       or (idempotency_keys.state = 'in_flight' and idempotency_keys.locked_at < now() - ${`${IN_FLIGHT_LOCK_MS} milliseconds`}::interval
           and idempotency_keys.fingerprint = excluded.fingerprint)
     returning key`;
 }
 
-async function storeResponse(pg: postgres.Sql, durable: boolean, r: { customerId: string; key: string; status: number; headers: Record<string, string>; body: string }): Promise<void> {
-  await pg`
-    with commit_mode as (select set_config('synchronous_commit', ${durable ? 'on' : 'off'}, true))
-    update api.idempotency_keys set state = 'completed', response_status = ${r.status}::int, response_headers = ${JSON.stringify(r.headers)}::text::jsonb, response_body = ${r.body}
-    from commit_mode
-    where customer_id = ${r.customerId} and key = ${r.key}`;
+/**
+ * The key claim, completed with the route's answer, for a route that writes its own rows in the
+ * same statement (`with claim as (...) insert ... select ... from claim`): the rows, the key and
+ * the answer commit together or not at all. An empty `claim` means the key was someone else's:
+ * answer with {@link answerForHeldKey}.
+ */
+export function claimWithAnswer(k: KeyedRequest, answer: StoredAnswer): SQL {
+  return claimSql(k, answer);
+}
+
+/** Sends a stored answer; `replayed` marks it as the answer to an earlier request. */
+export function sendAnswer(res: Response, answer: StoredAnswer, replayed = false): void {
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  if (replayed) res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  res.status(answer.status).send(answer.body);
 }
 
 /**
- * Idempotency for one route (after requireAuth). `durable: false` is for routes whose handler is
- * itself idempotent by key (POST /v1/orders derives the order id from it and commits the order
- * durably): there the key row is a lock and a cache of the answer, and a crash that loses its last
- * commit only makes a retry run the handler again, to the same result. Its writes then skip the
- * wait for the WAL flush (two of the request's three commits; measured p99 70 → 37 ms at 100
- * req/s with every commit relaxed). Other routes keep every write durable.
+ * Answers a request whose key another request holds or held: 422 if that was a different
+ * request, 409 while it still runs, else its stored answer again.
  */
-export function idempotent({ database, ttlHours, durable = true }: { database: Database; ttlHours: number; durable?: boolean }): RequestHandler {
-  // The claim and the store are plain SQL (per-statement commit mode); the rest goes through drizzle.
-  const { db, sql: pg } = database;
+export async function answerForHeldKey(db: Db, res: Response, k: KeyedRequest): Promise<void> {
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.customerId, k.customerId), eq(idempotencyKeys.key, k.key)))
+    .limit(1);
+  if (!row) throw new ProblemError('idempotency-key-in-flight', 'The key was released while we looked; retry.', {}, { 'Retry-After': '1' });
+  if (row.fingerprint !== k.fingerprint) throw new ProblemError('idempotency-key-reused', `This ${IDEMPOTENCY_KEY_HEADER} was first used with a different method, path or body; use a new key for a new request.`);
+  if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) {
+    throw new ProblemError('idempotency-key-in-flight', `The first request with this ${IDEMPOTENCY_KEY_HEADER} has not finished; retry shortly.`, {}, { 'Retry-After': '1' });
+  }
+  ctx(res).log.info({ idempotencyKey: k.key, status: row.responseStatus }, 'idempotent replay');
+  sendAnswer(res, { status: row.responseStatus, headers: row.responseHeaders ?? {}, body: row.responseBody }, true);
+}
+
+/**
+ * Idempotency for one route (after requireAuth): claims the key, runs the route, and stores its
+ * response (status < 500) before the client can see it; every write waits for the WAL flush, so a
+ * replayed answer is one that was really given.
+ */
+export function idempotent({ database, ttlHours }: { database: Database; ttlHours: number }): RequestHandler {
+  const { db } = database;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const key = idempotencyKeyOf(req);
-    if (key === undefined) return next();
-    const { customerId } = principal(res);
-    const fingerprint = requestFingerprint(req.method, req.originalUrl.split('?')[0], req.body);
-    const expiresAt = new Date(Date.now() + ttlHours * 3600_000);
+    const k = keyedRequest(req, res, ttlHours);
+    if (k === undefined) return next();
+    const { customerId, key } = k;
 
-    // Take the key: a new row, or an expired one (forgotten), or a stale in-flight one (crashed).
-    const taken = await claimKey(pg, durable, { customerId, key, fingerprint, expiresAt });
-
-    const log = ctx(res).log.child({ idempotencyKey: key });
-    if (taken.length === 0) {
-      const [row] = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.customerId, customerId), eq(idempotencyKeys.key, key)))
-        .limit(1);
-      if (!row) throw new ProblemError('idempotency-key-in-flight', 'The key was released while we looked; retry.', {}, { 'Retry-After': '1' });
-      if (row.fingerprint !== fingerprint) throw new ProblemError('idempotency-key-reused', `This ${IDEMPOTENCY_KEY_HEADER} was first used with a different method, path or body; use a new key for a new request.`);
-      if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) {
-        throw new ProblemError('idempotency-key-in-flight', `The first request with this ${IDEMPOTENCY_KEY_HEADER} has not finished; retry shortly.`, {}, { 'Retry-After': '1' });
-      }
-      log.info({ status: row.responseStatus }, 'idempotent replay');
-      for (const [name, value] of Object.entries(row.responseHeaders ?? {})) res.setHeader(name, value);
-      res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
-      res.status(row.responseStatus).send(row.responseBody);
-      return;
-    }
+    const taken = await db.execute(claimSql(k));
+    if (taken.length === 0) return answerForHeldKey(db, res, k);
 
     // Ours: run the route, and store its response before the client can see it.
+    const log = ctx(res).log.child({ idempotencyKey: key });
     const release = (): Promise<unknown> =>
       db
         .delete(idempotencyKeys)
@@ -145,7 +181,10 @@ export function idempotent({ database, ttlHours, durable = true }: { database: D
         const value = res.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      storeResponse(pg, durable, { customerId, key, status, headers, body: text }).then(
+      db.update(idempotencyKeys)
+        .set({ state: 'completed', responseStatus: status, responseHeaders: headers, responseBody: text })
+        .where(and(eq(idempotencyKeys.customerId, customerId), eq(idempotencyKeys.key, key)))
+        .then(
           () => send(body),
           (err: unknown) => {
             // Not stored, so not promised: release the key and let the client retry.

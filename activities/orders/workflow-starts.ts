@@ -21,7 +21,7 @@
  */
 import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { eq, inArray, isNull, sql } from 'drizzle-orm';
+import { eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database, Db } from '../../db/client';
 import { orderWorkflowStarts, orders } from '../../db/schema/orders';
@@ -36,25 +36,33 @@ const CLAIM_SECONDS = 30;
 /**
  * Writes the order row (status placed) and its start request in one statement and wakes the
  * relay. `created` is false when the order already existed: a keyed retry, never moved back to placed.
+ * With `claim` (an insert returning a row when the caller may go ahead, e.g. the API's
+ * Idempotency-Key claim) it is part of the same statement and nothing is written when it returns
+ * no row: `claimed` is then false.
  */
-export async function acceptOrder(db: Db, order: OrderWorkflowInput): Promise<{ created: boolean }> {
+export async function acceptOrder(db: Db, order: OrderWorkflowInput, claim?: SQL): Promise<{ claimed: boolean; created: boolean }> {
   // The span context of the request travels with the row, so the workflow joins the request's trace.
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
-  const [row] = (await db.execute<{ created: boolean }>(sql`
-    with inserted as (
+  const [row] = (await db.execute<{ claimed: boolean; created: boolean }>(sql`
+    with claim as (${claim ?? sql`select true`}),
+    inserted as (
       insert into ${orders} (id, customer_id, status, size, categories, item_count, address)
-      values (${order.orderId}, ${order.customerId}, 'placed', ${order.size}, ${JSON.stringify(order.categories)}::jsonb, ${order.itemCount}, ${JSON.stringify(order.address)}::jsonb)
+      select ${order.orderId}, ${order.customerId}, 'placed', ${order.size}, ${JSON.stringify(order.categories)}::jsonb, ${order.itemCount}, ${JSON.stringify(order.address)}::jsonb
+      where exists (select from claim)
       on conflict (id) do nothing
       returning id
     ), requested as (
       insert into ${orderWorkflowStarts} (order_id, input, trace_context)
       select id, ${JSON.stringify(order)}::jsonb, ${Object.keys(carrier).length > 0 ? JSON.stringify(carrier) : null}::jsonb from inserted
       on conflict (order_id) do nothing
+    ), notified as (
+      select pg_notify(${ORDER_STARTS_CHANNEL}, '') from inserted
     )
-    select exists (select 1 from inserted) as created, pg_notify(${ORDER_STARTS_CHANNEL}, '')
-  `)) as unknown as { created: boolean }[];
-  return { created: !!row?.created };
+    -- A plain CTE runs only when read: counting it sends the notification (for a new order only).
+    select exists (select from claim) as claimed, exists (select from inserted) as created, (select count(*) from notified) as notified
+  `)) as unknown as { claimed: boolean; created: boolean }[];
+  return { claimed: !!row?.claimed, created: !!row?.created };
 }
 
 /** Starts one order's workflow; an already started (or finished) one counts as started. */

@@ -25,7 +25,7 @@ import {
   type OrderWorkflowInput,
 } from '../../workflows/orders/contract';
 import { principal } from '../auth/middleware';
-import { idempotencyKeyOf, idempotent } from '../idempotency';
+import { answerForHeldKey, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type StoredAnswer } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
@@ -209,9 +209,6 @@ export function orderRoutes({
     ctx(res).log = ctx(res).log.child({ orderId });
     next();
   });
-  // Placing an order is idempotent by key by itself (the order id derives from it): its key row
-  // need not wait for a WAL flush. A purchase is an update the key alone cannot repeat: durable.
-  const placeIdempotently = idempotent({ database, ttlHours: idempotencyTtlHours, durable: false });
   const withIdempotencyKey = idempotent({ database, ttlHours: idempotencyTtlHours });
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
@@ -223,9 +220,8 @@ export function orderRoutes({
 
   const readOrderingCustomer = (customerId: string) => orderingCustomer(db).execute({ customerId });
   /**
-   * Starts reading the member's profile while the Idempotency-Key is claimed, so the two queries
-   * run side by side: one database round trip less before the answer. A replayed or refused
-   * request just drops the read.
+   * Starts reading the member's profile before the body is checked, so the read runs while the
+   * request is parsed; a refused request just drops it.
    */
   const prefetchOrderingCustomer: RequestHandler = (_req, res, next) => {
     const read = readOrderingCustomer(principal(res).customerId);
@@ -245,12 +241,14 @@ export function orderRoutes({
   }
 
   /**
-   * Places an order and answers 202 once it is durably accepted: the read-model row and the
-   * workflow start request are committed in one statement; the orderWorkflow is started from that
-   * row by the orders worker, and styling, reservation and shipping follow.
+   * Places an order and answers 202 once it is durably accepted: the read-model row, the
+   * workflow start request and the Idempotency-Key with this very answer are committed in one
+   * statement; the orderWorkflow is started from that row by the orders worker, and styling,
+   * reservation and shipping follow.
    */
-  router.post('/', prefetchOrderingCustomer, placeIdempotently, async (req, res) => {
+  router.post('/', prefetchOrderingCustomer, async (req, res) => {
     const body = parseBody(req, placeOrderBody);
+    const keyed = keyedRequest(req, res, idempotencyTtlHours);
     const { customerId } = principal(res);
     const [customer] = await (res.locals.orderingCustomer as ReturnType<typeof readOrderingCustomer>);
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
@@ -258,8 +256,9 @@ export function orderRoutes({
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
     }
 
-    const idempotencyKey = idempotencyKeyOf(req);
-    const orderId = idempotencyKey ? orderIdFor(customerId, idempotencyKey) : newId('o');
+    // A keyed order's id derives from the key, so even a retry that finds its key forgotten
+    // (expired) reaches the same order rather than a second one.
+    const orderId = keyed ? orderIdFor(customerId, keyed.key) : newId('o');
     const order: OrderWorkflowInput = {
       orderId,
       customerId,
@@ -269,12 +268,19 @@ export function orderRoutes({
       address: customer.address as Address,
       ...(body.shipping === 'express' ? { shipping: 'express' as const, shippingFeeCents: expressShippingFeeCents } : {}),
     };
-    // Read model and start request in one commit: GET works the moment we answer, and the
-    // orders worker's relay starts the workflow from the row (activities/orders/workflow-starts.ts).
-    const { created } = await acceptOrder(db, order);
-    ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size, replayedOrder: !created }, 'order placed');
     const links = orderLinks(orderId);
-    res.status(202).location(links.self).json({ orderId, status: 'placed', links });
+    const answer: StoredAnswer = {
+      status: 202,
+      headers: { 'content-type': 'application/json; charset=utf-8', location: links.self },
+      body: JSON.stringify({ orderId, status: 'placed', links }),
+    };
+    // Key, answer, read model and start request in one commit (one round trip): GET works the
+    // moment we answer, the orders worker's relay starts the workflow from the row
+    // (activities/orders/workflow-starts.ts), and a retry with the key replays this answer.
+    const { claimed, created } = await acceptOrder(db, order, keyed && claimWithAnswer(keyed, answer));
+    if (!claimed) return answerForHeldKey(db, res, keyed!);
+    ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size, replayedOrder: !created }, 'order placed');
+    sendAnswer(res, answer);
   });
 
   router.get('/', async (req, res) => {

@@ -53,14 +53,14 @@ async function runsOf(orderId: string): Promise<number> {
 describe('accepting an order', () => {
   it('writes the order row and a pending start in one go, and a keyed retry neither duplicates nor moves the order back', async () => {
     const order = newOrder();
-    expect(await acceptOrder(database.db, order)).toEqual({ created: true });
+    expect(await acceptOrder(database.db, order)).toEqual({ claimed: true, created: true });
     const [row] = await database.sql`select status, item_count from orders.orders where id = ${order.orderId}`;
     expect(row).toEqual({ status: 'placed', item_count: 2 });
     expect((await startRow(order.orderId))?.started_at).toBeNull();
     expect((await orderStartBacklog(database.db)).pending).toBeGreaterThanOrEqual(1);
 
     await database.sql`update orders.orders set status = 'styled' where id = ${order.orderId}`;
-    expect(await acceptOrder(database.db, order)).toEqual({ created: false });
+    expect(await acceptOrder(database.db, order)).toEqual({ claimed: true, created: false });
     const [after] = await database.sql`select status from orders.orders where id = ${order.orderId}`;
     expect(after?.status).toBe('styled');
     expect((await database.sql`select 1 from orders.workflow_starts where order_id = ${order.orderId}`).length).toBe(1);

@@ -116,6 +116,30 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     expect(workflows).toEqual([orderWorkflowId(orderId)]);
   });
 
+  test('a refused order is not remembered: a corrected retry with the same key places the order', async () => {
+    const member = await signUp(api.app);
+    const key = newKey();
+    await place(member, key, { itemCount: 0 }).expect(400);
+    const [row] = await api.database.sql`select 1 from api.idempotency_keys where customer_id = ${member.customerId} and key = ${key}`;
+    expect(row).toBeUndefined();
+    const res = await place(member, key, { itemCount: 2 }).expect(202);
+    started.push(orderWorkflowId(res.body.orderId));
+    expect(res.headers['idempotent-replayed']).toBeUndefined();
+    expect(await orderRows(member.customerId)).toEqual([res.body.orderId]);
+  });
+
+  test('the key is stored with the order: its answer is the 202 that was sent', async () => {
+    const member = await signUp(api.app);
+    const key = newKey();
+    const res = await place(member, key).expect(202);
+    started.push(orderWorkflowId(res.body.orderId));
+    const [row] = await api.database.sql<{ state: string; response_status: number; response_body: string; response_headers: Record<string, string> }[]>`
+      select state, response_status, response_body, response_headers from api.idempotency_keys where customer_id = ${member.customerId} and key = ${key}`;
+    expect(row).toMatchObject({ state: 'completed', response_status: 202 });
+    expect(JSON.parse(row!.response_body)).toEqual(res.body);
+    expect(row!.response_headers).toEqual({ 'content-type': res.headers['content-type'], location: res.headers.location });
+  });
+
   test('a malformed key is a 400 validation problem naming the header', async () => {
     const member = await signUp(api.app);
     const res = await place(member, 'has spaces in it').expect(400);
