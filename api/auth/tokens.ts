@@ -1,10 +1,12 @@
 /**
- * Access tokens: short-lived JWTs signed with HS256 over `config.JWT_SECRET`, made and checked by
- * `jose`. Verification pins the algorithm (no `alg: none`, no algorithm confusion) and checks
+ * Access tokens: short-lived JWTs signed with HS256 over `config.JWT_SECRET`, made by `jose` and
+ * checked by ./jwt-hs256 (node:crypto, synchronous: it runs on every request). Verification pins the algorithm (no `alg: none`, no algorithm confusion) and checks
  * `iss`, `aud`, `exp`, `iat`, `sub`, the role and, when a session store is given, that the
  * token's session (`sid`) is live and bound to the same customer and role (logout revokes it).
  */
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createSecretKey } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { JwtRefusedError, verifyHs256 } from './jwt-hs256';
 
 export const TOKEN_ISSUER = 'closetflow';
 export const TOKEN_AUDIENCE = 'closetflow-api';
@@ -52,8 +54,9 @@ export function createTokenService({
   now?: () => number;
 }): TokenService {
   if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
-  // Imported once: given raw bytes, jose imports the key again on every sign and verify.
-  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  // Imported once: given raw bytes, jose imports the key again on every sign.
+  const signingKey = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const verifyingKey = createSecretKey(Buffer.from(secret, 'utf8'));
 
   return {
     ttlSeconds,
@@ -66,22 +69,21 @@ export function createTokenService({
         .setAudience(TOKEN_AUDIENCE)
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttlSeconds)
-        .sign(await key);
+        .sign(await signingKey);
     },
 
     async verify(token) {
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(token, await key, {
-          algorithms: ['HS256'],
+        payload = verifyHs256(token, verifyingKey, {
           issuer: TOKEN_ISSUER,
           audience: TOKEN_AUDIENCE,
-          clockTolerance: CLOCK_SKEW_SECONDS,
-          currentDate: new Date(now()),
+          clockToleranceSeconds: CLOCK_SKEW_SECONDS,
+          nowSeconds: Math.floor(now() / 1000),
           requiredClaims: ['sub', 'iat', 'exp'],
-        }));
+        });
       } catch (err) {
-        if (err instanceof joseErrors.JOSEError) throw new InvalidTokenError(err.code);
+        if (err instanceof JwtRefusedError) throw new InvalidTokenError(err.message);
         throw new InvalidTokenError('unreadable token');
       }
       const nowSeconds = Math.floor(now() / 1000);
