@@ -3,7 +3,8 @@
  * (`orders.workflow_starts`).
  *
  * - The API's `acceptOrder` writes the order's read-model row and its start request in one
- *   statement and notifies the relay; once it commits the order is accepted (POST answers 202).
+ *   statement; once it commits the order is accepted (POST answers 202). The API then wakes the
+ *   relay with a `NOTIFY` of its own (`createOrderStartWaker`), after the commit and coalesced.
  * - The relay (`createOrderStartRelay`, run by the orders worker) claims pending rows and starts
  *   their orderWorkflows, woken by the notification and by a poll, so it also catches up after
  *   its own restart or a Temporal outage (failed rows back off, 1 s doubling to 60 s).
@@ -34,8 +35,7 @@ export const ORDER_STARTS_CHANNEL = 'orders_workflow_starts';
 const CLAIM_SECONDS = 30;
 
 /**
- * Writes the order row (status placed) and its start request in one statement and wakes the
- * relay. `created` is false when the order already existed: a keyed retry, never moved back to placed.
+ * Writes the order row (status placed) and its start request in one statement. `created` is false when the order already existed: a keyed retry, never moved back to placed.
  * With `claim` (an insert returning a row when the caller may go ahead, e.g. the API's
  * Idempotency-Key claim) it is part of the same statement and nothing is written when it returns
  * no row: `claimed` is then false.
@@ -56,13 +56,37 @@ export async function acceptOrder(db: Db, order: OrderWorkflowInput, claim?: SQL
       insert into ${orderWorkflowStarts} (order_id, input, trace_context)
       select id, ${JSON.stringify(order)}::jsonb, ${Object.keys(carrier).length > 0 ? JSON.stringify(carrier) : null}::jsonb from inserted
       on conflict (order_id) do nothing
-    ), notified as (
-      select pg_notify(${ORDER_STARTS_CHANNEL}, '') from inserted
     )
-    -- A plain CTE runs only when read: counting it sends the notification (for a new order only).
-    select exists (select from claim) as claimed, exists (select from inserted) as created, (select count(*) from notified) as notified
+    select exists (select from claim) as claimed, exists (select from inserted) as created
   `)) as unknown as { claimed: boolean; created: boolean }[];
   return { claimed: !!row?.claimed, created: !!row?.created };
+}
+
+/**
+ * Wakes the relay after orders were accepted: `wake()` returns at once; one `NOTIFY` is in flight
+ * at a time and the wakes that arrive meanwhile are folded into one more. Not part of the
+ * accepting statement on purpose: a transaction that notifies takes a database-wide lock at commit
+ * and holds it through its WAL flush, so every order's commit would queue behind the others' instead
+ * of sharing one flush. A lost wake only costs latency: the relay also polls.
+ */
+export function createOrderStartWaker(db: Db, log: Logger): () => void {
+  let inFlight = false;
+  let again = false;
+  const send = (): void => {
+    inFlight = true;
+    again = false;
+    db.execute(sql`select pg_notify(${ORDER_STARTS_CHANNEL}, '')`).then(
+      () => undefined,
+      (err: unknown) => log.warn({ err }, 'could not wake the order start relay; it will find the order on its next poll'),
+    ).finally(() => {
+      inFlight = false;
+      if (again) send();
+    });
+  };
+  return () => {
+    if (inFlight) again = true;
+    else send();
+  };
 }
 
 /** Starts one order's workflow; an already started (or finished) one counts as started. */

@@ -8,8 +8,9 @@ import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@tempor
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { Router, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
-import { acceptOrder, startPendingOrder } from '../../activities/orders/workflow-starts';
+import { acceptOrder, createOrderStartWaker, startPendingOrder } from '../../activities/orders/workflow-starts';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
 import { preparedQuery, type Database } from '../../db/client';
 import { customers } from '../../db/schema/auth';
@@ -196,9 +197,11 @@ export function orderRoutes({
   temporal,
   idempotencyTtlHours = 24,
   expressShippingFeeCents = 1500,
+  logger,
 }: {
   database: Database;
   temporal: Client;
+  logger: Logger;
   idempotencyTtlHours?: number;
   expressShippingFeeCents?: number;
 }): Router {
@@ -210,6 +213,8 @@ export function orderRoutes({
     next();
   });
   const withIdempotencyKey = idempotent({ database, ttlHours: idempotencyTtlHours });
+  // Not awaited by the request: the order is accepted once committed (see createOrderStartWaker).
+  const wakeRelay = createOrderStartWaker(db, logger);
 
   /** The caller's order, or 404 for unknown ids and other members' orders alike (never 403). */
   async function ownOrder(res: Response, orderId: string): Promise<OrderRow> {
@@ -279,6 +284,7 @@ export function orderRoutes({
     // (activities/orders/workflow-starts.ts), and a retry with the key replays this answer.
     const { claimed, created } = await acceptOrder(db, order, keyed && claimWithAnswer(keyed, answer));
     if (!claimed) return answerForHeldKey(db, res, keyed!);
+    if (created) wakeRelay();
     ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size, replayedOrder: !created }, 'order placed');
     sendAnswer(res, answer);
   });

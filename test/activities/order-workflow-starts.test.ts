@@ -6,7 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { acceptOrder, createOrderStartRelay, orderStartBacklog, startOrderWorkflow } from '../../activities/orders/workflow-starts';
+import { ORDER_STARTS_CHANNEL, acceptOrder, createOrderStartRelay, createOrderStartWaker, orderStartBacklog, startOrderWorkflow } from '../../activities/orders/workflow-starts';
 import { connectDatabase, type Database } from '../../db/client';
 import { orderWorkflowId, type OrderWorkflowInput } from '../../workflows/orders/contract';
 import { OrderIdAttribute } from '../../workflows/search-attributes';
@@ -126,7 +126,7 @@ describe('the order start relay', () => {
     expect(await runsOf(order.orderId)).toBe(1);
   });
 
-  it('is woken by an accepted order while it runs', async () => {
+  it('is woken by the API after an order is accepted', async () => {
     const relay = createOrderStartRelay({ database, client: env.client, log: silent, pollMs: 60_000 });
     const running = relay.run();
     try {
@@ -134,11 +134,27 @@ describe('the order start relay', () => {
       await new Promise((r) => setTimeout(r, 500));
       const order = newOrder();
       await acceptOrder(database.db, order);
+      createOrderStartWaker(database.db, silent)();
       const deadline = Date.now() + 10_000;
       while (!(await startRow(order.orderId))?.started_at && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect((await startRow(order.orderId))?.started_at).toBeInstanceOf(Date);
     } finally {
       await running.stop();
+    }
+  });
+
+  it('folds the wakes that arrive while one NOTIFY is in flight into one more', async () => {
+    let received = 0;
+    const listener = await database.sql.listen(ORDER_STARTS_CHANNEL, () => received++);
+    try {
+      const wake = createOrderStartWaker(database.db, silent);
+      for (let i = 0; i < 20; i++) wake();
+      const deadline = Date.now() + 5_000;
+      while (received < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received).toBe(2);
+    } finally {
+      await listener.unlisten();
     }
   });
 });
