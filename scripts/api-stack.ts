@@ -18,7 +18,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
-import { DEV_SERVER_SQLITE_PRAGMAS, allowPostgresUserToReach, provision } from './provision';
+import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { freePort } from '../config/ports';
 import { lowerPriority } from './supervisor';
 
@@ -63,7 +63,7 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
     temporalCliPath,
     ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(ports.temporal), '--ui-port', String(ports.ui), '--db-filename', path.join(dataDir, 'temporal.sqlite'),
       '--namespace', 'default', '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
-      ...DEV_SERVER_SQLITE_PRAGMAS, '--log-level', 'error'],
+      ...devServerSqlitePragmas(), '--log-level', 'error'],
     { stdio: 'ignore' },
   );
   stops.unshift(() => stopChild(temporalServer));
@@ -174,7 +174,11 @@ async function main(): Promise<void> {
 
   try {
     if (apiOnly) await startApiOnly(dataDir, env, { api: apiPort, temporal: temporalPort, ui: uiPort, pg: pgPort });
-    else await startFullStack(env);
+    else {
+      await startFullStack(env);
+      // npm start's embedded PostgreSQL (scripts/start.ts), for tools that inspect the database.
+      env.DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${pgPort}/closetflow`;
+    }
     await waitUntil('the API', async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok, 180_000);
 
     const signup = await fetch(`${url}/v1/auth/signup`, {

@@ -19,7 +19,7 @@ import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../workers/workflow-bundle';
-import { DEV_SERVER_SQLITE_PRAGMAS, allowPostgresUserToReach, provision } from './provision';
+import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -104,7 +104,7 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
       '--ip', host, '--port', String(port), '--ui-port', String(config.TEMPORAL_UI_PORT),
       '--db-filename', dbFile, '--namespace', config.TEMPORAL_NAMESPACE,
       '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
-      ...DEV_SERVER_SQLITE_PRAGMAS,
+      ...devServerSqlitePragmas(),
       '--log-level', 'warn',
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
