@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   });
   if (domain === 'accounting') logger.info({ schedule: await ensureMonthlyCloseSchedule(client) }, 'accounting-monthly-close schedule ensured');
   // Orders owns its workflows' starts: the API only writes accepted orders to the outbox.
-  const relay = domain === 'orders' ? createOrderStartRelay({ database, client, log: logger, pollMs: config.ORDER_START_POLL_MS }).run() : undefined;
+  const relay = domain === 'orders' ? createOrderStartRelay({ database, client, log: logger, pollMs: config.ORDER_START_POLL_MS, keepStartedHours: config.ORDER_START_KEEP_HOURS }).run() : undefined;
   logger.info({ taskQueue: worker.options.taskQueue, orderStartRelay: !!relay }, 'worker started');
   await worker.run();
   await relay?.stop();

@@ -137,7 +137,9 @@ export async function orderStartBacklog(db: Db): Promise<{ pending: number; olde
 export interface OrderStartRelay {
   /** Claims one batch of pending rows and starts them; how many it started. */
   sweep(): Promise<number>;
-  /** Listens and sweeps until stop(), which waits for the sweep in progress. */
+  /** Deletes one batch of rows started more than `keepStartedHours` ago; how many it deleted. */
+  prune(): Promise<number>;
+  /** Listens and sweeps until stop(), which waits for the sweep in progress; prunes now and then. */
   run(): { stop(): Promise<void> };
 }
 
@@ -156,6 +158,8 @@ export function createOrderStartRelay({
   concurrency = 8,
   pollMs = 1000,
   startTimeoutMs = 10_000,
+  keepStartedHours = 7 * 24,
+  pruneEveryMs = 10 * 60_000,
 }: {
   database: Database;
   client: Client;
@@ -167,6 +171,12 @@ export function createOrderStartRelay({
   pollMs?: number;
   /** A start not answered by then counts as failed (Temporal unreachable): the row backs off. */
   startTimeoutMs?: number;
+  /**
+   * A started row is kept this long, then deleted: once started, the workflow id (the order's)
+   * keeps a second start out, so the row only serves an operator looking at recent starts.
+   */
+  keepStartedHours?: number;
+  pruneEveryMs?: number;
 }): OrderStartRelay {
   const { db, sql: pg } = database;
 
@@ -214,8 +224,19 @@ export function createOrderStartRelay({
       return started.length;
     },
 
+    async prune() {
+      const deleted = await pg`
+        delete from orders.workflow_starts where order_id in (
+          select order_id from orders.workflow_starts
+          where started_at < now() - ${`${keepStartedHours} hours`}::interval
+          limit ${batchSize * 10})`;
+      if (deleted.count > 0) log.info({ deleted: deleted.count, keepStartedHours }, 'pruned started order workflow starts');
+      return deleted.count;
+    },
+
     run() {
       let stopped = false;
+      let prunedAt = 0;
       let notified = false;
       let wake: (() => void) | undefined;
       const wakeUp = (): void => {
@@ -234,6 +255,10 @@ export function createOrderStartRelay({
             started = await relay.sweep();
           } catch (err) {
             log.warn({ err }, 'order start sweep failed; the next one retries');
+          }
+          if (Date.now() - prunedAt >= pruneEveryMs) {
+            prunedAt = Date.now();
+            await relay.prune().catch((err: unknown) => log.warn({ err }, 'could not prune started order workflow starts; the next round retries'));
           }
           // A full batch, or orders accepted during the sweep: go again at once.
           if (started >= batchSize || notified || stopped) continue;

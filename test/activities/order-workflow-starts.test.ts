@@ -157,4 +157,19 @@ describe('the order start relay', () => {
       await listener.unlisten();
     }
   });
+
+  it('prunes started rows older than the retention, never a pending one', async () => {
+    const [old, recent, pending] = [newOrder(), newOrder(), newOrder()];
+    for (const o of [old, recent, pending]) await acceptOrder(database.db, o);
+    await database.sql`update orders.workflow_starts set started_at = now() - interval '49 hours' where order_id = ${old.orderId}`;
+    await database.sql`update orders.workflow_starts set started_at = now() - interval '47 hours' where order_id = ${recent.orderId}`;
+    await database.sql`update orders.workflow_starts set accepted_at = now() - interval '90 days' where order_id = ${pending.orderId}`;
+    const relay = createOrderStartRelay({ database, client: env.client, log: silent, keepStartedHours: 48 });
+    expect(await relay.prune()).toBeGreaterThanOrEqual(1);
+    expect(await startRow(old.orderId)).toBeUndefined();
+    expect(await startRow(recent.orderId)).toBeDefined();
+    expect((await startRow(pending.orderId))?.started_at).toBeNull();
+    // The pending one is someone's order still waiting to start: leave it for the sweep.
+    await database.sql`delete from orders.workflow_starts where order_id in ${database.sql([recent.orderId, pending.orderId])}`;
+  });
 });
