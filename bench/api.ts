@@ -12,12 +12,12 @@
  *
  * Writes bench/results/api.md.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLoad, type LoadResult } from './open-load';
+import { startBenchStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..');
 const { values } = parseArgs({
@@ -43,29 +43,6 @@ interface Row extends LoadResult {
   backlog?: number;
 }
 
-async function startStack(): Promise<{ url: string; token: string; stop: () => Promise<void> }> {
-  const info = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-bench-')), 'info.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/api-stack.ts'), '--info', info, ...(values['api-only'] ? ['--api-only'] : [])], {
-    cwd: ROOT,
-    env: { ...process.env, RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_CUSTOMER: '10000000', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  while (!fs.existsSync(info)) {
-    if (child.exitCode !== null) throw new Error('the stack did not start');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const { url, token } = JSON.parse(fs.readFileSync(info, 'utf8')) as { url: string; token: string };
-  return {
-    url,
-    token,
-    stop: async () => {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
-}
-
 async function pendingStarts(url: string): Promise<number | undefined> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
   const match = /^closetflow_order_starts_pending (\d+)/m.exec(text);
@@ -73,7 +50,7 @@ async function pendingStarts(url: string): Promise<number | undefined> {
 }
 
 async function main(): Promise<void> {
-  const stack = await startStack();
+  const stack = await startBenchStack({ apiOnly: !!values['api-only'] });
   const auth = { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
   const loadBefore = os.loadavg()[0];
   const rows: Row[] = [];

@@ -1,0 +1,42 @@
+/**
+ * The stack a benchmark runs against: scripts/api-stack.ts in a child process (the whole of
+ * `npm start`, or with `apiOnly` just Temporal + PostgreSQL + the API + the orders worker), with
+ * the rate limits raised (one member sends everything) and logs at warn.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface BenchStack {
+  url: string;
+  token: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack({ apiOnly }: { apiOnly: boolean }): Promise<BenchStack> {
+  const info = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-bench-')), 'info.json');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/api-stack.ts'), '--info', info, ...(apiOnly ? ['--api-only'] : [])], {
+    cwd: ROOT,
+    env: { ...process.env, RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_CUSTOMER: '10000000', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  while (!fs.existsSync(info)) {
+    if (child.exitCode !== null) throw new Error('the stack did not start');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { url, token, databaseUrl } = JSON.parse(fs.readFileSync(info, 'utf8')) as { url: string; token: string; databaseUrl: string };
+  return {
+    url,
+    token,
+    databaseUrl,
+    stop: async () => {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
