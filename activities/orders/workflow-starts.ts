@@ -35,10 +35,11 @@ export const ORDER_STARTS_CHANNEL = 'orders_workflow_starts';
 const CLAIM_SECONDS = 30;
 
 /**
- * Writes the order row (status placed) and its start request in one statement. `created` is false when the order already existed: a keyed retry, never moved back to placed.
- * With `claim` (an insert returning a row when the caller may go ahead, e.g. the API's
- * Idempotency-Key claim) it is part of the same statement and nothing is written when it returns
- * no row: `claimed` is then false.
+ * Writes the order row (status placed) and its start request in one statement. `created` is
+ * false when the order already existed: a keyed retry, never moved back to placed. With `claim`
+ * (an insert returning a row when the caller may go ahead, e.g. the API's Idempotency-Key claim)
+ * it is part of the same statement and nothing is written when it returns no row: `claimed` is
+ * then false.
  */
 export async function acceptOrder(db: Db, order: OrderWorkflowInput, claim?: SQL): Promise<{ claimed: boolean; created: boolean }> {
   // The span context of the request travels with the row, so the workflow joins the request's trace.

@@ -1,6 +1,7 @@
 /**
  * Access tokens: short-lived JWTs signed with HS256 over `config.JWT_SECRET`, made by `jose` and
- * checked by ./jwt-hs256 (node:crypto, synchronous: it runs on every request). Verification pins the algorithm (no `alg: none`, no algorithm confusion) and checks
+ * checked by ./jwt-hs256 (node:crypto, synchronous: it runs on every request). Verification pins
+ * the algorithm (no `alg: none`, no algorithm confusion) and checks
  * `iss`, `aud`, `exp`, `iat`, `sub`, the role and, when a session store is given, that the
  * token's session (`sid`) is live and bound to the same customer and role (logout revokes it).
  */
