@@ -78,7 +78,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   const limits = { maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
-  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ database, temporal, logger: baseLogger, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
+  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, logger: baseLogger, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
   // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.
   app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
   app.use('/admin', operationsAdminRoutes({ config, database, temporal }));

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Database, Db } from '../db/client';
+import type { Db } from '../db/client';
 import { idempotencyKeys } from '../db/schema/api';
 import { principal } from './auth/middleware';
 import { ProblemError } from './problems';
@@ -148,8 +148,7 @@ export async function answerForHeldKey(db: Db, res: Response, k: KeyedRequest): 
  * response (status < 500) before the client can see it; every write waits for the WAL flush, so a
  * replayed answer is one that was really given.
  */
-export function idempotent({ database, ttlHours }: { database: Database; ttlHours: number }): RequestHandler {
-  const { db } = database;
+export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const k = keyedRequest(req, res, ttlHours);
     if (k === undefined) return next();

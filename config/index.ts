@@ -60,6 +60,7 @@ export const configSchema = z.object({
   BACKGROUND_NICENESS: z.coerce.number().int().min(0).max(19).default(19),
   /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** How long the relay keeps a started row in the order outbox (orders.workflow_starts) before deleting it. */
   ORDER_START_KEEP_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(7 * 24),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),

@@ -70,7 +70,10 @@ export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
  * means Temporal is down or behind.
  */
 export function createOrderStartMetrics(registry: Registry, backlog: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
-  // A failed read keeps the last value: a scrape should not fail because the database blinked.
+  // One read per scrape for both gauges (a scrape collects them together); a failed read keeps the
+  // last value: a scrape should not fail because the database blinked.
+  let reading: Promise<{ pending: number; oldestAgeSeconds: number } | undefined> | undefined;
+  const read = () => (reading ??= backlog().catch(() => undefined).finally(() => (reading = undefined)));
   const gauges = [
     { name: 'closetflow_order_starts_pending', help: 'Orders accepted by the API whose workflow has not been started yet', pick: 'pending' },
     { name: 'closetflow_order_starts_oldest_pending_seconds', help: 'Age of the oldest accepted order whose workflow has not been started yet', pick: 'oldestAgeSeconds' },
@@ -81,7 +84,7 @@ export function createOrderStartMetrics(registry: Registry, backlog: () => Promi
       help,
       registers: [registry],
       async collect() {
-        const value = await backlog().catch(() => undefined);
+        const value = await read();
         if (value) this.set(value[pick]);
       },
     });

@@ -7,12 +7,12 @@
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { acceptOrder, createOrderStartWaker, startPendingOrder } from '../../activities/orders/workflow-starts';
 import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
-import { preparedQuery, type Database } from '../../db/client';
+import { preparedQuery, type Db } from '../../db/client';
 import { customers } from '../../db/schema/auth';
 import { memberships } from '../../db/schema/membership';
 import {
@@ -193,26 +193,25 @@ function orderView(row: OrderRow) {
 }
 
 export function orderRoutes({
-  database,
+  db,
   temporal,
   idempotencyTtlHours = 24,
   expressShippingFeeCents = 1500,
   logger,
 }: {
-  database: Database;
+  db: Db;
   temporal: Client;
   logger: Logger;
   idempotencyTtlHours?: number;
   expressShippingFeeCents?: number;
 }): Router {
-  const { db } = database;
   const router = Router();
   // The request's log lines (the access line too) name the order they are about.
   router.param('orderId', (_req, res, next, orderId: string) => {
     ctx(res).log = ctx(res).log.child({ orderId });
     next();
   });
-  const withIdempotencyKey = idempotent({ database, ttlHours: idempotencyTtlHours });
+  const withIdempotencyKey = idempotent({ db, ttlHours: idempotencyTtlHours });
   // Not awaited by the request: the order is accepted once committed (see createOrderStartWaker).
   const wakeRelay = createOrderStartWaker(db, logger);
 
@@ -222,18 +221,6 @@ export function orderRoutes({
     if (!row) throw new ProblemError('not-found', `No order ${orderId} for this member.`);
     return row;
   }
-
-  const readOrderingCustomer = (customerId: string) => orderingCustomer(db).execute({ customerId });
-  /**
-   * Starts reading the member's profile before the body is checked, so the read runs while the
-   * request is parsed; a refused request just drops it.
-   */
-  const prefetchOrderingCustomer: RequestHandler = (_req, res, next) => {
-    const read = readOrderingCustomer(principal(res).customerId);
-    read.catch(() => undefined); // awaited (and its error raised) by the route; never unhandled
-    res.locals.orderingCustomer = read;
-    next();
-  };
 
   /** Runs a call on the order's workflow; an order accepted but not started yet is started first. */
   async function onOrderWorkflow<T>(orderId: string, call: () => Promise<T>): Promise<T> {
@@ -251,11 +238,11 @@ export function orderRoutes({
    * statement; the orderWorkflow is started from that row by the orders worker, and styling,
    * reservation and shipping follow.
    */
-  router.post('/', prefetchOrderingCustomer, async (req, res) => {
+  router.post('/', async (req, res) => {
     const body = parseBody(req, placeOrderBody);
     const keyed = keyedRequest(req, res, idempotencyTtlHours);
     const { customerId } = principal(res);
-    const [customer] = await (res.locals.orderingCustomer as ReturnType<typeof readOrderingCustomer>);
+    const [customer] = await orderingCustomer(db).execute({ customerId });
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
     if (customer.membershipStatus === 'suspended') {
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
