@@ -1,4 +1,5 @@
-/** Members and their credentials. Passwords are stored only as scrypt hashes. */
+/** Members and their credentials (passwords only as scrypt hashes), sessions, signups awaiting e-mail verification and the e-mails they send. */
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const authSchema = pgSchema('auth');
@@ -39,4 +40,58 @@ export const sessions = authSchema.table(
     revokedReason: text('revoked_reason'),
   },
   (t) => [index('sessions_customer_idx').on(t.customerId)],
+);
+
+/**
+ * Signups waiting for their e-mail address to be confirmed (`POST /v1/auth/verify`). A row holds
+ * what signup validated (the profile, the password already hashed, the card) and the SHA-256 of
+ * its single-use token; the raw token exists only in the verification e-mail. Verifying sets
+ * `consumed_at` and creates the member; the API deletes rows a day after they expired.
+ */
+export const signupRequests = authSchema.table(
+  'signup_requests',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    name: text('name').notNull(),
+    size: text('size').notNull(),
+    preferredCategories: jsonb('preferred_categories').$type<string[]>().notNull(),
+    address: jsonb('address').notNull(),
+    cardToken: text('card_token').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    consumedAt: timestamp('consumed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('signup_requests_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * E-mails to send (a transactional outbox): written in the same statement as the signup that
+ * needs them, sent by the API's mail relay (api/auth/mail-outbox.ts) with the row id as the
+ * provider's Idempotency-Key. Once sent (or given up), `body` is scrubbed: a verification token
+ * never stays in the database in clear.
+ */
+export const mailOutbox = authSchema.table(
+  'mail_outbox',
+  {
+    id: text('id').primaryKey(),
+    recipient: text('recipient').notNull(),
+    template: text('template', { enum: ['verify-email', 'signup-attempt'] }).notNull(),
+    subject: text('subject').notNull(),
+    body: text('body'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Past it the message is pointless (its token expired): the relay stops trying. */
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Not before then: a claim in progress or a backoff after a failed attempt. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+    providerMessageId: text('provider_message_id'),
+    /** The provider refused the message for good (a 4xx): no retry would change that. */
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('mail_outbox_pending_idx').on(t.nextAttemptAt).where(sql`${t.sentAt} is null and ${t.failedAt} is null`)],
 );
