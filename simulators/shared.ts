@@ -50,6 +50,52 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Knobs for answers lost after their request took effect (both simulators have them). */
+export interface AnswerFaults {
+  /** 0..1: chance an answer is lost (the connection is dropped after the request took effect). */
+  lostAnswerRate: number;
+  /** The next N answers are lost (counts down): a deterministic loss for tests. */
+  loseAnswers: number;
+  /** Every answer is held this long after the request took effect. */
+  answerDelayMs: number;
+}
+
+export const answerFaultsSchema = {
+  lostAnswerRate: z.number().min(0).max(1),
+  loseAnswers: z.number().int().min(0).max(1000),
+  answerDelayMs: z.number().int().min(0).max(120_000),
+};
+
+/**
+ * Sends an answer whose request has already taken effect, or loses it the way a network does:
+ * the connection is dropped (the caller sees a reset socket) or the answer comes so late the
+ * caller has given up. This is what makes an outcome *in doubt* for the caller, which is the case
+ * idempotency keys and resolve-by-key exist for.
+ */
+export function answerOrLose(
+  res: { destroy(): void; destroyed: boolean },
+  faults: AnswerFaults,
+  random: () => number,
+  send: () => void,
+  { log, what, timers }: { log: Logger; what: Record<string, unknown>; timers: Set<NodeJS.Timeout> },
+): void {
+  if (faults.loseAnswers > 0 || (faults.lostAnswerRate > 0 && random() < faults.lostAnswerRate)) {
+    if (faults.loseAnswers > 0) faults.loseAnswers -= 1;
+    log.info(what, 'fault: request applied, answer lost');
+    res.destroy();
+    return;
+  }
+  if (faults.answerDelayMs > 0) {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!res.destroyed) send();
+    }, faults.answerDelayMs);
+    timers.add(timer);
+    return;
+  }
+  send();
+}
+
 /** The answer stored under an Idempotency-Key, with the fingerprint of the request that got it. */
 export interface StoredResponse {
   fingerprint: string;

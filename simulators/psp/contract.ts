@@ -81,6 +81,7 @@ export type PspErrorCode =
   | 'insufficient_funds' // 402
   | 'not_found' // 404
   | 'idempotency_key_in_use' // 409 (a request with this key is still being processed)
+  | 'idempotency_key_voided' // 409 (the key was resolved as never received: it can no longer take effect)
   | 'refund_exceeds_charge' // 422
   | 'idempotency_key_reused' // 422 (same key, different body)
   | 'unavailable' // 503 (random failure, flaky card)
@@ -91,12 +92,38 @@ export interface PspErrorBody {
   detail?: unknown;
 }
 
+/** Body of `POST /v1/charges/resolve`: the key of a charge whose answer closetflow never got. */
+export interface PspResolveRequest {
+  idempotencyKey: string;
+}
+
+/**
+ * 200 body of `POST /v1/charges/resolve`: what became of the charge sent under the key.
+ * `captured` / `declined` / `refused` (another final 4xx): its stored answer; `voided`: the PSP
+ * never received it, and from now on refuses it (409 `idempotency_key_voided`), so a request still
+ * on its way can never capture later — the simulator's form of a provider's "technical cancel" by
+ * merchant reference. A key still being processed answers 409 `idempotency_key_in_use` (ask again).
+ */
+export type PspResolveResponse =
+  | { outcome: 'captured'; chargeId: string; amountCents: number }
+  | { outcome: 'declined'; code: PspErrorCode }
+  | { outcome: 'refused'; status: number; error: PspErrorCode }
+  | { outcome: 'voided' };
+
 /** The simulator's fault knobs (`GET/PUT /admin/faults`, `PSP_*` env). */
 export interface PspFaults {
   /** 0..1: chance a charge or refund is answered 503 `unavailable` (not stored under the key). */
   failureRate: number;
-  /** Added delay before every charge or refund is answered. */
+  /** Added delay before every charge or refund takes effect (the key is in flight meanwhile). */
   latencyMs: number;
   /** ISO time; until then every charge and refund is answered 503 `outage`. */
   outageUntil: string | null;
+  /** 0..1: chance a charge or refund is refused for good, 400 `invalid_request` (stored under the key). */
+  refuseRate: number;
+  /** 0..1: chance a call takes effect and its answer is then lost (the connection is dropped). */
+  lostAnswerRate: number;
+  /** The next N calls take effect and their answers are lost (counts down; deterministic). */
+  loseAnswers: number;
+  /** A call takes effect and its answer is held this long (past the client's timeout it is lost). */
+  answerDelayMs: number;
 }

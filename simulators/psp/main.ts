@@ -18,6 +18,12 @@ export const envSchema = z.object({
     .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time')
     .transform((s) => new Date(s).toISOString())
     .optional(),
+  /** Chance a charge or refund is refused for good (400, stored under its key). */
+  PSP_REFUSE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** Chance a call takes effect and its answer is lost (the caller's outcome is in doubt). */
+  PSP_LOST_ANSWER_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** Every answer is held this long after the call took effect. */
+  PSP_ANSWER_DELAY_MS: z.coerce.number().int().min(0).default(0),
   PSP_SEED: z.string().default('1'),
 });
 
@@ -32,7 +38,14 @@ async function main(): Promise<void> {
   const simulator = createPspSimulator({
     seed: /^\d+$/.test(env.PSP_SEED) ? Number(env.PSP_SEED) : env.PSP_SEED,
     logger: log,
-    faults: { failureRate: env.PSP_FAILURE_RATE, latencyMs: env.PSP_LATENCY_MS, outageUntil: env.PSP_OUTAGE_UNTIL ?? null },
+    faults: {
+      failureRate: env.PSP_FAILURE_RATE,
+      latencyMs: env.PSP_LATENCY_MS,
+      outageUntil: env.PSP_OUTAGE_UNTIL ?? null,
+      refuseRate: env.PSP_REFUSE_RATE,
+      lostAnswerRate: env.PSP_LOST_ANSWER_RATE,
+      answerDelayMs: env.PSP_ANSWER_DELAY_MS,
+    },
   });
   const server = await simulator.start(env.PSP_PORT, env.PSP_HOST);
   log.info({ url: server.url, faults: simulator.faults }, 'psp simulator ready');

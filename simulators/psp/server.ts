@@ -6,14 +6,16 @@
  * and body; the same key with a different body is refused 422; a request whose key is still
  * being processed is refused 409. Transient failures (503) are not stored, so a retry with the
  * same key gets a fresh try. Test cards decline, fail intermittently or answer slowly; fault
- * knobs (random 503s, latency, outage window) are adjustable at runtime through /admin/faults.
+ * knobs (random 503s, latency, outage window, refusals, answers lost after the charge took effect)
+ * are adjustable at runtime through /admin/faults. `POST /v1/charges/resolve` tells a caller whose
+ * answer was lost what became of its charge, and closes a key it never received.
  * Every capture goes into a ledger (`GET /admin/charges`) so tests can assert that no
  * idempotency key was ever captured twice.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { canonicalJson, isoOrNull, issues, listen, seededRandom, type StoredResponse } from '../shared';
+import { answerFaultsSchema, answerOrLose, canonicalJson, isoOrNull, issues, listen, seededRandom, type StoredResponse } from '../shared';
 import {
   PSP_FLAKY_FAILURES,
   PSP_IDEMPOTENCY_KEY_HEADER,
@@ -24,6 +26,7 @@ import {
   type PspFaults,
   type PspLedgerEntry,
   type PspRefund,
+  type PspResolveResponse,
 } from './contract';
 
 export interface PspSimulatorOptions {
@@ -60,7 +63,7 @@ export interface PspSimulator {
   stop(): void;
 }
 
-export const DEFAULT_PSP_FAULTS: PspFaults = { failureRate: 0, latencyMs: 0, outageUntil: null };
+export const DEFAULT_PSP_FAULTS: PspFaults = { failureRate: 0, latencyMs: 0, outageUntil: null, refuseRate: 0, lostAnswerRate: 0, loseAnswers: 0, answerDelayMs: 0 };
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -89,9 +92,13 @@ export const pspFaultsPatchSchema = z
     failureRate: z.number().min(0).max(1),
     latencyMs: z.number().int().min(0).max(120_000),
     outageUntil: isoOrNull,
+    refuseRate: z.number().min(0).max(1),
+    ...answerFaultsSchema,
   })
   .partial()
   .strict();
+
+export const pspResolveSchema = z.object({ idempotencyKey: key }).strict();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -119,6 +126,8 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
   const stored = new Map<string, StoredResponse>();
   const inFlight = new Set<string>();
   const flakyAttempts = new Map<string, number>();
+  /** Charge keys resolved as never received: a charge under one of them is refused from then on. */
+  const voided = new Set<string>();
   const requestsByKey = new Map<string, number>();
   const charges = new Map<string, PspCharge>();
   const refunds = new Map<string, PspRefund>();
@@ -136,14 +145,26 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
       sleepTimers.add(timer);
     });
 
-  /** The outage window and random failures; undefined when the call may go ahead. */
-  function injectedFailure(): Answer | undefined {
+  /** The outage window and random 503s (not stored: the key may be retried); undefined when the call may go ahead. */
+  function transientFailure(): Answer | undefined {
     if (faults.outageUntil !== null && now() < Date.parse(faults.outageUntil)) {
       return { status: 503, body: errorBody('outage', { until: faults.outageUntil }), store: false };
     }
     if (random() < faults.failureRate) return { status: 503, body: errorBody('unavailable'), store: false };
     return undefined;
   }
+
+  /** Transient failures, then a refusal for good (stored under the key, like any final answer). */
+  function injectedFailure(): Answer | undefined {
+    const transient = transientFailure();
+    if (transient) return transient;
+    if (faults.refuseRate > 0 && random() < faults.refuseRate) return { status: 400, body: errorBody('invalid_request', 'refused by the PSP (refuseRate fault)'), store: true };
+    return undefined;
+  }
+
+  /** Answers a call that has taken effect, unless the answer-loss knobs drop or delay it. */
+  const answer = (res: Response, status: number, body: unknown, what: Record<string, unknown>): void =>
+    answerOrLose(res, faults, random, () => res.status(status).json(body), { log, what, timers: sleepTimers });
 
   /**
    * Runs `handle` under the idempotency rules: replay a stored answer, refuse a reused key or a
@@ -174,7 +195,7 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
       }
       log.info({ idempotencyKey, status: previous.status }, 'replaying stored response');
       res.setHeader(PSP_REPLAYED_HEADER, 'true');
-      res.status(previous.status).json(previous.body);
+      answer(res, previous.status, previous.body, { idempotencyKey, replay: true });
       return;
     }
     if (inFlight.has(scoped)) {
@@ -184,9 +205,15 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
     inFlight.add(scoped);
     try {
       if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-      const answer = injectedFailure() ?? (await handle(idempotencyKey));
-      if (answer.store) stored.set(scoped, { fingerprint, status: answer.status, body: answer.body });
-      if (!res.destroyed) res.status(answer.status).json(answer.body);
+      // Checked after the latency: a charge in flight while its key was resolved must not take effect.
+      if (voided.has(scoped)) {
+        log.info({ idempotencyKey }, 'request refused: key voided');
+        res.status(409).json(errorBody('idempotency_key_voided', `this ${PSP_IDEMPOTENCY_KEY_HEADER} was resolved as never received and can no longer be used`));
+        return;
+      }
+      const result = injectedFailure() ?? (await handle(idempotencyKey));
+      if (result.store) stored.set(scoped, { fingerprint, status: result.status, body: result.body });
+      if (!res.destroyed) answer(res, result.status, result.body, { idempotencyKey, status: result.status });
     } finally {
       inFlight.delete(scoped);
     }
@@ -269,6 +296,45 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
       log.info({ idempotencyKey, chargeId: charge.chargeId, amountCents: charge.amountCents, chargeKey: charge.metadata.chargeKey, customerId: charge.metadata.customerId }, 'charge captured');
       return { status: 201, body: charge, store: true };
     });
+  });
+
+  /**
+   * What became of a charge whose answer the caller never got: its stored answer, or — for a key
+   * never received — `voided`, after which the key can never capture. A key still being processed
+   * is 409 `idempotency_key_in_use`: the caller asks again.
+   */
+  app.post('/v1/charges/resolve', (req, res) => {
+    const parsed = pspResolveSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(errorBody('invalid_request', issues(parsed.error)));
+      return;
+    }
+    const failure = transientFailure();
+    if (failure) {
+      res.status(failure.status).json(failure.body);
+      return;
+    }
+    const { idempotencyKey } = parsed.data;
+    const scoped = `charges:${idempotencyKey}`;
+    if (inFlight.has(scoped)) {
+      res.status(409).json(errorBody('idempotency_key_in_use', 'the charge under this key is still being processed; ask again'));
+      return;
+    }
+    const previous = stored.get(scoped);
+    let resolved: PspResolveResponse;
+    if (!previous) {
+      voided.add(scoped);
+      resolved = { outcome: 'voided' };
+    } else if (previous.status === 201) {
+      const charge = previous.body as PspCharge;
+      resolved = { outcome: 'captured', chargeId: charge.chargeId, amountCents: charge.amountCents };
+    } else if (previous.status === 402) {
+      resolved = { outcome: 'declined', code: (previous.body as PspErrorBody).error };
+    } else {
+      resolved = { outcome: 'refused', status: previous.status, error: (previous.body as PspErrorBody).error };
+    }
+    log.info({ idempotencyKey, outcome: resolved.outcome }, 'charge resolved by key');
+    answer(res, 200, resolved, { idempotencyKey, resolve: true });
   });
 
   app.get('/v1/charges/:chargeId', (req, res) => {

@@ -59,6 +59,22 @@ export interface WmsCancelResponse {
   status: 'cancelled';
 }
 
+/** Body of `POST /v1/instructions/resolve`: the key of a create whose answer closetflow never got. */
+export interface WmsResolveRequest {
+  idempotencyKey: string;
+}
+
+/**
+ * 200 body of `POST /v1/instructions/resolve`: what became of the create sent under the key.
+ * `accepted`: the WMS holds an instruction for it (`status` as now); `refused`: it answered with a
+ * final refusal (e.g. `address_rejected`); `voided`: it never received it, and from now on refuses
+ * it (409 `idempotency_key_voided`), so a request still on its way can never take effect later.
+ */
+export type WmsResolveResponse =
+  | { outcome: 'accepted'; instructionId: string; status: WmsInstructionStatus }
+  | { outcome: 'refused'; error: WmsErrorCode; detail?: unknown }
+  | { outcome: 'voided' };
+
 /** 202 body of `POST /v1/instructions/:instructionId/return-arrival`. */
 export interface WmsReturnArrivalResponse {
   status: 'return_arrived';
@@ -87,6 +103,7 @@ export type WmsErrorCode =
   | 'already_shipped' // 409 (cancel after shipment)
   | 'not_delivered' // 409 (return arrival before delivery)
   | 'idempotency_key_reused' // 422
+  | 'idempotency_key_voided' // 409 (the key was resolved as never received: it can no longer take effect)
   | 'address_rejected' // 422
   | 'unavailable' // 503 (random failure)
   | 'outage'; // 503 (outage window)
@@ -114,7 +131,7 @@ export interface WmsCallback {
 export interface WmsFaults {
   /** 0..1: chance an instruction call is answered 503 `{ error: 'unavailable' }`. */
   failureRate: number;
-  /** Added delay before every instruction call is answered. */
+  /** Added delay before every instruction call takes effect (the request is in flight meanwhile). */
   latencyMs: number;
   /** ISO time; until then every instruction call is answered 503 `{ error: 'outage' }`. */
   outageUntil: string | null;
@@ -126,4 +143,10 @@ export interface WmsFaults {
   outOfOrderRate: number;
   /** Milliseconds between shipment steps. */
   stepMs: number;
+  /** 0..1: chance a call takes effect and its answer is then lost (the connection is dropped). */
+  lostAnswerRate: number;
+  /** The next N calls take effect and their answers are lost (counts down; deterministic). */
+  loseAnswers: number;
+  /** A call takes effect at once and its answer is held this long (past the client's timeout it is lost). */
+  answerDelayMs: number;
 }

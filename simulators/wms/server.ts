@@ -4,13 +4,15 @@
  * It accepts shipping instructions (idempotently), walks each shipment through picked → packed →
  * shipped → delivered on a timer, and reports every step to closetflow with a signed callback,
  * retrying with backoff like a real provider. Fault knobs (random 503s, latency, outage windows,
- * address rejection, duplicate and out-of-order callbacks) are adjustable at runtime through
- * /admin/faults; all randomness comes from a seeded PRNG so runs are repeatable.
+ * address rejection, duplicate and out-of-order callbacks, answers lost after the call took
+ * effect) are adjustable at runtime through /admin/faults; all randomness comes from a seeded PRNG
+ * so runs are repeatable. `POST /v1/instructions/resolve` tells a caller whose answer was lost what
+ * became of its create, and closes a key it never received (like a provider's cancel-by-reference).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { canonicalJson, isoOrNull, issues, listen, seededRandom, type StoredResponse } from '../shared';
+import { answerFaultsSchema, answerOrLose, canonicalJson, isoOrNull, issues, listen, seededRandom, type StoredResponse } from '../shared';
 import {
   WMS_IDEMPOTENCY_KEY_HEADER,
   WMS_SHIPMENT_STEPS,
@@ -21,6 +23,7 @@ import {
   type WmsErrorBody,
   type WmsFaults,
   type WmsInstructionView,
+  type WmsResolveResponse,
   type WmsShipmentStep,
 } from './contract';
 import { signWmsPayload } from './signature';
@@ -86,6 +89,9 @@ export const DEFAULT_WMS_FAULTS: WmsFaults = {
   duplicateRate: 0,
   outOfOrderRate: 0,
   stepMs: 2000,
+  lostAnswerRate: 0,
+  loseAnswers: 0,
+  answerDelayMs: 0,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -117,9 +123,12 @@ export const wmsFaultsPatchSchema = z
     duplicateRate: rate,
     outOfOrderRate: rate,
     stepMs: z.number().int().min(0).max(3_600_000),
+    ...answerFaultsSchema,
   })
   .partial()
   .strict();
+
+export const wmsResolveSchema = z.object({ idempotencyKey: z.string().trim().min(1).max(500) }).strict();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -158,6 +167,8 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
   const instructions = new Map<string, WmsInstructionView>();
   const pipelines = new Map<string, Pipeline>();
   const idempotency = new Map<string, StoredResponse>();
+  /** Keys resolved as never received: a create under one of them is refused from then on. */
+  const voided = new Set<string>();
   const deadLetters: WmsDeadLetter[] = [];
   const sleepTimers = new Set<NodeJS.Timeout>();
   let sequence = 0;
@@ -165,6 +176,9 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
 
   const roll = (probability: number): boolean => random() < probability;
   const isoNow = (): string => new Date(now()).toISOString();
+  /** Answers a closetflow call that has taken effect, unless the answer-loss knobs drop or delay it. */
+  const answer = (res: Response, status: number, body: unknown, what: Record<string, unknown>): void =>
+    answerOrLose(res, faults, random, () => res.status(status).json(body), { log, what, timers: sleepTimers });
 
   // --- callbacks -------------------------------------------------------------------------------
 
@@ -369,13 +383,20 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
       }
       log.info({ idempotencyKey: key }, 'replaying stored response');
       res.setHeader('Idempotent-Replayed', 'true');
-      res.status(stored.status).json(stored.body);
+      answer(res, stored.status, stored.body, { idempotencyKey: key, replay: true });
+      return;
+    }
+    if (voided.has(key)) {
+      // Checked after the latency fault: a create that was in flight while its key was resolved
+      // arrives here and must not take effect.
+      log.info({ idempotencyKey: key, orderId: body.orderId }, 'instruction refused: key voided');
+      res.status(409).json(errorBody('idempotency_key_voided', 'this Idempotency-Key was resolved as never received and can no longer be used'));
       return;
     }
 
     const remember = (status: number, responseBody: unknown): void => {
       idempotency.set(key, { fingerprint, status, body: responseBody });
-      res.status(status).json(responseBody);
+      answer(res, status, responseBody, { idempotencyKey: key, orderId: body.orderId, status });
     };
 
     const pattern = faults.rejectAddressPattern.toLowerCase();
@@ -414,8 +435,35 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
     instructions.set(instructionId, view);
     pipelines.set(instructionId, pipeline);
     log.info({ instructionId, orderId: body.orderId, idempotencyKey: key }, 'instruction accepted');
-    remember(201, { instructionId, status: 'accepted' });
     scheduleNextStep(view, pipeline);
+    remember(201, { instructionId, status: 'accepted' });
+  });
+
+  /**
+   * What became of a create whose answer the caller never got. A key never received is voided,
+   * so the answer is final: a create still on its way can no longer take effect.
+   */
+  app.post('/v1/instructions/resolve', injectFaults, (req, res) => {
+    const parsed = wmsResolveSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(errorBody('invalid_request', issues(parsed.error)));
+      return;
+    }
+    const { idempotencyKey } = parsed.data;
+    const stored = idempotency.get(idempotencyKey);
+    let resolved: WmsResolveResponse;
+    if (stored && stored.status === 201) {
+      const instructionId = String((stored.body as { instructionId: string }).instructionId);
+      resolved = { outcome: 'accepted', instructionId, status: instructions.get(instructionId)?.status ?? 'accepted' };
+    } else if (stored) {
+      const refusal = stored.body as WmsErrorBody;
+      resolved = { outcome: 'refused', error: refusal.error, ...(refusal.detail === undefined ? {} : { detail: refusal.detail }) };
+    } else {
+      voided.add(idempotencyKey);
+      resolved = { outcome: 'voided' };
+    }
+    log.info({ idempotencyKey, outcome: resolved.outcome }, 'instruction resolved by key');
+    answer(res, 200, resolved, { idempotencyKey, resolve: true });
   });
 
   app.get('/v1/instructions/:instructionId', injectFaults, (req, res) => {
@@ -435,19 +483,20 @@ export function createWmsSimulator(options: WmsSimulatorOptions): WmsSimulator {
       res.status(404).json(errorBody('not_found'));
       return;
     }
+    const what = { instructionId, orderId: view.orderId, cancel: true };
     if (view.status === 'cancelled') {
-      res.json({ status: 'cancelled' });
+      answer(res, 200, { status: 'cancelled' }, what);
       return;
     }
     if (view.status === 'shipped' || view.status === 'delivered') {
-      res.status(409).json(errorBody('already_shipped', { status: view.status }));
+      answer(res, 409, errorBody('already_shipped', { status: view.status }), what);
       return;
     }
     stopPipeline(pipeline);
     view.status = 'cancelled';
     view.history.push({ status: 'cancelled', at: isoNow() });
     log.info({ instructionId, orderId: view.orderId, idempotencyKey: req.get(WMS_IDEMPOTENCY_KEY_HEADER) }, 'instruction cancelled');
-    res.json({ status: 'cancelled' });
+    answer(res, 200, { status: 'cancelled' }, what);
   });
 
   /** Simulation trigger (not a closetflow call, so no faults): the rented items came back. */

@@ -97,6 +97,65 @@ describe('PSP simulator', () => {
     await request(server.url).put('/admin/faults').send({ failureRate: 0 }).expect(200);
     await post('/v1/charges', 'k9', charge()).expect(201);
     await request(server.url).put('/admin/faults').send({ failureRate: 2 }).expect(400);
-    expect((await request(server.url).get('/admin/faults').expect(200)).body).toEqual({ failureRate: 0, latencyMs: 0, outageUntil: null });
+    expect((await request(server.url).get('/admin/faults').expect(200)).body).toEqual({
+      failureRate: 0,
+      latencyMs: 0,
+      outageUntil: null,
+      refuseRate: 0,
+      lostAnswerRate: 0,
+      loseAnswers: 0,
+      answerDelayMs: 0,
+    });
+  });
+
+  it('captures a charge whose answer it then loses, and replays the capture to the retry with the same key', async () => {
+    psp.faults.loseAnswers = 1;
+    await expect(post('/v1/charges', 'lost-1', charge())).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect((await ledger()).map((c) => c.idempotencyKey)).toEqual(['lost-1']);
+    const retry = await post('/v1/charges', 'lost-1', charge()).expect(201);
+    expect(retry.headers[PSP_REPLAYED_HEADER.toLowerCase()]).toBe('true');
+    expect(await ledger()).toHaveLength(1);
+  });
+
+  it('holds an answer past the caller\'s timeout after the charge took effect', async () => {
+    psp.faults.answerDelayMs = 1_000;
+    await expect(post('/v1/charges', 'late-1', charge()).timeout(200)).rejects.toThrow(/Timeout/);
+    expect((await ledger()).map((c) => c.idempotencyKey)).toEqual(['late-1']);
+  });
+
+  it('resolves a lost charge by key: captured, declined, refused, or voided so it can never capture later', async () => {
+    const captured = await post('/v1/charges', 'r-ok', charge()).expect(201);
+    await post('/v1/charges', 'r-no', charge('tok_decline')).expect(402);
+    psp.faults.refuseRate = 1;
+    await post('/v1/charges', 'r-bad', charge()).expect(400);
+    psp.faults.refuseRate = 0;
+    const resolve = (key: string) => post('/v1/charges/resolve', `${key}:resolve`, { idempotencyKey: key }).expect(200);
+    expect((await resolve('r-ok')).body).toEqual({ outcome: 'captured', chargeId: captured.body.chargeId, amountCents: 4900 });
+    expect((await resolve('r-no')).body).toEqual({ outcome: 'declined', code: 'card_declined' });
+    expect((await resolve('r-bad')).body).toEqual({ outcome: 'refused', status: 400, error: 'invalid_request' });
+    expect((await resolve('r-never')).body).toEqual({ outcome: 'voided' });
+    const late = await post('/v1/charges', 'r-never', charge()).expect(409);
+    expect(late.body.error).toBe('idempotency_key_voided');
+    expect((await ledger()).map((c) => c.idempotencyKey)).toEqual(['r-ok']);
+  });
+
+  it('answers 409 to a resolve while the charge is still being processed, and voids a charge that arrives after a resolve', async () => {
+    psp.faults.latencyMs = 400;
+    // supertest sends on then(): start it now, answer later.
+    const inFlight = post('/v1/charges', 'r-slow', charge()).then((r) => r);
+    await new Promise((r) => setTimeout(r, 100));
+    const busy = await post('/v1/charges/resolve', 'x', { idempotencyKey: 'r-slow' }).expect(409);
+    expect(busy.body.error).toBe('idempotency_key_in_use');
+    expect((await inFlight).status).toBe(201);
+    expect((await post('/v1/charges/resolve', 'x', { idempotencyKey: 'r-slow' }).expect(200)).body.outcome).toBe('captured');
+  });
+
+  it('refuses charges and refunds for good when refuseRate is 1, and stores the refusal under the key', async () => {
+    const captured = await post('/v1/charges', 'rf-1', charge()).expect(201);
+    psp.faults.refuseRate = 1;
+    await post('/v1/refunds', 'rf-refund', { chargeId: captured.body.chargeId, amountCents: 100 }).expect(400);
+    psp.faults.refuseRate = 0;
+    const again = await post('/v1/refunds', 'rf-refund', { chargeId: captured.body.chargeId, amountCents: 100 }).expect(400);
+    expect(again.headers[PSP_REPLAYED_HEADER.toLowerCase()]).toBe('true');
   });
 });

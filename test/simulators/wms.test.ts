@@ -260,6 +260,47 @@ describe('WMS simulator', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('accepts an instruction whose answer it then loses, and replays it to the retry with the same key', async () => {
+    const url = await boot({ faults: { stepMs: 60_000 } });
+    sim.faults.loseAnswers = 1;
+    await expect(create(url, 'key-lost')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect([...sim.instructions.values()].map((i) => i.status)).toEqual(['accepted']);
+    const retry = await create(url, 'key-lost');
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(sim.instructions.size).toBe(1);
+  });
+
+  it('holds an answer past the caller\'s timeout after the instruction took effect', async () => {
+    const url = await boot({ faults: { stepMs: 60_000, answerDelayMs: 1_000 } });
+    await expect(create(url, 'key-late').timeout(200)).rejects.toThrow(/Timeout/);
+    expect(sim.instructions.size).toBe(1);
+  });
+
+  it('resolves a create by key: accepted, refused, or voided so a late create can never take effect', async () => {
+    const url = await boot({ faults: { stepMs: 60_000 } });
+    const accepted = await create(url, 'key-ok');
+    await create(url, 'key-bad', instructionBody({ orderId: 'ord_2', line1: 'REJECT me' }));
+    const resolve = (key: string) => request(url).post('/v1/instructions/resolve').send({ idempotencyKey: key });
+    expect((await resolve('key-ok')).body).toEqual({ outcome: 'accepted', instructionId: accepted.body.instructionId, status: 'accepted' });
+    expect((await resolve('key-bad')).body).toMatchObject({ outcome: 'refused', error: 'address_rejected' });
+    expect((await resolve('key-never')).body).toEqual({ outcome: 'voided' });
+    const late = await create(url, 'key-never', instructionBody({ orderId: 'ord_3' }));
+    expect(late.status).toBe(409);
+    expect(late.body.error).toBe('idempotency_key_voided');
+    expect([...sim.instructions.values()].map((i) => i.orderId)).toEqual(['ord_1']);
+  });
+
+  it('refuses a create that was still in flight (latency) when its key was resolved', async () => {
+    const url = await boot({ faults: { stepMs: 60_000, latencyMs: 300 } });
+    const inFlight = create(url, 'key-race').then((r) => r);
+    await sleep(100);
+    sim.faults.latencyMs = 0; // the create already waits out its latency; the resolve does not
+    expect((await request(url).post('/v1/instructions/resolve').send({ idempotencyKey: 'key-race' })).body).toEqual({ outcome: 'voided' });
+    expect((await inFlight).status).toBe(409);
+    expect(sim.instructions.size).toBe(0);
+  });
+
   it('validates fault updates', async () => {
     const url = await boot();
     expect((await request(url).put('/admin/faults').send({ failureRate: 2 })).status).toBe(400);
