@@ -11,7 +11,7 @@ import type { Config } from '../config';
 import { createLogger } from '../config/logger';
 import type { Database } from '../db/client';
 import { createHttpMetrics, createOrderStartMetrics } from '../observability/metrics';
-import { metricsHandler, observeHttp } from './observability';
+import { observeHttp } from './observability';
 import { accountingAdminRoutes } from './admin/accounting/routes';
 import { auditTrail } from './admin/audit';
 import { operationsAdminRoutes } from './admin/operations/routes';
@@ -40,11 +40,13 @@ export interface AppDeps {
   logger?: Logger;
   /** Traces every request (a server span, parent of the workflow calls it makes); unset: no spans. */
   tracer?: Tracer;
-  /** Registry for the request metrics served on /metrics (api/main.ts adds process metrics); a new one otherwise. */
+  /** Registry for the request metrics (api/main.ts serves it with createMetricsApp on API_METRICS_PORT); a new one otherwise. */
   metrics?: Registry;
+  /** Called when a signup queued an e-mail: api/main.ts wakes its mail relay (api/auth/mail-outbox.ts). */
+  mailQueued?: () => void;
 }
 
-export function createApp({ config, database, temporal, logger, tracer, metrics = new Registry() }: AppDeps): express.Express {
+export function createApp({ config, database, temporal, logger, tracer, metrics = new Registry(), mailQueued }: AppDeps): express.Express {
   if (!config.JWT_SECRET) throw new Error('createApp needs config.JWT_SECRET (api/main.ts generates one when it is not set)');
   const baseLogger = logger ?? createLogger('api', config.LOG_LEVEL);
   const log = baseLogger.bindings().domain === 'api' ? baseLogger : baseLogger.child({ domain: 'api' });
@@ -69,14 +71,13 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   app.use(openApiRoutes({ config }));
 
   app.use(healthRoutes({ database, temporal }));
-  // Prometheus scrapes this; like /healthz it is for the internal network, not the public edge.
-  app.get('/metrics', metricsHandler(metrics));
   // Webhooks verify signatures over the exact bytes received: raw body, mounted before JSON parsing.
   app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, temporal }));
 
   app.use(express.json({ limit: BODY_LIMIT }));
-  const limits = { maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
-  app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits }));
+  const limits = { maxFailuresPerAccountAndIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
+  const mail = { publicUrl: config.API_PUBLIC_URL, verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS, queued: mailQueued };
+  app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits, mail }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
   app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, logger: baseLogger, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
   // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.

@@ -5,7 +5,7 @@
  * signals or updates (the Temporal client's OpenTelemetry interceptor puts it into headers).
  */
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Tracer } from '@opentelemetry/api';
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { PROMETHEUS_CONTENT_TYPE, type HttpMetrics } from '../observability/metrics';
 
@@ -70,4 +70,18 @@ export function metricsHandler(registry: Registry) {
     res.setHeader('Content-Type', PROMETHEUS_CONTENT_TYPE);
     res.send(await registry.metrics());
   };
+}
+
+/**
+ * The API's metrics listener: only `GET /metrics`, on its own port (API_METRICS_PORT), so the
+ * public port never serves it; everything else is a bare 404.
+ */
+export function createMetricsApp(registry: Registry): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(registry));
+  app.use((_req: Request, res: Response) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+  return app;
 }

@@ -2,7 +2,7 @@
  * Where a POST /v1/orders tail comes from: runs the open-model load of bench/api.ts against the
  * stack and, for each round, prints next to the client's percentiles what the API saw and what the
  * machine did meanwhile:
- *  - the API's own request-duration histogram for the round (`/metrics`): time spent in the
+ *  - the API's own request-duration histogram for the round (`/metrics` on API_METRICS_PORT): time spent in the
  *    server vs. before it (client, kernel, accept queue);
  *  - the API's GC (scavenges and mark-compacts: count and total pause) and event-loop delay;
  *  - CPU seconds per process group (API, PostgreSQL, workers, dev server, this generator), from
@@ -30,9 +30,9 @@ const { values } = parseArgs({
 
 type Samples = Record<string, number>;
 
-/** Every sample of a Prometheus text exposition, by its full name with labels. */
-async function scrape(url: string): Promise<Samples> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/** Every sample of a Prometheus text exposition (at `metricsUrl`), by its full name with labels. */
+async function scrape(metricsUrl: string): Promise<Samples> {
+  const text = await (await fetch(metricsUrl)).text();
   const samples: Samples = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || !line.trim()) continue;
@@ -102,9 +102,9 @@ async function main(): Promise<void> {
 
     for (let round = 1; round <= Number(values.rounds); round++) {
       const waits = sampleWaits(stack.databaseUrl);
-      const [before, cpuBefore] = [await scrape(stack.url), cpuSeconds()];
+      const [before, cpuBefore] = [await scrape(stack.metricsUrl), cpuSeconds()];
       const result = await openLoad({ baseUrl: stack.url, rate, durationS, next: post(`probe${round}`) });
-      const [after, cpuAfter] = [await scrape(stack.url), cpuSeconds()];
+      const [after, cpuAfter] = [await scrape(stack.metricsUrl), cpuSeconds()];
       const top = await waits.stop();
       const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
 

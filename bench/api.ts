@@ -43,8 +43,8 @@ interface Row extends LoadResult {
   backlog?: number;
 }
 
-async function pendingStarts(url: string): Promise<number | undefined> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+async function pendingStarts(metricsUrl: string): Promise<number | undefined> {
+  const text = await fetch(metricsUrl).then((r) => r.text(), () => '');
   const match = /^closetflow_order_starts_pending (\d+)/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         durationS: DURATION_S,
         next: (i) => ({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': `bench-${runId}-${round}-${rate}-${i}` }, body: '{"itemCount":1}' }),
       });
-      rows.push({ endpoint: 'POST /v1/orders', rate, round, ...post, backlog: await pendingStarts(stack.url) });
+      rows.push({ endpoint: 'POST /v1/orders', rate, round, ...post, backlog: await pendingStarts(stack.metricsUrl) });
       const get = await openLoad({ baseUrl: stack.url, rate, durationS: DURATION_S, next: () => ({ method: 'GET', path: `/v1/orders/${orderId}`, headers: authHeaders }) });
       rows.push({ endpoint: 'GET /v1/orders/:id', rate, round, ...get });
     }

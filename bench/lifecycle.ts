@@ -4,7 +4,7 @@
  * order → delivered → one item bought → return requested → arrived → inspected → restocked → closed.
  *
  *   INVENTORY_CLEANING_TIME='2 seconds' WMS_STEP_MS=300 npm start     # in one terminal
- *   npx tsx bench/lifecycle.ts [--api http://localhost:3000] [--temporal 127.0.0.1:7233]
+ *   npx tsx bench/lifecycle.ts [--api http://localhost:3000] [--mail http://127.0.0.1:4030] [--temporal 127.0.0.1:7233]
  *
  * Prints a markdown table; bench/results/lifecycle-actions.md keeps the last run.
  */
@@ -12,9 +12,12 @@ import { Client, Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { signUpVerified } from '../scripts/member-signup';
 import { costOfBox } from './actions';
 
-const { values } = parseArgs({ options: { api: { type: 'string', default: 'http://localhost:3000' }, temporal: { type: 'string', default: '127.0.0.1:7233' } } });
+const { values } = parseArgs({
+  options: { api: { type: 'string', default: 'http://localhost:3000' }, mail: { type: 'string', default: 'http://127.0.0.1:4030' }, temporal: { type: 'string', default: '127.0.0.1:7233' } },
+});
 const api = values.api!;
 
 async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -38,16 +41,19 @@ async function waitForStatus(orderId: string, token: string, wanted: string, tim
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const signup = await call('POST', '/v1/auth/signup', {
-    email: `bench-${Date.now()}@example.com`,
-    password: 'correct horse battery staple',
-    name: 'Bench Member',
-    size: 'M',
-    preferredCategories: ['dress', 'top', 'jacket'],
-    address: { name: 'Bench Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+  // Signup, the token from the mail simulator's inbox, verify.
+  const { accessToken: token } = await signUpVerified({
+    apiUrl: api,
+    mailUrl: values.mail!,
+    body: {
+      email: `bench-${Date.now()}@example.com`,
+      password: 'correct horse battery staple',
+      name: 'Bench Member',
+      size: 'M',
+      preferredCategories: ['dress', 'top', 'jacket'],
+      address: { name: 'Bench Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+    },
   });
-  if (signup.status !== 201) throw new Error(`signup: ${signup.status} ${JSON.stringify(signup.body)}`);
-  const token = String(signup.body.token);
   const placed = await call('POST', '/v1/orders', { itemCount: 3 }, token);
   if (placed.status !== 202) throw new Error(`order: ${placed.status} ${JSON.stringify(placed.body)}`);
   const orderId = String(placed.body.orderId);

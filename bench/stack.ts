@@ -12,6 +12,8 @@ const ROOT = path.resolve(__dirname, '..');
 
 export interface BenchStack {
   url: string;
+  /** The API's Prometheus endpoint (its own port, API_METRICS_PORT, not the public one). */
+  metricsUrl: string;
   token: string;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -29,9 +31,10 @@ export async function startBenchStack({ apiOnly }: { apiOnly: boolean }): Promis
     if (child.exitCode !== null) throw new Error('the stack did not start');
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { url, token, databaseUrl } = JSON.parse(fs.readFileSync(info, 'utf8')) as { url: string; token: string; databaseUrl: string };
+  const { url, metricsUrl, token, databaseUrl } = JSON.parse(fs.readFileSync(info, 'utf8')) as { url: string; metricsUrl: string; token: string; databaseUrl: string };
   return {
     url,
+    metricsUrl,
     token,
     databaseUrl,
     stop: async () => {

@@ -29,13 +29,21 @@ export const configSchema = z.object({
 
   API_PORT: port.default(3000),
   API_PUBLIC_URL: z.string().default('http://localhost:3000'),
+  /** The API's Prometheus `/metrics` listener, apart from the public port (0 = none). */
+  API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9463),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   /** Lifetime of an access token (short: a stolen one is useful briefly; clients refresh). */
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
   /** Lifetime of a refresh token (a login session); every refresh rotates it. */
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 24 * 3600),
-  /** Failed logins allowed per account, and per client IP, within LOGIN_LOCKOUT_SECONDS before 429. */
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  /**
+   * Failed logins allowed per (account, client IP) pair, and per client IP, within
+   * LOGIN_LOCKOUT_SECONDS before 429. Per pair, not per account: someone failing with a member's
+   * email from their own address locks out only themselves, never the member.
+   */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP: z.coerce.number().int().min(1).default(5),
+  /** Former name of LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP (it counted per account alone), read when that is unset. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).optional(),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Requests allowed per client IP, and per authenticated member, in each RATE_LIMIT_WINDOW_SECONDS (in-process). */
@@ -70,7 +78,11 @@ export const configSchema = z.object({
 
   WMS_PORT: port.default(4010),
   WMS_URL: z.string().url().default('http://127.0.0.1:4010'),
-  WMS_WEBHOOK_SECRET: z.string().min(16).default('closetflow-local-wms-webhook-secret'),
+  /**
+   * HMAC secret of the WMS webhooks, shared with the WMS. No default: the API and the WMS
+   * simulator refuse to start without one (config/secrets.ts); `npm start` generates one into DATA_DIR.
+   */
+  WMS_WEBHOOK_SECRET: z.string().min(16, 'WMS_WEBHOOK_SECRET must be at least 16 characters').optional(),
   WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
   WMS_STEP_MS: ms.default(2000),
 
@@ -82,6 +94,11 @@ export const configSchema = z.object({
   /** The payment service provider (simulators/psp when run locally). */
   PSP_PORT: port.default(4020),
   PSP_URL: z.string().url().default('http://127.0.0.1:4020'),
+  /** The mail provider the API sends verification e-mails through (simulators/mail when run locally). */
+  MAIL_PORT: port.default(4030),
+  MAIL_URL: z.string().url().default('http://127.0.0.1:4030'),
+  /** How long a signup's verification token is valid; past it, the member signs up again. */
+  SIGNUP_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 24 * 3600).default(24 * 3600),
   /** The fee of express shipping, charged when an express box is placed (refunded if it is cancelled). */
   EXPRESS_SHIPPING_FEE_CENTS: z.coerce.number().int().min(1).default(1500),
 
@@ -101,9 +118,18 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Renamed settings and their former names: the former is read when the new one is unset. */
+const FORMER_NAMES = { LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP: 'LOGIN_MAX_FAILURES_PER_ACCOUNT' } as const;
+
+function withFormerNames(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const [name, former] of Object.entries(FORMER_NAMES)) if (resolved[name] === undefined && env[former] !== undefined) resolved[name] = env[former];
+  return resolved;
+}
+
 /** Parses and validates the environment (process.env unless given). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withFormerNames(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

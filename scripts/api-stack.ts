@@ -1,11 +1,13 @@
 /**
  * The embedded stack on free ports in a throwaway DATA_DIR, for tools that hit the API from
  * outside (scripts/fuzz-api.sh, bench/api.ts). By default the whole of `npm start`; with
- * `--api-only`, just a Temporal dev server, PostgreSQL (migrated), the API process and the orders
- * worker (it answers the cancel/return/purchase updates) — no other workers or simulators, so
- * boxes stop at styling, which is all the API needs. Once
- * the API is ready it signs a member up and writes `{ url, token, refreshToken, customerId,
- * databaseUrl }` as JSON to the file given by `--info <path>`; it runs until SIGINT/SIGTERM, then
+ * `--api-only`, just a Temporal dev server, PostgreSQL (migrated), the API process, the orders
+ * worker (it answers the cancel/return/purchase updates) and the mail simulator (signup's
+ * verification e-mails) — no other workers or simulators, so boxes stop at styling, which is all
+ * the API needs; the WMS webhook secret is then generated into the DATA_DIR unless
+ * WMS_WEBHOOK_SECRET is set. Once the API is ready it signs a member up (signup, the token from
+ * the mail simulator, verify) and writes `{ url, metricsUrl, mailUrl, token, refreshToken,
+ * customerId, databaseUrl }` as JSON to the file given by `--info <path>`; it runs until SIGINT/SIGTERM, then
  * stops what it started and removes the data. Settings for the API come from the environment
  * (e.g. RATE_LIMIT_PER_IP).
  */
@@ -16,10 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret } from '../config/secrets';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { freePort } from '../config/ports';
+import { signUpVerified } from './member-signup';
 import { lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -55,7 +59,7 @@ function stopChild(child: ChildProcess): Promise<unknown> {
   return exited.finally(() => clearTimeout(force));
 }
 
-/** Temporal + PostgreSQL + the API process + the orders worker. */
+/** Temporal + PostgreSQL + the API process + the orders worker + the mail simulator. */
 async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { api: number; temporal: number; ui: number; pg: number }): Promise<void> {
   const { temporalCliPath } = await provision();
   if (!temporalCliPath) throw new Error('no Temporal CLI (npm run provision)');
@@ -87,9 +91,13 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   await migrateDatabase(databaseUrl);
   await waitUntil('Temporal', () => portOpen(ports.temporal), 120_000);
 
+  // What npm start does: a secret of this DATA_DIR, unless the caller set one.
+  const wmsWebhookSecret = env.WMS_WEBHOOK_SECRET || loadOrCreateSecret({ dataDir, file: WMS_WEBHOOK_SECRET_FILE });
+  const mail = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'simulators/mail/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  stops.unshift(() => stopChild(mail));
   const api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api/main.ts')], {
     cwd: ROOT,
-    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}` },
+    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, WMS_WEBHOOK_SECRET: wmsWebhookSecret },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   stops.unshift(() => stopChild(api));
@@ -136,8 +144,9 @@ async function main(): Promise<void> {
   const apiOnly = process.argv.includes('--api-only');
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-api-stack-'));
-  const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 8 }, freePort));
   const url = `http://127.0.0.1:${apiPort}`;
+  const mailUrl = `http://127.0.0.1:${mailPort}`;
   const env: NodeJS.ProcessEnv = {
     LOG_LEVEL: 'warn',
     WORKER_METRICS_BASE_PORT: '0',
@@ -145,6 +154,7 @@ async function main(): Promise<void> {
     DATA_DIR: dataDir,
     API_PORT: String(apiPort),
     API_PUBLIC_URL: url,
+    API_METRICS_PORT: String(apiMetricsPort),
     EMBEDDED_TEMPORAL_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(uiPort),
     TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
@@ -154,6 +164,8 @@ async function main(): Promise<void> {
     WMS_CALLBACK_URL: `${url}/v1/webhooks/wms`,
     PSP_PORT: String(pspPort),
     PSP_URL: `http://127.0.0.1:${pspPort}`,
+    MAIL_PORT: String(mailPort),
+    MAIL_URL: mailUrl,
   };
   // Its own Temporal and PostgreSQL, never ones the caller's environment points at.
   delete env.TEMPORAL_ADDRESS;
@@ -181,21 +193,20 @@ async function main(): Promise<void> {
     }
     await waitUntil('the API', async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok, 180_000);
 
-    const signup = await fetch(`${url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const member = await signUpVerified({
+      apiUrl: url,
+      mailUrl,
+      body: {
         email: `api-stack-${Date.now()}@example.test`,
         password: 'correct horse battery staple',
         name: 'Stack Member',
         size: 'M',
         preferredCategories: ['dress', 'top'],
         address: { name: 'Stack Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
-      }),
+      },
     });
-    const body = (await signup.json()) as { accessToken: string; refreshToken: string; customerId: string };
-    if (signup.status !== 201) throw new Error(`signup failed (${signup.status}): ${JSON.stringify(body)}`);
-    fs.writeFileSync(infoPath, JSON.stringify({ url, token: body.accessToken, refreshToken: body.refreshToken, customerId: body.customerId, databaseUrl: env.DATABASE_URL ?? null }));
+    const metricsUrl = `http://127.0.0.1:${apiMetricsPort}/metrics`;
+    fs.writeFileSync(infoPath, JSON.stringify({ url, metricsUrl, mailUrl, token: member.accessToken, refreshToken: member.refreshToken, customerId: member.customerId, databaseUrl: env.DATABASE_URL ?? null }));
     process.stdout.write(`api stack ready at ${url} (${apiOnly ? 'API only' : 'npm start'})\n`);
   } catch (err) {
     process.stderr.write(`api-stack: ${String((err as Error)?.message ?? err)}\n`);

@@ -7,11 +7,15 @@
  *   (correct the address, reset the failed workflow) and the box ships;
  * - a declined card: the member's membership fee is declined and waits for its dunning retry.
  *
- * Reads API_PUBLIC_URL, WMS_URL, PSP_URL, TEMPORAL_UI_URL, TEMPORAL_NAMESPACE, ADMIN_EMAIL and
+ * Members sign up as people do: signup, the token from the verification e-mail (the mail
+ * simulator's inbox), verify.
+ *
+ * Reads API_PUBLIC_URL, WMS_URL, PSP_URL, MAIL_URL, TEMPORAL_UI_URL, TEMPORAL_NAMESPACE, ADMIN_EMAIL and
  * ADMIN_PASSWORD from the environment (config/index.ts); DEMO_TIMEOUT_SECONDS bounds the wait.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../config';
+import { signUpVerified } from './member-signup';
 
 const config = loadConfig();
 const API = config.API_PUBLIC_URL.replace(/\/+$/, '');
@@ -52,14 +56,18 @@ async function call<T>(method: string, url: string, body?: unknown, headers: Rec
 
 async function signUpAndOrder(scenario: Scenario, opts: { address?: typeof GOOD_ADDRESS; card?: string } = {}): Promise<Box> {
   const email = `demo-${scenario}-${randomUUID().slice(0, 8)}@example.com`;
-  const { customerId, token } = await call<{ customerId: string; token: string }>('POST', `${API}/v1/auth/signup`, {
-    email,
-    password: 'a demo member password',
-    name: 'Demo Member',
-    size: 'M',
-    preferredCategories: ['dress', 'top', 'knitwear'],
-    address: opts.address ?? GOOD_ADDRESS,
-    ...(opts.card ? { card: { token: opts.card } } : {}),
+  const { customerId, accessToken: token } = await signUpVerified({
+    apiUrl: API,
+    mailUrl: config.MAIL_URL,
+    body: {
+      email,
+      password: 'a demo member password',
+      name: 'Demo Member',
+      size: 'M',
+      preferredCategories: ['dress', 'top', 'knitwear'],
+      address: opts.address ?? GOOD_ADDRESS,
+      ...(opts.card ? { card: { token: opts.card } } : {}),
+    },
   });
   const auth = { authorization: `Bearer ${token}` };
   const { orderId } = await call<{ orderId: string }>('POST', `${API}/v1/orders`, { itemCount: 2 }, { ...auth, 'Idempotency-Key': randomUUID() });

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the whole system on one machine with no other setup. Temporal dev server (Web UI
  * included, SQLite under DATA_DIR), an embedded PostgreSQL under DATA_DIR (unless DATABASE_URL is
- * set), migrations, the stock catalogue, the WMS simulator, one worker process per domain under a
- * supervisor, and the API. Ctrl-C stops everything; the next start keeps the data.
+ * set), migrations, the stock catalogue, the WMS, PSP and mail simulators, one worker process per
+ * domain under a supervisor, and the API. The WMS webhook secret is generated once into DATA_DIR
+ * unless WMS_WEBHOOK_SECRET is set, and handed to the API and the WMS simulator. Ctrl-C stops
+ * everything; the next start keeps the data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +17,7 @@ import { ensureMonthlyCloseScheduleWithConfig } from '../activities/accounting/s
 import { seedCatalogueIfEmpty } from '../activities/inventory/catalogue';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../config/logger';
+import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret, requireWmsWebhookSecret } from '../config/secrets';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
@@ -32,6 +35,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  // Local only: a secret of this DATA_DIR, never a public default. A set one is checked like the API does.
+  const wmsWebhookSecret = requireWmsWebhookSecret(config.WMS_WEBHOOK_SECRET ?? loadOrCreateSecret({ dataDir: config.DATA_DIR, file: WMS_WEBHOOK_SECRET_FILE }));
 
   const { temporalCliPath } = await provision();
   const temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
@@ -52,8 +57,9 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor(logger);
   cleanups.unshift(() => supervisor.stopAll());
   // The simulators stand in for other companies' systems: background on this machine too.
-  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env, niceness: config.BACKGROUND_NICENESS });
+  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret }, niceness: config.BACKGROUND_NICENESS });
   supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) }, niceness: config.BACKGROUND_NICENESS });
+  supervisor.start({ name: 'mail-simulator', ...tsx('simulators/mail/main.ts'), env: { ...env, MAIL_PORT: String(config.MAIL_PORT) }, niceness: config.BACKGROUND_NICENESS });
   // Each domain worker serves /metrics on its own port: WORKER_METRICS_BASE_PORT + its index.
   const metricsPort = (index: number) => (config.WORKER_METRICS_BASE_PORT ? config.WORKER_METRICS_BASE_PORT + index : 0);
   DOMAIN_WORKER_NAMES.forEach((domain, index) =>
@@ -62,7 +68,7 @@ async function main(): Promise<void> {
   // A small young generation: a scavenge pauses every request in flight, and here its pause grows
   // with the space (what survives is a steady share of what was allocated: 4 MB ~4 ms, 16 MB ~11 ms,
   // 64 MB ~35 ms, measured); more, shorter pauses cost the same in total and far less at p99.
-  supervisor.start({ name: 'api', ...tsx('api/main.ts', [], ['--max-semi-space-size=4']), env });
+  supervisor.start({ name: 'api', ...tsx('api/main.ts', [], ['--max-semi-space-size=4']), env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret } });
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
   // Ready means every domain polls its task queue, not only that the API answers.
@@ -75,8 +81,11 @@ async function main(): Promise<void> {
       `  Order API        ${config.API_PUBLIC_URL}   (try: curl ${config.API_PUBLIC_URL}/healthz)`,
       `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
       `  WMS simulator    ${config.WMS_URL}/admin/faults`,
-      `  Metrics          ${config.API_PUBLIC_URL}/metrics` +
-        (config.WORKER_METRICS_BASE_PORT ? `, workers on :${metricsPort(0)}-${metricsPort(DOMAIN_WORKER_NAMES.length - 1)}/metrics (${DOMAIN_WORKER_NAMES.join(', ')})` : ''),
+      `  Mail simulator   ${config.MAIL_URL}/admin/messages?to=<email>   (signup's verification e-mails)`,
+      `  Metrics          ${[
+        config.API_METRICS_PORT ? `API http://localhost:${config.API_METRICS_PORT}/metrics` : 'API metrics off',
+        ...(config.WORKER_METRICS_BASE_PORT ? [`workers on :${metricsPort(0)}-${metricsPort(DOMAIN_WORKER_NAMES.length - 1)}/metrics (${DOMAIN_WORKER_NAMES.join(', ')})`] : []),
+      ].join(', ')}`,
       `  Data             ${config.DATA_DIR}`,
       '  Ctrl-C stops everything; the next start keeps the data.',
       '',

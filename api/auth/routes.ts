@@ -1,18 +1,18 @@
 /**
- * Signup, login, refresh and logout (`/v1/auth`). Members are rows of `auth.customers`; passwords
- * only as scrypt hashes. Signup and login open a session (api/auth/sessions.ts) and answer a
- * short-lived access token plus a refresh token; refresh rotates the refresh token; logout
- * revokes the session, so its access tokens stop working at once. Failed logins are counted per
- * account and per client IP; past the limit, login answers 429 without checking the password.
+ * Signup, verification, login, refresh and logout (`/v1/auth`). Members are rows of
+ * `auth.customers`; passwords only as scrypt hashes. Signup answers the same 202 whether or not the
+ * address is registered and e-mails the address (api/auth/signup-requests.ts): a new one gets a
+ * verification token, a member's gets a "someone tried to sign up" notice. Verify spends the
+ * token, creates the member and opens a session, like login (api/auth/sessions.ts): a short-lived
+ * access token plus a refresh token; refresh rotates the refresh token; logout revokes the
+ * session, so its access tokens stop working at once. Failed logins are counted per (account,
+ * client IP) pair and per client IP; past the limit, login answers 429 without checking the password.
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { savePaymentMethod } from '../../activities/payment';
-import { customers } from '../../db/schema/auth';
-import { paymentMethods } from '../../db/schema/payment';
 import { ORDERS_TASK_QUEUE, membershipWorkflowId, type MembershipWorkflowInput } from '../../workflows/orders/contract';
 import { DEFAULT_CARD_TOKEN } from '../../workflows/payment/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';
@@ -28,11 +28,13 @@ import { principal, requireAuth } from './middleware';
 import { newPasswordSchema, passwordContainsEmail } from './password-policy';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords';
 import { InvalidRefreshTokenError, type SessionStore } from './sessions';
+import { VERIFICATION_TOKEN, consumeSignupRequest, releaseSignupRequest, requestSignup } from './signup-requests';
 import type { Role, TokenService } from './tokens';
 
 /** Limits on failed logins (config LOGIN_*). */
 export interface LoginLimits {
-  maxFailuresPerAccount: number;
+  /** Per (account, client IP) pair: a guesser locks out only themselves, never the account. */
+  maxFailuresPerAccountAndIp: number;
   maxFailuresPerIp: number;
   lockoutSeconds: number;
 }
@@ -66,9 +68,24 @@ export const loginBody = z
 
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
 
+export const verifyBody = z
+  .object({ token: z.string().max(200).meta({ description: 'The token of the verification e-mail (`vt_…`).' }) })
+  .strict();
+
+/** What signup answers, for a new address and a registered one alike. */
+export const signupAcceptedSchema = z
+  .object({
+    status: z.literal('verification-sent'),
+    email: z.string().meta({ description: 'The address, as it will be stored (trimmed, lower-cased).' }),
+    expiresIn: z.number().int().meta({ description: 'Seconds the verification token in the e-mail stays valid.' }),
+    detail: z.string(),
+  })
+  .strict();
+type SignupAccepted = z.infer<typeof signupAcceptedSchema>;
+
 export { signupBody };
 
-/** What signup, login and refresh answer. */
+/** What verify, login and refresh answer. */
 export const tokenResponseSchema = z
   .object({
     customerId: z.string(),
@@ -83,11 +100,27 @@ export const tokenResponseSchema = z
   .strict();
 type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
-export function authRoutes({ db, tokens, temporal, sessions, limits }: { db: Db; tokens: TokenService; temporal: Client; sessions: SessionStore; limits: LoginLimits }): Router {
+/** How signup reaches the member: the verification e-mail's settings, and the relay to wake. */
+export interface SignupMail {
+  /** Where the e-mails tell the member to send the token (API_PUBLIC_URL). */
+  publicUrl: string;
+  /** SIGNUP_VERIFICATION_TTL_SECONDS. */
+  verificationTtlSeconds: number;
+  /** Called after a signup queued an e-mail (the in-process relay's wake); the relay polls anyway. */
+  queued?: () => void;
+}
+
+const WHOLE_VERIFICATION_TOKEN = new RegExp(`^${VERIFICATION_TOKEN.source}$`);
+
+// One map key per (account, client IP); a newline cannot be part of a validated e-mail address.
+const accountAndIp = (email: string, ip: string): string => `${email}\n${ip}`;
+
+export function authRoutes({ db, tokens, temporal, sessions, limits, mail }: { db: Db; tokens: TokenService; temporal: Client; sessions: SessionStore; limits: LoginLimits; mail: SignupMail }): Router {
   const router = Router();
   // Computed once up front so the first unknown-email login is not slower than the others.
   void dummyPasswordHash();
-  const failuresByAccount = new WindowCounter(limits.lockoutSeconds * 1000);
+  // In this process only (N replicas each count their own), like the rate limits.
+  const failuresByAccountAndIp = new WindowCounter(limits.lockoutSeconds * 1000);
   const failuresByIp = new WindowCounter(limits.lockoutSeconds * 1000);
 
   async function issue(customerId: string, role: Role): Promise<TokenResponse> {
@@ -96,27 +129,56 @@ export function authRoutes({ db, tokens, temporal, sessions, limits }: { db: Db;
     return { customerId, role, tokenType: 'Bearer', accessToken, token: accessToken, expiresIn: tokens.ttlSeconds, refreshToken };
   }
 
+  /**
+   * The same 202, at the same cost (one scrypt hash, one statement), whether or not the address is
+   * registered: the answer, its timing and its headers tell nothing. The e-mail tells the owner.
+   */
   router.post('/signup', async (req, res) => {
     const body = parseBody(req, signupBody);
     const passwordHash = await hashPassword(body.password);
-    const id = newId('c');
-    const inserted = await db
-      .insert(customers)
-      .values({
-        id,
+    const { registered } = await requestSignup(db, {
+      profile: {
         email: body.email,
         passwordHash,
         name: body.name,
         size: body.size,
         preferredCategories: body.preferredCategories,
         address: body.address,
-      })
-      .onConflictDoNothing({ target: customers.email })
-      .returning({ id: customers.id, role: customers.role });
-    if (inserted.length === 0) throw new ProblemError('email-taken', 'Log in instead, or use another email address.');
+        cardToken: body.card?.token ?? DEFAULT_CARD_TOKEN,
+      },
+      publicUrl: mail.publicUrl,
+      ttlSeconds: mail.verificationTtlSeconds,
+    });
+    mail.queued?.();
+    ctx(res).log.info({ emailRegistered: registered }, 'signup requested');
+    res.status(202).json({
+      status: 'verification-sent',
+      email: body.email,
+      expiresIn: mail.verificationTtlSeconds,
+      detail: 'Check your inbox: the e-mail sent to this address says how to finish.',
+    } satisfies SignupAccepted);
+  });
+
+  /** Spends the e-mail's token: creates the member, the card on file and the membership; logs in. */
+  router.post('/verify', async (req, res) => {
+    const { token } = parseBody(req, verifyBody);
+    // A token that cannot be one is refused without a query.
+    const outcome = WHOLE_VERIFICATION_TOKEN.test(token) ? await consumeSignupRequest(db, { token, customerId: newId('c') }) : ({ kind: 'unknown' } as const);
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new ProblemError('invalid-verification-token', 'Use the token of the verification e-mail, or sign up again.');
+      case 'expired':
+        throw new ProblemError('verification-token-expired', 'This token has expired: sign up again for a new one.');
+      case 'spent':
+        throw new ProblemError('verification-token-expired', 'This token was already used: log in instead.');
+      case 'email-taken':
+        // Only the address's owner holds the token: telling them reveals nothing.
+        throw new ProblemError('email-taken', 'This address is already a member: log in instead.');
+    }
+    const { customerId: id, role, cardToken, requestId } = outcome;
     // Card on file, then the membership (which bills the first period at once).
     try {
-      await savePaymentMethod(db, id, body.card?.token ?? DEFAULT_CARD_TOKEN);
+      await savePaymentMethod(db, id, cardToken);
       await temporal.workflow.start('membershipWorkflow', {
         taskQueue: ORDERS_TASK_QUEUE,
         workflowId: membershipWorkflowId(id),
@@ -128,35 +190,35 @@ export function authRoutes({ db, tokens, temporal, sessions, limits }: { db: Db;
         staticSummary: `Membership of ${id}`,
       });
     } catch (err) {
-      // No membership, no account: the member can sign up again with the same email.
-      await db.delete(paymentMethods).where(eq(paymentMethods.customerId, id)).catch(() => undefined);
-      await db.delete(customers).where(eq(customers.id, id)).catch(() => undefined);
+      // No membership, no account: the member can verify again with the same token.
+      await releaseSignupRequest(db, { requestId, customerId: id }).catch(() => undefined);
       throw err;
     }
     ctx(res).log.info({ customerId: id }, 'member signed up');
-    res.status(201).json(await issue(id, inserted[0].role as Role));
+    res.status(201).json(await issue(id, role));
   });
 
   router.post('/login', async (req, res) => {
     const body = parseBody(req, loginBody);
     const ip = req.ip ?? 'unknown';
+    const pair = accountAndIp(body.email, ip);
     // Checked before the password: a locked-out guesser learns nothing, and costs no scrypt.
-    const byAccount = failuresByAccount.peek(body.email);
+    const byPair = failuresByAccountAndIp.peek(pair);
     const byIp = failuresByIp.peek(ip);
-    const locked = byAccount.count >= limits.maxFailuresPerAccount ? byAccount : byIp.count >= limits.maxFailuresPerIp ? byIp : undefined;
+    const locked = byPair.count >= limits.maxFailuresPerAccountAndIp ? byPair : byIp.count >= limits.maxFailuresPerIp ? byIp : undefined;
     if (locked) {
-      ctx(res).log.warn({ lockedBy: locked === byAccount ? 'account' : 'ip' }, 'login refused: too many failures');
-      throw new ProblemError('too-many-login-attempts', 'Too many failed logins for this account or from this address.', {}, { 'Retry-After': String(retryAfterSeconds(locked.resetAt)) });
+      ctx(res).log.warn({ lockedBy: locked === byPair ? 'account-and-ip' : 'ip' }, 'login refused: too many failures');
+      throw new ProblemError('too-many-login-attempts', 'Too many failed logins for this account from this address, or from this address.', {}, { 'Retry-After': String(retryAfterSeconds(locked.resetAt)) });
     }
     const customer = await findCustomerByEmail(db, body.email);
     // Unknown email and wrong password cost the same and answer the same: no account enumeration.
     const ok = await verifyPassword(body.password, customer?.passwordHash ?? (await dummyPasswordHash()));
     if (!customer || !ok) {
-      failuresByAccount.hit(body.email);
+      failuresByAccountAndIp.hit(pair);
       failuresByIp.hit(ip);
       throw new ProblemError('invalid-credentials', 'Check the email address and password.');
     }
-    failuresByAccount.reset(body.email);
+    failuresByAccountAndIp.reset(pair);
     res.json(await issue(customer.id, customer.role));
   });
 

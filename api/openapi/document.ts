@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
-import { loginBody, refreshBody, signupBody, tokenResponseSchema } from '../auth/routes';
+import { loginBody, refreshBody, signupAcceptedSchema, signupBody, tokenResponseSchema, verifyBody } from '../auth/routes';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency';
 import {
   cancelBody,
@@ -103,25 +103,30 @@ export const operations: Operation[] = [
     problems: [],
   },
   {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    summary: 'Prometheus metrics of this process (text exposition format).',
-    tag: 'Platform',
+    method: 'post',
+    path: '/v1/auth/signup',
+    operationId: 'signup',
+    summary: 'Ask to become a member: e-mails the address a verification token (POST it to /v1/auth/verify).',
+    description:
+      'Answers the same 202 whether or not the address is already a member, so signup tells nobody which addresses are registered: a new address is e-mailed a single-use token (valid SIGNUP_VERIFICATION_TTL_SECONDS), a registered one a notice that someone tried to sign up with it. Nothing is created until the token is verified.',
+    tag: 'Auth',
     auth: 'none',
-    responses: { 200: { description: 'Metrics.', contentType: 'text/plain', schema: z.string() } },
+    body: signupBody,
+    responses: { 202: { description: 'Accepted: the e-mail is on its way.', schema: signupAcceptedSchema } },
     problems: [],
   },
   {
     method: 'post',
-    path: '/v1/auth/signup',
-    operationId: 'signup',
-    summary: 'Become a member: creates the account, the card on file and the membership; logs in.',
+    path: '/v1/auth/verify',
+    operationId: 'verifySignup',
+    summary: "Finish signing up with the e-mail's token: creates the account, the card on file and the membership; logs in.",
+    description:
+      'A token works once. Unknown: 400 invalid-verification-token; expired or already used: 410 verification-token-expired (sign up again, or log in); the address became a member meanwhile: 409 email-taken.',
     tag: 'Auth',
     auth: 'none',
-    body: signupBody,
+    body: verifyBody,
     responses: { 201: { description: 'Signed up and logged in.', schema: tokenResponseSchema } },
-    problems: ['email-taken'],
+    problems: ['invalid-verification-token', 'verification-token-expired', 'email-taken'],
   },
   {
     method: 'post',
@@ -129,7 +134,7 @@ export const operations: Operation[] = [
     operationId: 'login',
     summary: 'Exchange email and password for an access token and a refresh token.',
     description:
-      'Failed logins are counted per account and per client IP; past the limit (LOGIN_MAX_FAILURES_PER_ACCOUNT / _PER_IP within LOGIN_LOCKOUT_SECONDS) login answers 429 too-many-login-attempts with Retry-After, without checking the password.',
+      'Failed logins are counted per (account, client IP) pair and per client IP; past the limit (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP / LOGIN_MAX_FAILURES_PER_IP within LOGIN_LOCKOUT_SECONDS) login answers 429 too-many-login-attempts with Retry-After, without checking the password. Failing with a member\'s email from one address does not lock the member out elsewhere.',
     tag: 'Auth',
     auth: 'none',
     body: loginBody,
@@ -428,7 +433,7 @@ function operationObject(op: Operation): Record<string, unknown> {
 
 const DESCRIPTION = `The closetflow member API: sign up, order boxes of rented clothes, buy or return them.
 
-**Auth.** \`POST /v1/auth/login\` (or signup) answers an access token (JWT, valid \`expiresIn\` seconds, default 15 min) and a refresh token (valid 30 days). Send \`Authorization: Bearer <accessToken>\`. Before it expires, \`POST /v1/auth/refresh\` with the refresh token: you get a new pair, and the old refresh token stops working (reusing it revokes the session). \`POST /v1/auth/logout\` revokes the session. Tokens are bound to one member and one role (\`customer\` or \`admin\`).
+**Auth.** \`POST /v1/auth/signup\` e-mails the address a verification token; \`POST /v1/auth/verify\` with it creates the member. Verify and \`POST /v1/auth/login\` answer an access token (JWT, valid \`expiresIn\` seconds, default 15 min) and a refresh token (valid 30 days). Send \`Authorization: Bearer <accessToken>\`. Before it expires, \`POST /v1/auth/refresh\` with the refresh token: you get a new pair, and the old refresh token stops working (reusing it revokes the session). \`POST /v1/auth/logout\` revokes the session. Tokens are bound to one member and one role (\`customer\` or \`admin\`).
 
 **Idempotency.** \`POST /v1/orders\` and purchases accept \`Idempotency-Key\` (IETF draft-ietf-httpapi-idempotency-key-header): the same key with the same request replays the first response (\`Idempotent-Replayed: true\`); with a different request it is 422 \`idempotency-key-reused\`; while the first is still running it is 409 \`idempotency-key-in-flight\` with \`Retry-After\`. Keys are scoped to the member and kept 24 hours (IDEMPOTENCY_KEY_TTL_HOURS); a 5xx answer is not stored, so a retry runs again; neither is a refused order (400, 403), which created nothing.
 
@@ -448,7 +453,7 @@ export function buildOpenApiDocument(config: Pick<Config, 'API_PUBLIC_URL'>): Re
     paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken from signup, login or refresh. Admin routes need a token of an admin session.' },
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken from verify, login or refresh. Admin routes need a token of an admin session.' },
         wmsSignature: { type: 'apiKey', in: 'header', name: WMS_SIGNATURE_HEADER, description: 'HMAC-SHA256 over "<t>.<raw body>" with the shared WMS secret.' },
       },
       parameters: {

@@ -9,6 +9,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
+import { requireWmsWebhookSecret } from '../../config/secrets';
 import { WMS_CALLBACK_STATUSES, WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
 import { verifyWmsSignature } from '../../simulators/wms/signature';
 import { boxSearchAttributes } from '../../workflows/search-attributes';
@@ -46,13 +47,15 @@ export const wmsWebhookResultSchema = z.union([
 ]);
 
 export function webhookRoutes({ config, temporal, now = () => Date.now() }: { config: Config; temporal: Client; now?: () => number }): Router {
+  // Checked once, here: without a real secret anyone could forge the warehouse's callbacks.
+  const secret = requireWmsWebhookSecret(config.WMS_WEBHOOK_SECRET);
   const router = Router();
 
   router.post('/wms', async (req, res) => {
     const log = ctx(res).log;
     const rawBody: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const verdict = verifyWmsSignature({
-      secret: config.WMS_WEBHOOK_SECRET,
+      secret,
       rawBody,
       header: req.get(WMS_SIGNATURE_HEADER),
       nowSeconds: now() / 1000,

@@ -1,9 +1,12 @@
 /**
  * Runs the WMS simulator as its own process: `tsx simulators/wms/main.ts`.
- * Settings come from WMS_* environment variables (see envSchema); logs are JSON lines.
+ * Settings come from WMS_* environment variables (see envSchema); logs are JSON lines. It refuses
+ * to start without WMS_WEBHOOK_SECRET (or with the former public default): its callbacks would
+ * be signed with a secret anyone can read (`npm start` generates one).
  */
 import pino from 'pino';
 import { z } from 'zod';
+import { requireWmsWebhookSecret } from '../../config/secrets';
 import { createWmsSimulator } from './server';
 import { closeOnSignals } from '../shared';
 
@@ -13,7 +16,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WMS_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   WMS_HOST: z.string().default('0.0.0.0'),
-  WMS_WEBHOOK_SECRET: z.string().min(16).default('closetflow-local-wms-webhook-secret'),
+  WMS_WEBHOOK_SECRET: z.string().min(16, 'WMS_WEBHOOK_SECRET must be at least 16 characters').optional(),
   WMS_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/webhooks/wms'),
   WMS_STEP_MS: z.coerce.number().int().min(0).default(2000),
   WMS_FAILURE_RATE: rate.default(0),
@@ -37,11 +40,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const env = parsed.data;
+  let webhookSecret: string;
+  try {
+    webhookSecret = requireWmsWebhookSecret(env.WMS_WEBHOOK_SECRET);
+  } catch (err) {
+    log.fatal({ issues: [(err as Error).message] }, 'invalid configuration');
+    process.exit(1);
+  }
   const seed = /^\d+$/.test(env.WMS_SEED) ? Number(env.WMS_SEED) : env.WMS_SEED;
 
   const simulator = createWmsSimulator({
     callbackUrl: env.WMS_CALLBACK_URL,
-    webhookSecret: env.WMS_WEBHOOK_SECRET,
+    webhookSecret,
     seed,
     logger: log,
     faults: {

@@ -1,6 +1,10 @@
 import request from 'supertest';
+import { hashVerificationToken } from '../../api/auth/signup-requests';
 import { createTokenService } from '../../api/auth/tokens';
-import { expectNoInternals, signUp, signupBody, startApi, TEST_JWT_SECRET, uniqueEmail, type ApiHarness } from './harness';
+import { readVerificationToken } from '../../scripts/member-signup';
+import type { MailMessageList } from '../../simulators/mail/contract';
+import { eventually } from '../support/system';
+import { expectNoInternals, signUp, signupBody, startApi, TEST_JWT_SECRET, testMailUrl, uniqueEmail, verificationToken, type ApiHarness } from './harness';
 
 let api: ApiHarness;
 
@@ -16,33 +20,121 @@ async function customerCount(): Promise<number> {
   return count;
 }
 
+/** The mail simulator's inbox of one address, newest first. */
+async function inbox(email: string): Promise<MailMessageList['messages']> {
+  const res = await fetch(`${testMailUrl()}/admin/messages?to=${encodeURIComponent(email)}`);
+  return ((await res.json()) as MailMessageList).messages;
+}
+
 describe('signup and login', () => {
-  test('a new member signs up, gets a token, and logs in again with the same credentials', async () => {
+  test('a new member signs up, verifies the address with the e-mailed token, is logged in, and logs in again with the same credentials', async () => {
     const body = signupBody();
-    const signup = await request(api.app).post('/v1/auth/signup').send(body).expect(201).expect('Content-Type', /application\/json/);
-    expect(signup.body).toEqual({
+    const before = await customerCount();
+    const signup = await request(api.app).post('/v1/auth/signup').send(body).expect(202).expect('Content-Type', /application\/json/);
+    expect(signup.body).toEqual({ status: 'verification-sent', email: body.email, expiresIn: 24 * 3600, detail: expect.any(String) });
+    // Nothing exists until the address is verified.
+    expect(await customerCount()).toBe(before);
+
+    const token = await verificationToken(body.email as string);
+    const [mail] = await inbox(body.email as string);
+    expect(mail).toMatchObject({ subject: expect.stringMatching(/confirm/i), tag: 'verify-email' });
+    expect(mail.text).not.toContain(body.name as string);
+    // The database keeps only the token's hash, and the sent e-mail's body is scrubbed.
+    const [pending] = await api.database.sql<{ token_hash: string; password_hash: string }[]>`select token_hash, password_hash from auth.signup_requests where email = ${body.email as string}`;
+    expect(pending.token_hash).toBe(hashVerificationToken(token));
+    expect(pending.password_hash).toMatch(/^scrypt\$/);
+    await eventually(async () => {
+      const [row] = await api.database.sql<{ body: string | null; sent_at: Date | null }[]>`select body, sent_at from auth.mail_outbox where recipient = ${body.email as string}`;
+      return row?.sent_at && row.body === null ? true : undefined;
+    }, 10_000, 'the sent e-mail scrubbed');
+
+    const verified = await request(api.app).post('/v1/auth/verify').send({ token }).expect(201).expect('Content-Type', /application\/json/);
+    expect(verified.body).toEqual({
       customerId: expect.stringMatching(/^c_[0-9a-z]{16}$/),
       role: 'customer',
       tokenType: 'Bearer',
       accessToken: expect.any(String),
-      token: signup.body.accessToken,
+      token: verified.body.accessToken,
       expiresIn: 900,
       refreshToken: expect.stringMatching(/^rt_s_/),
     });
 
     const [row] = await api.database.sql<{ email: string; password_hash: string; role: string; size: string; address: { country: string } }[]>`
-      select email, password_hash, role, size, address from auth.customers where id = ${signup.body.customerId}`;
+      select email, password_hash, role, size, address from auth.customers where id = ${verified.body.customerId}`;
     expect(row).toMatchObject({ email: body.email, role: 'customer', size: 'M', address: { country: 'GB' } });
     expect(row.password_hash).toMatch(/^scrypt\$/);
     expect(row.password_hash).not.toContain(body.password);
 
     const login = await request(api.app).post('/v1/auth/login').send({ email: body.email.toUpperCase(), password: body.password }).expect(200);
-    expect(login.body).toMatchObject({ customerId: signup.body.customerId, role: 'customer', accessToken: expect.any(String) });
+    expect(login.body).toMatchObject({ customerId: verified.body.customerId, role: 'customer', accessToken: expect.any(String) });
 
     // Both tokens authenticate the same member.
-    for (const token of [signup.body.token, login.body.token]) {
-      await request(api.app).get('/v1/orders').set('Authorization', `Bearer ${token}`).expect(200, { data: [], nextCursor: null });
+    for (const accessToken of [verified.body.token, login.body.token]) {
+      await request(api.app).get('/v1/orders').set('Authorization', `Bearer ${accessToken}`).expect(200, { data: [], nextCursor: null });
     }
+  });
+
+  test('answers a registered e-mail exactly as a new one, creates nothing, and e-mails the member that someone tried', async () => {
+    const member = await signUp(api.app);
+    // An address of the same length, so even Content-Length cannot tell the two apart.
+    const fresh = member.email.replace(/^member/, 'nobody');
+    expect(fresh).toHaveLength(member.email.length);
+    const before = await customerCount();
+
+    const registered = await request(api.app).post('/v1/auth/signup').send(signupBody({ email: `  ${member.email.toUpperCase()} `, password: 'another good passphrase' }));
+    const unregistered = await request(api.app).post('/v1/auth/signup').send(signupBody({ email: fresh, password: 'another good passphrase' }));
+
+    expect(registered.status).toBe(202);
+    expect(unregistered.status).toBe(registered.status);
+    expect({ ...registered.body, email: '<email>' }).toEqual({ ...unregistered.body, email: '<email>' });
+    expect(registered.body.email).toBe(member.email);
+    // Every header but the per-request ones is the same, values included.
+    const perRequest = new Set(['x-request-id', 'date', 'ratelimit']);
+    const stable = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !perRequest.has(name)));
+    expect(stable(registered.headers)).toEqual(stable(unregistered.headers));
+
+    // The registered address is told, without a token; the new one gets its token.
+    const notice = await eventually(async () => (await inbox(member.email)).find((m) => m.tag === 'signup-attempt'), 10_000, 'the signup-attempt e-mail');
+    expect(notice.subject).toMatch(/someone tried to sign up/i);
+    expect(notice.text).not.toMatch(/vt_/);
+    await verificationToken(fresh);
+    expect(await customerCount()).toBe(before);
+    const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.signup_requests where email = ${member.email}`;
+    expect(count).toBe(1);
+  });
+
+  test('a verification token works once; an unknown one is 400, a spent or expired one 410', async () => {
+    const body = signupBody();
+    await request(api.app).post('/v1/auth/signup').send(body).expect(202);
+    const token = await verificationToken(body.email as string);
+    await request(api.app).post('/v1/auth/verify').send({ token }).expect(201);
+
+    const spent = await request(api.app).post('/v1/auth/verify').send({ token }).expect(410).expect('Content-Type', /^application\/problem\+json/);
+    expect(spent.body).toMatchObject({ type: 'https://closetflow.dev/problems/verification-token-expired', status: 410 });
+    for (const unknown of [`vt_${'A'.repeat(43)}`, 'not-a-token']) {
+      const res = await request(api.app).post('/v1/auth/verify').send({ token: unknown }).expect(400);
+      expect(res.body).toMatchObject({ type: 'https://closetflow.dev/problems/invalid-verification-token', status: 400 });
+    }
+
+    const late = signupBody();
+    await request(api.app).post('/v1/auth/signup').send(late).expect(202);
+    const lateToken = await verificationToken(late.email as string);
+    await api.database.sql`update auth.signup_requests set expires_at = now() - interval '1 second' where email = ${late.email as string}`;
+    const expired = await request(api.app).post('/v1/auth/verify').send({ token: lateToken }).expect(410);
+    expect(expired.body.type).toBe('https://closetflow.dev/problems/verification-token-expired');
+    const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.customers where email = ${late.email as string}`;
+    expect(count).toBe(0);
+  });
+
+  test('two signups of one new address: the token verified first makes the member, the other is then 409 email-taken', async () => {
+    const body = signupBody();
+    await request(api.app).post('/v1/auth/signup').send(body).expect(202);
+    const first = await verificationToken(body.email as string);
+    await request(api.app).post('/v1/auth/signup').send(body).expect(202);
+    const second = await readVerificationToken({ mailUrl: testMailUrl(), email: body.email as string, notToken: first });
+    await request(api.app).post('/v1/auth/verify').send({ token: second }).expect(201);
+    const res = await request(api.app).post('/v1/auth/verify').send({ token: first }).expect(409);
+    expect(res.body.type).toBe('https://closetflow.dev/problems/email-taken');
   });
 
   test('a wrong password and an unknown email get the same 401 answer', async () => {
@@ -57,18 +149,6 @@ describe('signup and login', () => {
     expect(wrong.body.token).toBeUndefined();
   });
 
-  test('signing up twice with the same email (in any case) is 409 email-taken and creates nothing', async () => {
-    const member = await signUp(api.app);
-    const before = await customerCount();
-    const res = await request(api.app)
-      .post('/v1/auth/signup')
-      .send(signupBody({ email: `  ${member.email.toUpperCase()} ` }))
-      .expect(409)
-      .expect('Content-Type', /^application\/problem\+json/);
-    expect(res.body).toMatchObject({ type: 'https://closetflow.dev/problems/email-taken', title: expect.any(String), status: 409 });
-    expect(await customerCount()).toBe(before);
-  });
-
   test('an unknown field (mass assignment of role) is rejected with 400 and nothing is written', async () => {
     const before = await customerCount();
     const body = signupBody({ role: 'admin' });
@@ -79,7 +159,7 @@ describe('signup and login', () => {
       errors: [expect.objectContaining({ in: 'body', code: 'unrecognized_keys', message: expect.stringContaining('role') })],
     });
     expect(await customerCount()).toBe(before);
-    const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.customers where email = ${body.email as string}`;
+    const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.signup_requests where email = ${body.email as string}`;
     expect(count).toBe(0);
   });
 

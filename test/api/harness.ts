@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 /**
  * Builds the real API for tests: the real PostgreSQL started by global-setup (DATABASE_URL), a
- * real Temporal client on the shared dev server (TEMPORAL_ADDRESS), and a pino logger whose JSON
- * lines are captured so tests can assert on logs.
+ * real Temporal client on the shared dev server (TEMPORAL_ADDRESS), a mail relay sending to the
+ * run's mail simulator (MAIL_URL), and a pino logger whose JSON lines are captured so tests can
+ * assert on logs.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Writable } from 'node:stream';
@@ -10,9 +11,11 @@ import pino from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
+import { createMailRelay, type MailRelay } from '../../api/auth/mail-outbox';
 import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
 import { loadConfig, type Config } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
+import { readVerificationToken } from '../../scripts/member-signup';
 import { connectTestEnv } from '../support/temporal';
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
@@ -41,6 +44,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     JWT_SECRET: TEST_JWT_SECRET,
     WMS_WEBHOOK_SECRET: TEST_WMS_SECRET,
+    MAIL_URL: process.env.MAIL_URL,
     LOG_LEVEL: 'debug',
     ...overrides,
   });
@@ -57,6 +61,13 @@ export function captureLogger(logs: LogLine[]): pino.Logger {
   return pino({ level: 'debug', base: { domain: 'api' } }, stream);
 }
 
+/** The run's mail simulator (global-setup.ts). */
+export function testMailUrl(): string {
+  const url = process.env.MAIL_URL;
+  if (!url) throw new Error('MAIL_URL is not set; is jest running with test/support/global-setup.ts?');
+  return url;
+}
+
 export async function startApi(opts: { database?: Database } = {}): Promise<ApiHarness> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set; is jest running with test/support/global-setup.ts?');
@@ -64,7 +75,10 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
   const env = await connectTestEnv();
   const config = testConfig();
   const logs: LogLine[] = [];
-  const app = createApp({ config, database, temporal: env.client, logger: captureLogger(logs) });
+  // As api/main.ts runs it: signup's e-mails go to the run's mail simulator.
+  const mailRelay = createMailRelay({ database, mailUrl: testMailUrl(), log: pino({ level: 'silent' }), pollMs: 100 });
+  const mail = mailRelay.run();
+  const app = createApp({ config, database, temporal: env.client, logger: captureLogger(logs), mailQueued: mailRelay.wake });
   // In production the orders worker runs it: accepted orders get their workflows started.
   const relay = createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 200 }).run();
   return {
@@ -75,6 +89,7 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
     logs,
     async close() {
       await relay.stop();
+      await mail.stop();
       await env.teardown();
       await database.close();
     },
@@ -122,11 +137,39 @@ export interface Member {
   auth: { Authorization: string };
 }
 
-/** Signs a new member up through the API. */
-export async function signUp(app: Express, overrides: Record<string, unknown> = {}): Promise<Member> {
+/**
+ * A relay of signUp's own, for apps built with createApp alone (no harness relay running): it
+ * sends what is due while signUp waits for the e-mail. Closed after the test file.
+ */
+let ownRelay: { database: Database; relay: MailRelay } | undefined;
+afterAll(async () => {
+  await ownRelay?.database.close();
+  ownRelay = undefined;
+});
+
+/** The verification token the run's mail simulator received for `email`; sends due e-mails meanwhile. */
+export async function verificationToken(email: string): Promise<string> {
+  ownRelay ??= (() => {
+    const database = connectDatabase(process.env.DATABASE_URL!, { max: 1 });
+    return { database, relay: createMailRelay({ database, mailUrl: testMailUrl(), log: pino({ level: 'silent' }) }) };
+  })();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    // Rows another relay holds are skipped here (SKIP LOCKED); that relay sends them.
+    await ownRelay.relay.sweep();
+    const token = await readVerificationToken({ mailUrl: testMailUrl(), email, timeoutMs: 0 }).catch(() => undefined);
+    if (token) return token;
+    if (Date.now() > deadline) throw new Error(`no verification e-mail for ${email} within 20 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Signs a new member up through the API (an app, or the URL of a listening one): signup, the e-mail's token, verify. */
+export async function signUp(app: Express | string, overrides: Record<string, unknown> = {}): Promise<Member> {
   const body = signupBody(overrides);
-  const res = await request(app).post('/v1/auth/signup').send(body).expect(201);
-  const { customerId, token } = res.body as { customerId: string; token: string };
+  await request(app).post('/v1/auth/signup').send(body).expect(202);
+  const verified = await request(app).post('/v1/auth/verify').send({ token: await verificationToken(body.email as string) }).expect(201);
+  const { customerId, token } = verified.body as { customerId: string; token: string };
   return { customerId, token, email: body.email as string, auth: { Authorization: `Bearer ${token}` } };
 }
 

@@ -1,7 +1,8 @@
 /**
  * End to end, the way a new developer meets the project: `npm start` boots the embedded stack,
- * a member signs up and orders over HTTP only, the box reaches `delivered`, Ctrl-C stops
- * everything, and a second start still has the data.
+ * a member signs up (the verification token from the mail simulator) and orders over HTTP only,
+ * the box reaches `delivered` (the WMS's webhooks signed with the secret npm start generated),
+ * Ctrl-C stops everything, and a second start still has the data.
  */
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
 import { freePort } from '../../config/ports';
+import { WMS_WEBHOOK_SECRET_FILE } from '../../config/secrets';
+import { signUpVerified } from '../../scripts/member-signup';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -75,22 +78,28 @@ describe('the embedded stack (npm start)', () => {
   let env: NodeJS.ProcessEnv;
   let api: string;
   let metricsBase: number;
+  let apiMetrics: string;
+  let mailUrl: string;
   let stack: Stack | undefined;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
-    const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 8 }, freePort));
     api = `http://127.0.0.1:${apiPort}`;
+    apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
+    mailUrl = `http://127.0.0.1:${mailPort}`;
     // Worker i serves /metrics on metricsBase + i (the ports after a free one are very likely free too).
     metricsBase = await freePortRun(DOMAIN_WORKER_NAMES.length);
     env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort), PSP_PORT: String(pspPort), PSP_URL: `http://127.0.0.1:${pspPort}`,
       WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn',
-      WORKER_METRICS_BASE_PORT: String(metricsBase) };
+      WORKER_METRICS_BASE_PORT: String(metricsBase), API_METRICS_PORT: String(apiMetricsPort), MAIL_PORT: String(mailPort), MAIL_URL: mailUrl };
     // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
     delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+    // npm start generates its own WMS webhook secret into DATA_DIR.
+    delete env.WMS_WEBHOOK_SECRET;
   });
 
   afterAll(async () => {
@@ -112,15 +121,18 @@ describe('the embedded stack (npm start)', () => {
       return { status: res.status, body: (await res.json()) as ApiBody };
     };
     const credentials = { email: `e2e-${Date.now()}@example.com`, password: 'correct horse battery staple' };
-    const signup = await call('POST', '/v1/auth/signup', {
-      ...credentials,
-      name: 'Ada Member',
-      size: 'M',
-      preferredCategories: ['dress', 'top', 'jacket'],
-      address: { name: 'Ada Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+    expect(fs.statSync(path.join(dataDir, WMS_WEBHOOK_SECRET_FILE)).mode & 0o777).toBe(0o600);
+    const { token } = await signUpVerified({
+      apiUrl: api,
+      mailUrl,
+      body: {
+        ...credentials,
+        name: 'Ada Member',
+        size: 'M',
+        preferredCategories: ['dress', 'top', 'jacket'],
+        address: { name: 'Ada Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+      },
     });
-    expect(signup.status).toBe(201);
-    const token = signup.body.token as string;
 
     const placed = await call('POST', '/v1/orders', { itemCount: 3 }, token);
     expect(placed.status).toBe(202);
@@ -151,14 +163,15 @@ describe('the embedded stack (npm start)', () => {
       await connection.close();
     }
 
-    // Each domain worker serves its own /metrics; the API serves its own.
+    // Each domain worker serves its own /metrics; the API serves its own on its metrics port, not the public one.
     const scrape = async (url: string) => (await fetch(url)).text();
     const workerMetrics = (domain: DomainWorkerName) => scrape(`http://127.0.0.1:${metricsBase + DOMAIN_WORKER_NAMES.indexOf(domain)}/metrics`);
     const events = await workerMetrics('events');
     expect(events).toMatch(/^closetflow_orders_placed_total [1-9]/m);
     expect(events).toMatch(/^temporal_num_pollers\{[^}]*task_queue="events"/m);
     expect(await workerMetrics('orders')).toMatch(/^temporal_workflow_task_execution_latency\w*\{[^}]*task_queue="orders"/m);
-    expect(await scrape(`${api}/metrics`)).toMatch(/^closetflow_http_requests_total\{method="POST",route="\/v1\/orders",status="202"\} 1$/m);
+    expect(await scrape(apiMetrics)).toMatch(/^closetflow_http_requests_total\{method="POST",route="\/v1\/orders",status="202"\} 1$/m);
+    expect((await fetch(`${api}/metrics`)).status).toBe(404);
 
     // Ctrl-C: everything stops and the launcher exits 0.
     stack.child.kill('SIGINT');

@@ -5,7 +5,7 @@
  */
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';
-import { signupBody, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { eventually, startSystem, uniqueId, type RunningSystem } from '../support/system';
 
 /** Small deterministic PRNG (mulberry32): the same seed replays the same mix. */
@@ -75,9 +75,8 @@ describe('invariants after a randomized mix', () => {
     const members = await Promise.all(
       Array.from({ length: ORDERS }, async () => {
         const card = cards[Math.floor(random() * cards.length)];
-        const res = await call('POST', '/v1/auth/signup', signupBody({ size: 'XS', preferredCategories: ['dress', 'top'], card: { token: card } }));
-        expect(res.status).toBe(201);
-        return { token: String(res.body.token), customerId: String(res.body.customerId) };
+        const { token, customerId } = await signUp(api.url, { size: 'XS', preferredCategories: ['dress', 'top'], card: { token: card } });
+        return { token, customerId };
       }),
     );
     const plans = members.map((m) => ({ ...m, action: ['cancel', 'return', 'buy-and-return', 'return'][Math.floor(random() * 4)] }));

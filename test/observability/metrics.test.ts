@@ -1,11 +1,14 @@
 /**
- * Prometheus metrics: the API counts and times requests per route template and status; a worker's
- * /metrics serves the Temporal SDK's runtime metrics and the business counters together.
+ * Prometheus metrics: the API counts and times requests per route template and status and serves
+ * them on its own listener (createMetricsApp), never on the public app; a worker's /metrics serves
+ * the Temporal SDK's runtime metrics and the business counters together.
  */
 import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { createMetricsApp } from '../../api/observability';
 import { connectDatabase, type Database } from '../../db/client';
 import { createUnboundLogger } from '../../config/logger';
 import { createDomainWorker } from '../../workers/create-worker';
@@ -51,20 +54,26 @@ afterAll(async () => {
 });
 
 describe('API metrics', () => {
-  it('counts and times requests by route template and status on /metrics', async () => {
-    const app = createApp({ config: testConfig(), database, temporal: env.client, logger: pino({ level: 'silent' }) });
+  it('counts and times requests by route template and status, on the metrics listener only', async () => {
+    const registry = new Registry();
+    const app = createApp({ config: testConfig(), database, temporal: env.client, logger: pino({ level: 'silent' }), metrics: registry });
     const member = await signUp(app);
     await request(app).get('/v1/orders/o_does_not_exist').set(member.auth).expect(404);
     await request(app).get('/v1/orders/o_nor_this_one').set(member.auth).expect(404);
     await request(app).get('/no/such/path').expect(404);
+    // The public app does not serve its metrics: it is a 404 like any unknown path.
+    const hidden = await request(app).get('/metrics').expect(404);
+    expect(hidden.text).not.toContain('closetflow_http_requests_total');
 
-    const res = await request(app).get('/metrics').expect(200);
+    const res = await request(createMetricsApp(registry)).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     // Two requests, one series: the template, never the order ids.
     expect(sample(res.text, 'closetflow_http_requests_total{method="GET",route="/v1/orders/:orderId",status="404"}')).toBe(2);
     expect(res.text).not.toContain('o_does_not_exist');
-    expect(sample(res.text, 'closetflow_http_requests_total{method="POST",route="/v1/auth/signup",status="201"}')).toBe(1);
-    expect(sample(res.text, 'closetflow_http_requests_total{method="GET",route="(unmatched)",status="404"}')).toBe(1);
+    expect(sample(res.text, 'closetflow_http_requests_total{method="POST",route="/v1/auth/signup",status="202"}')).toBe(1);
+    expect(sample(res.text, 'closetflow_http_requests_total{method="POST",route="/v1/auth/verify",status="201"}')).toBe(1);
+    expect(sample(res.text, 'closetflow_http_requests_total{method="GET",route="(unmatched)",status="404"}')).toBe(2);
+    await request(createMetricsApp(registry)).get('/healthz').expect(404);
     expect(sample(res.text, 'closetflow_http_request_duration_seconds_count{method="GET",route="/v1/orders/:orderId",status="404"}')).toBe(2);
     expect(res.text).toContain('# TYPE closetflow_http_request_errors_total counter');
   });

