@@ -103,6 +103,18 @@ describe('docker-compose.yml', () => {
     expect(services['wms-simulator'].profiles).toEqual(['simulators']);
   });
 
+  it('serves the API metrics on their own port, inside the network only', () => {
+    const api = services.api.environment as Record<string, unknown>;
+    expect(String(api.API_METRICS_PORT)).toBe('9463');
+    expect([...portMap(services.api).values()]).not.toContain('9463');
+  });
+
+  it('keeps the mail simulator behind the simulators profile, and points the API at it', () => {
+    expect(services['mail-simulator'].profiles).toEqual(['simulators']);
+    expect(commandOf(services['mail-simulator'])).toBe('npx tsx simulators/mail/main.ts');
+    expect(String((services.api.environment as Record<string, unknown>).MAIL_URL)).toMatch(/mail-simulator:4030/);
+  });
+
   it('exposes the API on 3000 and the Temporal Web UI on 8233', () => {
     expect(portMap(services.api).get('3000')).toBe('3000');
     expect(portMap(services['temporal-ui']).get('8233')).toBe('8080');
