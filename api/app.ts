@@ -15,6 +15,7 @@ import { observeHttp } from './observability';
 import { accountingAdminRoutes } from './admin/accounting/routes';
 import { auditTrail } from './admin/audit';
 import { operationsAdminRoutes } from './admin/operations/routes';
+import { paymentAdminRoutes } from './admin/payments/routes';
 import { requireAdmin } from './admin/require-admin';
 import { requireAuth } from './auth/middleware';
 import { authRoutes } from './auth/routes';
@@ -72,7 +73,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
 
   app.use(healthRoutes({ database, temporal }));
   // Webhooks verify signatures over the exact bytes received: raw body, mounted before JSON parsing.
-  app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, temporal }));
+  app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, db: database.db, temporal }));
 
   app.use(express.json({ limit: BODY_LIMIT }));
   const limits = { maxFailuresPerAccountAndIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
@@ -83,6 +84,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.
   app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
   app.use('/admin', operationsAdminRoutes({ config, database, temporal }));
+  app.use('/admin/payments', paymentAdminRoutes({ db: database.db, temporal }));
   app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
 
   app.use(notFoundHandler);

@@ -73,7 +73,15 @@ export function toProblem(err: unknown): ProblemError | undefined {
   }
   const refusal = failureType(err);
   const refusalProblem =
-    refusal === FailureType.ReturnNotAllowed ? 'return-not-allowed' : refusal === FailureType.PurchaseNotAllowed ? 'purchase-not-allowed' : refusal === FailureType.AlreadyPurchased ? 'already-purchased' : undefined;
+    refusal === FailureType.ReturnNotAllowed
+      ? 'return-not-allowed'
+      : refusal === FailureType.PurchaseNotAllowed
+        ? 'purchase-not-allowed'
+        : refusal === FailureType.AlreadyPurchased
+          ? 'already-purchased'
+          : refusal === FailureType.ChargeNotRetryable
+            ? 'charge-not-retryable'
+            : undefined;
   if (refusalProblem) {
     const cause = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause : err;
     return new ProblemError(refusalProblem, (cause as Error).message);

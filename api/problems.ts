@@ -23,6 +23,7 @@ export const PROBLEMS = {
   'return-not-allowed': { status: 409, title: 'The box cannot be returned now' },
   'purchase-not-allowed': { status: 409, title: 'This item cannot be bought now' },
   'already-purchased': { status: 409, title: 'This item is already bought' },
+  'charge-not-retryable': { status: 409, title: 'The charge is not waiting for a retry' },
   'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   'verification-token-expired': { status: 410, title: 'The verification token has expired or was already used' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },

@@ -16,12 +16,23 @@ export const FailureType = {
   ShipmentCancelled: 'ShipmentCancelled',
   /** The WMS has already shipped the box, so the instruction can no longer be cancelled. */
   AlreadyShipped: 'AlreadyShipped',
+  /**
+   * The WMS refused an instruction under a key closetflow voided while resolving an attempt in
+   * doubt: a cancel or a newer instruction (corrected address) took its place. Never retried.
+   */
+  InstructionVoided: 'InstructionVoided',
   /** A referenced business object does not exist. */
   NotFound: 'NotFound',
   /** The PSP declined the card (or the member has none on file); payment's dunning retries later with a new key. */
   CardDeclined: 'CardDeclined',
   /** The PSP refused a charge or refund request for good (bad request, key reused): a bug, never retried. */
   PaymentRejected: 'PaymentRejected',
+  /** The PSP refused an attempt whose key payment voided while resolving it (a newer run settled the charge). */
+  ChargeVoided: 'ChargeVoided',
+  /** The charge key has failed for good (or stopped): no further attempt may be made at the PSP. */
+  ChargeClosed: 'ChargeClosed',
+  /** An ops retry of a charge that is not waiting for a dunning retry (captured, failed for good, or charging now). */
+  ChargeNotRetryable: 'ChargeNotRetryable',
   /** Returns: the box is not with the member (not delivered yet, or already returning / closed). */
   ReturnNotAllowed: 'ReturnNotAllowed',
   /** Purchases: the box is not with the member, or the item is not in it. */
@@ -34,5 +45,10 @@ export const FailureType = {
   LedgerUnbalanced: 'LedgerUnbalanced',
   /** Accounting: the period is locked; nothing may be posted into it. */
   PeriodLocked: 'PeriodLocked',
+  /**
+   * Accounting: the month-end close found money events of the period without a journal entry
+   * (their ledger closed, or still in flight when its wait ran out); details list them and why.
+   */
+  UnbookedMoneyEvents: 'UnbookedMoneyEvents',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -42,7 +42,9 @@ export interface RefundChargeInput {
   amountCents?: number;
 }
 export interface RefundChargeResult {
-  outcome: 'refunded' | 'nothing-to-refund';
+  /** refused: the PSP refused the refund for good (`reason` says why); nothing was refunded. */
+  outcome: 'refunded' | 'nothing-to-refund' | 'refused';
+  reason?: string;
   pspRefundId?: string;
   amountCents?: number;
   customerId?: string;
@@ -63,11 +65,32 @@ function declined(code: string): ApplicationFailure {
 
 /** Creates the payment activities over a database and a PSP client. */
 export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient }) {
+  const attemptOf = (chargeKey: string, attempt: number) => and(eq(chargeAttempts.chargeKey, chargeKey), eq(chargeAttempts.attempt, attempt));
+
+  /** Records an attempt's capture and the charge key's, in one transaction. */
+  async function recordCapture(chargeKey: string, attempt: number, pspChargeId: string): Promise<void> {
+    await db.transaction(async (tx) => {
+      await tx.update(chargeAttempts).set({ status: 'captured', pspChargeId, updatedAt: sql`now()` }).where(attemptOf(chargeKey, attempt));
+      await tx.update(charges).set({ status: 'captured', pspChargeId, updatedAt: sql`now()` }).where(eq(charges.chargeKey, chargeKey));
+    });
+  }
+
+  /** Records how an attempt ended without a capture; only a pending one moves (the first answer stands). */
+  async function recordUncaptured(chargeKey: string, attempt: number, status: 'declined' | 'refused' | 'voided', code: string): Promise<void> {
+    await db
+      .update(chargeAttempts)
+      .set({ status, declineCode: code, updatedAt: sql`now()` })
+      .where(and(attemptOf(chargeKey, attempt), eq(chargeAttempts.status, 'pending')));
+  }
+
   return {
     /**
      * Makes one attempt of a charge key at the PSP. Returns the capture, or throws a non-retryable
-     * `CardDeclined` failure; PSP outages and timeouts are plain errors (retried with the same
-     * idempotency key, so the PSP captures an attempt at most once).
+     * `CardDeclined` failure; PSP outages, timeouts and lost answers are plain errors (retried with
+     * the same idempotency key, so the PSP captures an attempt at most once). The attempt is
+     * recorded `pending` before the PSP is called, under the charge row's lock: a run that settles
+     * the charge as failed either sees it (and resolves it with the PSP) or it sees the charge
+     * closed and never calls the PSP.
      */
     async chargeAttempt(input: ChargeAttemptInput): Promise<ChargeAttemptResult> {
       const idempotencyKey = pspChargeIdempotencyKey(input.chargeKey, input.attempt);
@@ -85,42 +108,40 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         })
         .onConflictDoNothing({ target: charges.chargeKey });
 
-      // Guard: a captured charge key is never charged again (a reset re-running an attempt, a
-      // duplicate workflow...). The partial unique index makes a second capture unrecordable too.
-      const [captured] = await db
-        .select()
-        .from(chargeAttempts)
-        .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.status, 'captured')));
-      if (captured?.pspChargeId) {
-        log.info('charge key already captured; not charging again', { chargeKey: input.chargeKey, attempt: input.attempt, capturedAttempt: captured.attempt });
-        return { pspChargeId: captured.pspChargeId, capturedAttempt: captured.attempt };
+      const decided = await db.transaction(async (tx) => {
+        const [charge] = await tx.select({ status: charges.status }).from(charges).where(eq(charges.chargeKey, input.chargeKey)).for('update');
+        // Guard: a captured charge key is never charged again (a reset re-running an attempt, a
+        // duplicate workflow...). The partial unique index makes a second capture unrecordable too.
+        const [captured] = await tx
+          .select()
+          .from(chargeAttempts)
+          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.status, 'captured')));
+        if (captured?.pspChargeId) return { captured: { pspChargeId: captured.pspChargeId, capturedAttempt: captured.attempt } };
+        const [existing] = await tx.select().from(chargeAttempts).where(attemptOf(input.chargeKey, input.attempt));
+        if (existing) return { row: existing };
+        if (charge?.status === 'failed') return { closed: true as const };
+        // The attempt's card is fixed when the attempt is first made: its retries must send the same body.
+        const [method] = await tx.select().from(paymentMethods).where(eq(paymentMethods.customerId, input.customerId));
+        const [row] = await tx
+          .insert(chargeAttempts)
+          .values({ chargeKey: input.chargeKey, attempt: input.attempt, idempotencyKey, cardToken: method?.cardToken ?? null, status: 'pending', attemptedAt: new Date(input.attemptedAt) })
+          .returning();
+        return { row };
+      });
+      if (decided.captured) {
+        log.info('charge key already captured; not charging again', { chargeKey: input.chargeKey, attempt: input.attempt, capturedAttempt: decided.captured.capturedAttempt });
+        return decided.captured;
       }
-
-      // The attempt's card is fixed when the attempt is first made: its retries must send the same body.
-      const [method] = await db.select().from(paymentMethods).where(eq(paymentMethods.customerId, input.customerId));
-      await db
-        .insert(chargeAttempts)
-        .values({
-          chargeKey: input.chargeKey,
-          attempt: input.attempt,
-          idempotencyKey,
-          cardToken: method?.cardToken ?? null,
-          status: 'pending',
-          attemptedAt: new Date(input.attemptedAt),
-        })
-        .onConflictDoNothing();
-      const [row] = await db
-        .select()
-        .from(chargeAttempts)
-        .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.attempt, input.attempt)));
-      if (!row) throw new Error(`attempt ${input.attempt} of ${input.chargeKey} was not recorded`);
-      // The PSP would replay this decline for the same key anyway.
+      if (decided.closed || !decided.row) {
+        throw ApplicationFailure.create({ type: FailureType.ChargeClosed, message: `charge ${input.chargeKey} has failed for good: attempt ${input.attempt} is not made`, nonRetryable: true });
+      }
+      const row = decided.row;
+      // A recorded answer is final: the PSP would replay it for the same key anyway.
       if (row.status === 'declined') throw declined(row.declineCode ?? 'card_declined');
+      if (row.status === 'refused') throw ApplicationFailure.create({ type: FailureType.PaymentRejected, message: `PSP refused attempt ${input.attempt} of ${input.chargeKey}: ${row.declineCode ?? ''}`, nonRetryable: true });
+      if (row.status === 'voided') throw ApplicationFailure.create({ type: FailureType.ChargeVoided, message: `attempt ${input.attempt} of ${input.chargeKey} was voided at the PSP`, nonRetryable: true });
       if (!row.cardToken) {
-        await db
-          .update(chargeAttempts)
-          .set({ status: 'declined', declineCode: 'no_payment_method', updatedAt: sql`now()` })
-          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.attempt, input.attempt)));
+        await recordUncaptured(input.chargeKey, input.attempt, 'declined', 'no_payment_method');
         throw declined('no_payment_method');
       }
 
@@ -136,47 +157,63 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
       } catch (err) {
         if (err instanceof ApplicationFailure && err.type === FailureType.CardDeclined) {
           const code = (err.details?.[0] as CardDeclinedDetails | undefined)?.code ?? 'card_declined';
-          await db
-            .update(chargeAttempts)
-            .set({ status: 'declined', declineCode: code, updatedAt: sql`now()` })
-            .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.attempt, input.attempt)));
+          await recordUncaptured(input.chargeKey, input.attempt, 'declined', code);
           log.info('charge declined', { chargeKey: input.chargeKey, attempt: input.attempt, code });
+        } else if (err instanceof ApplicationFailure && err.type === FailureType.PaymentRejected) {
+          await recordUncaptured(input.chargeKey, input.attempt, 'refused', err.message);
+        } else if (err instanceof ApplicationFailure && err.type === FailureType.ChargeVoided) {
+          await recordUncaptured(input.chargeKey, input.attempt, 'voided', 'voided');
         }
+        // Anything else (timeout, reset connection, 5xx) leaves the attempt pending: in doubt until
+        // a retry under the same key, or a resolve by key, settles it.
         throw err;
       }
-      await db.transaction(async (tx) => {
-        await tx
-          .update(chargeAttempts)
-          .set({ status: 'captured', pspChargeId, updatedAt: sql`now()` })
-          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.attempt, input.attempt)));
-        await tx.update(charges).set({ status: 'captured', pspChargeId, updatedAt: sql`now()` }).where(eq(charges.chargeKey, input.chargeKey));
-      });
+      await recordCapture(input.chargeKey, input.attempt, pspChargeId);
       log.info('charge captured', { chargeKey: input.chargeKey, attempt: input.attempt, pspChargeId });
       return { pspChargeId, capturedAttempt: input.attempt };
     },
 
     /**
-     * Marks a charge key as failed for good (after the last dunning attempt, or a box cancelled
-     * before its fee was charged), unless it was captured: then it returns the capture instead.
-     * A reset's re-run hears the reapplied `shipment.cancelled` before it charges; the capture of
-     * the first run must still be followed (and refunded), not announced as "nothing charged".
+     * Marks a charge key as failed for good (after the last dunning attempt, a refusal, or a box
+     * cancelled before its fee was charged), unless it was captured: then it returns the capture
+     * instead. An attempt still pending is in doubt — a lost answer, or an attempt of an earlier
+     * run (before a reset) still executing at the PSP — so it is resolved with the PSP by key
+     * first (retrying while the PSP still processes it): a capture found that way is followed (and
+     * refunded for a cancelled box), never left behind as money kept for "nothing charged".
      */
     async markChargeFailed(input: { chargeKey: string }): Promise<MarkChargeFailedResult> {
-      return db.transaction(async (tx) => {
-        const [captured] = await tx
-          .select()
-          .from(chargeAttempts)
-          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.status, 'captured')));
-        if (captured?.pspChargeId) return { captured: { pspChargeId: captured.pspChargeId, capturedAttempt: captured.attempt } };
-        await tx
-          .update(charges)
-          .set({ status: 'failed', updatedAt: sql`now()` })
-          .where(and(eq(charges.chargeKey, input.chargeKey), eq(charges.status, 'pending')));
-        return {};
-      });
+      for (;;) {
+        const found = await db.transaction(async (tx) => {
+          // The charge row's lock orders this against chargeAttempt's recording of a new attempt.
+          await tx.select({ status: charges.status }).from(charges).where(eq(charges.chargeKey, input.chargeKey)).for('update');
+          const attempts = await tx.select().from(chargeAttempts).where(eq(chargeAttempts.chargeKey, input.chargeKey));
+          const captured = attempts.find((a) => a.status === 'captured' && a.pspChargeId);
+          if (captured) return { captured: { pspChargeId: captured.pspChargeId!, capturedAttempt: captured.attempt } };
+          const pending = attempts.filter((a) => a.status === 'pending');
+          if (pending.length > 0) return { pending };
+          await tx
+            .update(charges)
+            .set({ status: 'failed', updatedAt: sql`now()` })
+            .where(and(eq(charges.chargeKey, input.chargeKey), eq(charges.status, 'pending')));
+          return {};
+        });
+        if (found.captured) return { captured: found.captured };
+        if (!found.pending) return {};
+        for (const attempt of found.pending) {
+          const resolved = await psp.resolveCharge(attempt.idempotencyKey);
+          log.info('charge attempt in doubt resolved with the PSP', { chargeKey: input.chargeKey, attempt: attempt.attempt, outcome: resolved.outcome });
+          if (resolved.outcome === 'captured') await recordCapture(input.chargeKey, attempt.attempt, resolved.chargeId);
+          else if (resolved.outcome === 'declined') await recordUncaptured(input.chargeKey, attempt.attempt, 'declined', resolved.code);
+          else if (resolved.outcome === 'refused') await recordUncaptured(input.chargeKey, attempt.attempt, 'refused', resolved.reason);
+          else await recordUncaptured(input.chargeKey, attempt.attempt, 'voided', 'voided');
+        }
+      }
     },
 
-    /** Refunds a captured charge key once; a second call returns the first refund. */
+    /**
+     * Refunds a captured charge key once; a second call returns the first refund. A PSP refusal
+     * is an answer (`refused`, with the reason), so the refund workflow can announce it.
+     */
     async refundCharge(input: RefundChargeInput): Promise<RefundChargeResult> {
       const [charge] = await db.select().from(charges).where(eq(charges.chargeKey, input.chargeKey));
       if (!charge || !charge.pspChargeId || (charge.status !== 'captured' && charge.status !== 'refunded')) return { outcome: 'nothing-to-refund' };
@@ -192,7 +229,14 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
 
       const amountCents = input.amountCents ?? charge.amountCents;
       const idempotencyKey = pspRefundIdempotencyKey(input.chargeKey);
-      const { refundId } = await psp.refund(idempotencyKey, { chargeId: charge.pspChargeId, amountCents });
+      let refundId: string;
+      try {
+        ({ refundId } = await psp.refund(idempotencyKey, { chargeId: charge.pspChargeId, amountCents }));
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure && err.type === FailureType.PaymentRejected)) throw err;
+        log.warn('refund refused by the PSP', { chargeKey: input.chargeKey, error: err.message });
+        return { outcome: 'refused', reason: err.message, amountCents, ...facts };
+      }
       await db.transaction(async (tx) => {
         await tx.insert(refunds).values({ chargeKey: input.chargeKey, idempotencyKey, amountCents, pspRefundId: refundId, reason: input.reason }).onConflictDoNothing();
         await tx.update(charges).set({ status: 'refunded', updatedAt: sql`now()` }).where(eq(charges.chargeKey, input.chargeKey));

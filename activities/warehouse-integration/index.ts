@@ -1,9 +1,19 @@
-/** Warehouse-integration activities: shipping instructions to the WMS, guarded against duplicates. */
+/**
+ * Warehouse-integration activities: shipping instructions to the WMS, guarded against duplicates.
+ *
+ * Every attempt is recorded (`sending`, with its idempotency key) before the WMS is called, so an
+ * attempt whose answer was lost is known to be *in doubt*, never mistaken for "nothing sent". A
+ * cancel, a corrected address or a return pickup that meets an attempt in doubt resolves it with
+ * the WMS by key first (`resolveInstruction`: accepted, refused, or voided so it can never take
+ * effect later). The row moves only by compare-and-set, so racing runs (a reset beside its old
+ * run's attempt) never overwrite each other's outcome.
+ */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { instructions } from '../../db/schema/warehouse-integration';
 import { FailureType } from '../../workflows/failures';
+import type { Address } from '../../workflows/orders/contract';
 import { shippingInstructionKey } from '../../workflows/warehouse-integration/contract';
 import { getShippingAddress } from '../orders';
 import { addressFingerprint, type WmsClient } from './wms-client';
@@ -25,49 +35,117 @@ export interface CancelShippingInstructionResult {
   instructionId?: string;
 }
 
+type InstructionRow = typeof instructions.$inferSelect;
+type InstructionStatus = InstructionRow['status'];
+
+const shipmentCancelled = (orderId: string): ApplicationFailure =>
+  ApplicationFailure.create({ type: FailureType.ShipmentCancelled, message: `order ${orderId} is cancelled: no instruction is sent`, nonRetryable: true });
+
 /** Creates the warehouse-integration activities over a database and a WMS client. */
 export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }) {
+  const rowOf = async (orderId: string): Promise<InstructionRow | undefined> => (await db.select().from(instructions).where(eq(instructions.orderId, orderId)))[0];
+
+  /** Moves the order's row only if it is still in one of `from` (under `key` when given); true when it moved. */
+  async function move(orderId: string, from: InstructionStatus[], set: Partial<InstructionRow>, key?: string): Promise<boolean> {
+    const moved = await db
+      .update(instructions)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(and(eq(instructions.orderId, orderId), inArray(instructions.status, from), key === undefined ? undefined : eq(instructions.idempotencyKey, key)))
+      .returning({ orderId: instructions.orderId });
+    return moved.length > 0;
+  }
+
+  /**
+   * Settles an attempt in doubt by asking the WMS what became of its key. An accepted one is
+   * adopted (`sent`); a refused or voided one can never ship, and is moved to `ifNotAccepted`.
+   * Returns false when another run moved the row first (the caller reads it again).
+   */
+  async function resolveInDoubt(row: InstructionRow, ifNotAccepted: { status: InstructionStatus; detail: string }): Promise<boolean> {
+    const resolved = await wms.resolveInstruction(row.idempotencyKey);
+    log.info('instruction attempt in doubt resolved with the WMS', { orderId: row.orderId, idempotencyKey: row.idempotencyKey, outcome: resolved.outcome });
+    if (resolved.outcome === 'accepted') {
+      return move(row.orderId, ['sending'], { status: 'sent', instructionId: resolved.instructionId, detail: null }, row.idempotencyKey);
+    }
+    const detail = resolved.outcome === 'refused' ? `${ifNotAccepted.detail} (the WMS refused it: ${resolved.reason})` : ifNotAccepted.detail;
+    return move(row.orderId, ['sending'], { status: ifNotAccepted.status, detail }, row.idempotencyKey);
+  }
+
+  /** Records an attempt under `key` before the WMS is called; false when the row changed meanwhile. */
+  async function recordAttempt(orderId: string, row: InstructionRow | undefined, key: string): Promise<boolean> {
+    if (!row) {
+      const inserted = await db.insert(instructions).values({ orderId, idempotencyKey: key, status: 'sending' }).onConflictDoNothing().returning({ orderId: instructions.orderId });
+      return inserted.length > 0;
+    }
+    if (row.status === 'sending' && row.idempotencyKey === key) return true;
+    return move(orderId, [row.status], { idempotencyKey: key, status: 'sending', instructionId: null, detail: null }, row.idempotencyKey);
+  }
+
   return {
     /**
      * Sends the order's shipping instruction once. The address is read fresh from the orders
      * domain (ops may have corrected it before a reset). An instruction the WMS already accepted
-     * for this order is returned as is, so no retry, crash or reset ever ships a box twice.
+     * for this order is returned as is, so no retry, crash or reset ever ships a box twice; and an
+     * earlier attempt under another address that is still in doubt is resolved with the WMS before
+     * a new key is used (its acceptance is adopted rather than sending a second box).
      */
     async sendShippingInstruction(input: SendShippingInstructionInput): Promise<SendShippingInstructionResult> {
-      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
-      if (row?.status === 'sent' && row.instructionId) return { instructionId: row.instructionId };
-      // A confirmed cancel is final: a reset of a failed instruction workflow must not ship the box.
-      if (row?.status === 'cancelled') {
-        throw ApplicationFailure.create({ type: FailureType.ShipmentCancelled, message: `order ${input.orderId} is cancelled: no instruction is sent`, nonRetryable: true });
+      const { orderId } = input;
+      let row = await rowOf(orderId);
+      let address: Address | undefined;
+      let key: string | undefined;
+      for (;; row = await rowOf(orderId)) {
+        if (row?.status === 'sent' && row.instructionId) return { instructionId: row.instructionId };
+        // A confirmed cancel is final: a reset of a failed instruction workflow must not ship the box.
+        if (row?.status === 'cancelled') throw shipmentCancelled(orderId);
+        if (address === undefined || key === undefined) {
+          address = await getShippingAddress(db, orderId);
+          if (!address) {
+            throw ApplicationFailure.create({ type: FailureType.NotFound, message: `order ${orderId} has no shipping address`, nonRetryable: true });
+          }
+          key = `${shippingInstructionKey(orderId)}:${addressFingerprint(address)}`;
+        }
+        if (row?.status === 'sending' && row.idempotencyKey !== key) {
+          // The WMS may have accepted the attempt under the earlier address: a new key before
+          // knowing would make a second instruction, and a second box.
+          await resolveInDoubt(row, { status: 'rejected', detail: 'superseded by a corrected address' });
+          continue;
+        }
+        if (await recordAttempt(orderId, row, key)) break;
       }
 
-      const address = await getShippingAddress(db, input.orderId);
-      if (!address) {
-        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `order ${input.orderId} has no shipping address`, nonRetryable: true });
-      }
-      const key = `${shippingInstructionKey(input.orderId)}:${addressFingerprint(address)}`;
       try {
-        const { instructionId } = await wms.sendInstruction(key, { ...input, address });
-        await db
-          .insert(instructions)
-          .values({ orderId: input.orderId, idempotencyKey: key, instructionId, status: 'sent' })
-          .onConflictDoUpdate({ target: instructions.orderId, set: { idempotencyKey: key, instructionId, status: 'sent', detail: null } });
+        const { instructionId } = await wms.sendInstruction(key, { ...input, address: address! });
+        if (!(await move(orderId, ['sending'], { status: 'sent', instructionId, detail: null }, key))) {
+          // A cancel resolved this attempt while the WMS answered: it adopted the instruction
+          // (then cancelled it) or found it refused. Its record decides.
+          const now = await rowOf(orderId);
+          if (now?.status === 'cancelled') throw shipmentCancelled(orderId);
+          if (now?.status !== 'sent' || now.instructionId !== instructionId) {
+            throw new Error(`instruction ${instructionId} of ${orderId} accepted but its record moved to ${now?.status ?? 'nothing'}`);
+          }
+        }
         return { instructionId };
       } catch (err) {
         if (err instanceof ApplicationFailure && err.type === FailureType.AddressRejected) {
-          await db
-            .insert(instructions)
-            .values({ orderId: input.orderId, idempotencyKey: key, status: 'rejected', detail: err.message })
-            .onConflictDoUpdate({ target: instructions.orderId, set: { idempotencyKey: key, status: 'rejected', detail: err.message } });
+          await move(orderId, ['sending'], { status: 'rejected', detail: err.message }, key);
+        } else if (err instanceof ApplicationFailure && err.type === FailureType.InstructionVoided && (await rowOf(orderId))?.status === 'cancelled') {
+          throw shipmentCancelled(orderId);
         }
-        log.warn('shipping instruction not accepted', { orderId: input.orderId, error: String(err) });
+        // Anything else (timeout, reset connection, 5xx) leaves the attempt `sending`: in doubt
+        // until a retry under the same key or a resolve by key settles it.
+        log.warn('shipping instruction not accepted', { orderId, idempotencyKey: key, error: String(err) });
         throw err;
       }
     },
 
     /** Asks the WMS to pick the box up from the member (idempotent at the WMS: one return per instruction). */
     async requestReturnPickup(input: { orderId: string }): Promise<{ instructionId: string }> {
-      const [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
+      let row = await rowOf(input.orderId);
+      // Callbacks can carry a box to the member while the send's own answer is still in doubt.
+      if (row?.status === 'sending') {
+        await resolveInDoubt(row, { status: 'rejected', detail: 'never received by the WMS' });
+        row = await rowOf(input.orderId);
+      }
       if (!row?.instructionId || row.status !== 'sent') {
         throw ApplicationFailure.create({ type: FailureType.NotFound, message: `order ${input.orderId} has no shipped WMS instruction`, nonRetryable: true });
       }
@@ -76,33 +154,55 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
     },
 
     /**
-     * Cancels the order's instruction at the WMS, if one was accepted (idempotent). The WMS's 409
-     * (the box already shipped) is an answer, not a failure: `already-shipped`.
+     * Cancels the order's instruction at the WMS, if one was accepted (idempotent). An attempt in
+     * doubt is resolved by key first: accepted, it is cancelled like any other; never received, it
+     * is voided at the WMS, so it can never ship the box later. The WMS's 409 (the box already
+     * shipped) is an answer, not a failure: `already-shipped`.
      */
     async cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult> {
-      let [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
-      if (row?.status === 'cancelled' && row.instructionId) return { outcome: 'cancelled', instructionId: row.instructionId };
-      if (!row?.instructionId || row.status !== 'sent') {
-        // Nothing accepted: the WMS never got an instruction it could act on. Record the cancel, so
-        // that no later send (a reset of a refused instruction) can ship the box.
-        const detail = 'cancelled before the WMS accepted an instruction';
-        await db
-          .insert(instructions)
-          .values({ orderId: input.orderId, idempotencyKey: shippingInstructionKey(input.orderId), status: 'cancelled', detail })
-          .onConflictDoUpdate({ target: instructions.orderId, set: { status: 'cancelled', detail }, setWhere: sql`${instructions.status} <> 'sent'` });
-        [row] = await db.select().from(instructions).where(eq(instructions.orderId, input.orderId));
-        // A send that won the race (a concurrent reset run) is cancelled at the WMS below.
-        if (!row?.instructionId || row.status !== 'sent') return { outcome: 'nothing-to-cancel' };
+      const { orderId } = input;
+      for (;;) {
+        const row = await rowOf(orderId);
+        if (!row) {
+          // Nothing was ever attempted. Recording the cancel keeps any later send (a reset of a
+          // refused instruction) from shipping the box.
+          const inserted = await db
+            .insert(instructions)
+            .values({ orderId, idempotencyKey: shippingInstructionKey(orderId), status: 'cancelled', detail: 'cancelled before any instruction was sent' })
+            .onConflictDoNothing()
+            .returning({ orderId: instructions.orderId });
+          if (inserted.length > 0) return { outcome: 'nothing-to-cancel' };
+          continue;
+        }
+        switch (row.status) {
+          case 'cancelled':
+            return row.instructionId ? { outcome: 'cancelled', instructionId: row.instructionId } : { outcome: 'nothing-to-cancel' };
+          case 'rejected':
+            if (await move(orderId, ['rejected'], { status: 'cancelled', detail: `cancelled after the WMS refused the instruction: ${row.detail ?? ''}` })) return { outcome: 'nothing-to-cancel' };
+            continue;
+          case 'sending':
+            await resolveInDoubt(row, { status: 'cancelled', detail: 'cancelled while an attempt was in doubt; the WMS never accepted it' });
+            continue;
+          case 'sent': {
+            const instructionId = row.instructionId!;
+            try {
+              await wms.cancelInstruction(instructionId, `${shippingInstructionKey(orderId)}:cancel`);
+            } catch (err) {
+              if (err instanceof ApplicationFailure && err.type === FailureType.AlreadyShipped) return { outcome: 'already-shipped', instructionId };
+              throw err;
+            }
+            await move(orderId, ['sent'], { status: 'cancelled' });
+            return { outcome: 'cancelled', instructionId };
+          }
+        }
       }
-      try {
-        await wms.cancelInstruction(row.instructionId, `${shippingInstructionKey(input.orderId)}:cancel`);
-      } catch (err) {
-        if (err instanceof ApplicationFailure && err.type === FailureType.AlreadyShipped) return { outcome: 'already-shipped', instructionId: row.instructionId };
-        throw err;
-      }
-      await db.update(instructions).set({ status: 'cancelled' }).where(eq(instructions.orderId, input.orderId));
-      return { outcome: 'cancelled', instructionId: row.instructionId };
     },
   };
 }
 export type WarehouseIntegrationActivities = ReturnType<typeof createWarehouseIntegrationActivities>;
+
+/** Whether the order's box was cancelled for good at the warehouse (read by the WMS webhook). */
+export async function isShipmentCancelled(db: Db, orderId: string): Promise<boolean> {
+  const [row] = await db.select({ status: instructions.status }).from(instructions).where(eq(instructions.orderId, orderId));
+  return row?.status === 'cancelled';
+}

@@ -12,9 +12,17 @@ export interface ShippingInstruction {
   address: Address;
 }
 
+/**
+ * What became of an instruction sent under a key whose answer was lost. `voided`: the WMS never
+ * received it and will refuse it from now on, so it can never ship a box later.
+ */
+export type ResolvedInstruction = { outcome: 'accepted'; instructionId: string } | { outcome: 'refused'; reason: string } | { outcome: 'voided' };
+
 /** The calls closetflow makes to a WMS; tests may pass another implementation speaking real HTTP. */
 export interface WmsClient {
   sendInstruction(idempotencyKey: string, instruction: ShippingInstruction): Promise<{ instructionId: string }>;
+  /** Resolves a send whose answer never came (lost, timed out): asks the WMS by idempotency key. */
+  resolveInstruction(idempotencyKey: string): Promise<ResolvedInstruction>;
   cancelInstruction(instructionId: string, idempotencyKey: string): Promise<{ status: 'cancelled' | 'not-found' }>;
   /** Asks the WMS to collect the box from the member (the simulator then reports `return_arrived`). */
   requestReturn(instructionId: string, idempotencyKey: string): Promise<{ status: 'return_requested' }>;
@@ -33,6 +41,13 @@ export function createHttpWmsClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: 
     async sendInstruction(idempotencyKey, instruction) {
       const { status, json } = await call('/v1/instructions', idempotencyKey, instruction);
       if (status === 200 || status === 201) return { instructionId: String(json.instructionId) };
+      if (status === 409 && json.error === 'idempotency_key_voided') {
+        throw ApplicationFailure.create({
+          type: FailureType.InstructionVoided,
+          message: 'the WMS refused the instruction: its key was voided when closetflow resolved the attempt (a cancel or a corrected address took its place)',
+          nonRetryable: true,
+        });
+      }
       if (status === 422 && json.error === 'address_rejected') {
         throw ApplicationFailure.create({
           type: FailureType.AddressRejected,
@@ -50,6 +65,15 @@ export function createHttpWmsClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: 
       }
       // 5xx, 408, 429: the WMS is down or overloaded. A plain error is retried with backoff.
       throw new Error(`WMS unavailable (${status}): ${JSON.stringify(json)}`);
+    },
+
+    async resolveInstruction(idempotencyKey) {
+      const { status, json } = await call('/v1/instructions/resolve', `${idempotencyKey}:resolve`, { idempotencyKey });
+      if (status !== 200) throw new Error(`WMS could not resolve ${idempotencyKey} (${status}): ${JSON.stringify(json)}`);
+      if (json.outcome === 'accepted') return { outcome: 'accepted', instructionId: String(json.instructionId) };
+      if (json.outcome === 'refused') return { outcome: 'refused', reason: `${String(json.error)}: ${JSON.stringify(json.detail ?? null)}` };
+      if (json.outcome === 'voided') return { outcome: 'voided' };
+      throw new Error(`WMS answered an unknown resolve outcome for ${idempotencyKey}: ${JSON.stringify(json)}`);
     },
 
     async cancelInstruction(instructionId, idempotencyKey) {

@@ -23,6 +23,7 @@ import {
   timelineSchema,
 } from '../orders/routes';
 import { paymentMethodSchema, putPaymentMethodBody, savedPaymentMethodSchema } from '../payment/routes';
+import { chargeViewSchema, retryChargeBody } from '../admin/payments/routes';
 import { PROBLEMS, problemUri, type ProblemType } from '../problems';
 import { REQUEST_ID_HEADER } from '../request-context';
 import { wmsCallbackSchema, wmsWebhookResultSchema } from '../webhooks/routes';
@@ -312,6 +313,32 @@ export const operations: Operation[] = [
       problems: ['forbidden', 'not-found'],
     }),
   ),
+  {
+    method: 'get',
+    path: '/admin/payments/charges/:chargeKey',
+    operationId: 'adminReadCharge',
+    summary: 'One charge: its record, its attempts at the PSP, and its workflow\'s state.',
+    description: 'Admin role only; every call is audited.',
+    tag: 'Admin',
+    auth: 'admin',
+    params: z.object({ chargeKey: z.string().min(1).max(400).meta({ example: 'membership:c_k3x9a0b1c2d3e4f5:2026-12' }) }).strict(),
+    responses: { 200: { description: 'The charge.', schema: chargeViewSchema } },
+    problems: ['not-found'],
+  },
+  {
+    method: 'post',
+    path: '/admin/payments/charges/:chargeKey/retry',
+    operationId: 'adminRetryCharge',
+    summary: 'Make the next attempt of a declined charge now, with the card on file now (audited).',
+    description:
+      'For a charge in dunning (declined, waiting for its next attempt): one new attempt under its own PSP key, with the member\'s current card. Answers the charge after that attempt (`workflow.status` captured, or dunning again). A reset cannot do this: a re-run meets the recorded decline of every attempt it repeats.',
+    tag: 'Admin',
+    auth: 'admin',
+    params: z.object({ chargeKey: z.string().min(1).max(400) }).strict(),
+    body: retryChargeBody,
+    responses: { 200: { description: 'The charge after the attempt.', schema: chargeViewSchema } },
+    problems: ['not-found', 'charge-not-retryable', 'temporarily-unavailable'],
+  },
 ];
 
 /** `/v1/orders/:orderId` → `/v1/orders/{orderId}`. */

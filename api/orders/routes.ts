@@ -26,7 +26,7 @@ import {
   type OrderWorkflowInput,
 } from '../../workflows/orders/contract';
 import { principal } from '../auth/middleware';
-import { answerForHeldKey, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type StoredAnswer } from '../idempotency';
+import { answerForHeldKey, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type KeyedRequest, type StoredAnswer } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
@@ -134,11 +134,13 @@ const orderingCustomer = preparedQuery((db) =>
 );
 
 /**
- * The order id of a request carrying an Idempotency-Key: derived from the member and the key, so
- * a retry after a crash mid-request (the key's lock expired) reaches the same order and workflow.
+ * The order id of a request carrying an Idempotency-Key: derived from the member, the key and the
+ * request's fingerprint, so the same request retried — even after its key was forgotten (expired)
+ * — reaches the same order and workflow, while a *different* request reusing a forgotten key is a
+ * new order, never silently answered with the old one.
  */
-function orderIdFor(customerId: string, idempotencyKey: string): string {
-  const digest = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest();
+function orderIdFor(customerId: string, keyed: KeyedRequest): string {
+  const digest = createHash('sha256').update(`${customerId}\n${keyed.key}\n${keyed.fingerprint}`).digest();
   return `o_${BigInt(`0x${digest.subarray(0, 11).toString('hex')}`).toString(36).padStart(16, '0').slice(-16)}`;
 }
 
@@ -248,9 +250,9 @@ export function orderRoutes({
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');
     }
 
-    // A keyed order's id derives from the key, so even a retry that finds its key forgotten
-    // (expired) reaches the same order rather than a second one.
-    const orderId = keyed ? orderIdFor(customerId, keyed.key) : newId('o');
+    // A keyed order's id derives from the key and the request, so even a retry that finds its key
+    // forgotten (expired) reaches the same order rather than a second one.
+    const orderId = keyed ? orderIdFor(customerId, keyed) : newId('o');
     const order: OrderWorkflowInput = {
       orderId,
       customerId,

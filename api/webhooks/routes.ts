@@ -3,13 +3,17 @@
  * signature is checked over the exact bytes received (this router gets the raw body), and only
  * a verified callback reaches the shipment workflow, by signal-with-start: a callback that beats
  * the shipment.requested event starts the workflow itself. `return_arrived` signal-with-starts the
- * box's returnReceiptWorkflow, which publishes return.arrived.
+ * box's returnReceiptWorkflow, which publishes return.arrived. A callback for a box whose cancel
+ * warehouse integration confirmed starts nothing: the cancel is final, so a box that moves anyway
+ * (a WMS that missed the cancel) is an anomaly for ops, not a shipment or a return.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { isShipmentCancelled } from '../../activities/warehouse-integration';
 import type { Config } from '../../config';
 import { requireWmsWebhookSecret } from '../../config/secrets';
+import type { Db } from '../../db/client';
 import { WMS_CALLBACK_STATUSES, WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
 import { verifyWmsSignature } from '../../simulators/wms/signature';
 import { boxSearchAttributes } from '../../workflows/search-attributes';
@@ -46,7 +50,7 @@ export const wmsWebhookResultSchema = z.union([
   z.object({ status: z.literal('ignored'), reason: z.string() }).strict(),
 ]);
 
-export function webhookRoutes({ config, temporal, now = () => Date.now() }: { config: Config; temporal: Client; now?: () => number }): Router {
+export function webhookRoutes({ config, db, temporal, now = () => Date.now() }: { config: Config; db: Db; temporal: Client; now?: () => number }): Router {
   // Checked once, here: without a real secret anyone could forge the warehouse's callbacks.
   const secret = requireWmsWebhookSecret(config.WMS_WEBHOOK_SECRET);
   const router = Router();
@@ -74,6 +78,13 @@ export function webhookRoutes({ config, temporal, now = () => Date.now() }: { co
     }
     const callback = parseRequest(wmsCallbackSchema, json, 'body');
     const fields = { orderId: callback.orderId, callbackId: callback.callbackId, wmsStatus: callback.status };
+
+    if (await isShipmentCancelled(db, callback.orderId)) {
+      // 200, so the WMS stops redelivering; the box's record says the cancel was confirmed.
+      log.warn({ ...fields, instructionId: callback.instructionId }, 'WMS callback ignored: the box was cancelled');
+      res.json({ status: 'ignored', reason: 'order cancelled' });
+      return;
+    }
 
     if (callback.status === 'return_arrived') {
       // One receipt per order: it publishes return.arrived once; duplicates signal it while it

@@ -53,7 +53,11 @@ export const chargeAttempts = paymentSchema.table(
     attempt: integer('attempt').notNull(),
     idempotencyKey: text('idempotency_key').notNull().unique(),
     cardToken: text('card_token'),
-    status: text('status', { enum: ['pending', 'captured', 'declined'] }).notNull(),
+    /**
+     * pending: recorded before the PSP is called, in doubt until answered (or resolved by key);
+     * refused: a final 4xx other than a decline; voided: resolved as never received by the PSP.
+     */
+    status: text('status', { enum: ['pending', 'captured', 'declined', 'refused', 'voided'] }).notNull(),
     declineCode: text('decline_code'),
     pspChargeId: text('psp_charge_id'),
     /** Workflow time at which the attempt was made (dunning schedule is checked on it). */

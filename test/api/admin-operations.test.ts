@@ -242,6 +242,37 @@ describe('/admin operations', () => {
     expect(after.body.activities.filter((a: { workflowId: string }) => a.workflowId === handle.workflowId)).toEqual([]);
   });
 
+  it('retries a declined charge now with the card the member just put on file (runbook: a declined card)', async () => {
+    const member = await signUp(api.app);
+    await request(api.app).put('/v1/me/payment-method').set(member.auth).send({ card: { token: 'tok_decline' } }).expect(200);
+    const orderId = uniqueId('o');
+    const handle = await startCharge({ orderId, customerId: member.customerId, itemId: 'itm_r', priceCents: 1200, reason: 'member' });
+    const chargeKey = purchaseChargeKey(orderId, 'itm_r');
+    await eventually(async () => ((await request(api.app).get(`/admin/payments/charges/${chargeKey}`).set(admin)).body.workflow?.status === 'dunning' ? true : undefined), 20_000, 'dunning');
+
+    // A retry before the card is fixed is a new attempt, declined again: dunning goes on.
+    const early = await request(api.app).post(`/admin/payments/charges/${chargeKey}/retry`).set(admin).send({ reason: 'member says the card works now' }).expect(200);
+    expect(early.body).toMatchObject({ workflow: { status: 'dunning', attempts: 2 }, attempts: [{ attempt: 1, status: 'declined' }, { attempt: 2, status: 'declined', cardToken: 'tok_decline' }] });
+
+    await request(api.app).put('/v1/me/payment-method').set(member.auth).send({ card: { token: 'tok_visa' } }).expect(200);
+    const requestId = `test-${randomUUID()}`;
+    const retried = await request(api.app)
+      .post(`/admin/payments/charges/${chargeKey}/retry`)
+      .set(admin)
+      .set('X-Request-Id', requestId)
+      .send({ reason: 'member updated the card' })
+      .expect(200);
+    expect(retried.body).toMatchObject({ chargeKey, status: 'captured', workflow: { status: 'captured', attempts: 3 } });
+    expect(retried.body.attempts.at(-1)).toMatchObject({ attempt: 3, status: 'captured', cardToken: 'tok_visa' });
+    await expect(handle.result()).resolves.toMatchObject({ status: 'captured', attempts: 3 });
+    expect(psp.ledger.filter((c) => c.metadata.chargeKey === chargeKey).map((c) => c.idempotencyKey)).toEqual([`${chargeKey}:attempt-3`]);
+    expect(await auditRows(requestId)).toEqual([expect.objectContaining({ action: 'retry-charge', target: chargeKey, reason: 'member updated the card', outcome: 'ok' })]);
+
+    // Captured, the charge takes no retry.
+    const again = await request(api.app).post(`/admin/payments/charges/${chargeKey}/retry`).set(admin).send({ reason: 'again' }).expect(409);
+    expect(again.body.type).toBe('https://closetflow.dev/problems/charge-not-retryable');
+  });
+
   it('traces a box: its workflows with Web UI links and its event timeline; 404 for an unknown order', async () => {
     const customerId = uniqueId('c');
     const orderId = uniqueId('o');

@@ -147,14 +147,32 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     expect(await orderRows(member.customerId)).toHaveLength(0);
   });
 
-  test('an expired key is forgotten: the request runs again', async () => {
+  test('an expired key reused with another body places a second order with that body', async () => {
     const member = await signUp(api.app);
     const key = newKey();
     const first = await place(member, key, { itemCount: 1 }).expect(202);
     started.push(orderWorkflowId(first.body.orderId));
     await api.database.sql`update api.idempotency_keys set expires_at = now() - interval '1 second' where customer_id = ${member.customerId} and key = ${key}`;
     const again = await place(member, key, { itemCount: 3 }).expect(202);
+    started.push(orderWorkflowId(again.body.orderId));
     expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(again.body.orderId).not.toBe(first.body.orderId);
+    const rows = await api.database.sql<{ id: string; item_count: number }[]>`select id, item_count from orders.orders where customer_id = ${member.customerId} order by item_count`;
+    expect(rows.map((r) => ({ id: r.id, itemCount: r.item_count }))).toEqual([
+      { id: first.body.orderId, itemCount: 1 },
+      { id: again.body.orderId, itemCount: 3 },
+    ]);
+  });
+
+  test('an expired key retried with the same body reaches the same order, not a second one', async () => {
+    const member = await signUp(api.app);
+    const key = newKey();
+    const first = await place(member, key, { itemCount: 2 }).expect(202);
+    started.push(orderWorkflowId(first.body.orderId));
+    await api.database.sql`update api.idempotency_keys set expires_at = now() - interval '1 second' where customer_id = ${member.customerId} and key = ${key}`;
+    const again = await place(member, key, { itemCount: 2 }).expect(202);
+    expect(again.body.orderId).toBe(first.body.orderId);
+    expect(await orderRows(member.customerId)).toHaveLength(1);
   });
 });
 

@@ -142,6 +142,22 @@ describe('express shipping fees', () => {
     expect(charge.status).toBe('failed');
   });
 
+  it('announces refund.failed and ends, rather than failing, when the PSP refuses the refund of a cancelled box\'s fee', async () => {
+    const { orderId, chargeKey, handle, deliver } = await startShippingCharge('tok_visa');
+    await eventually(async () => ((await handle.query(chargeStateQuery)).status === 'captured' ? true : undefined), 20_000, 'captured');
+    psp.faults.refuseRate = 1;
+    try {
+      await deliver(ShipmentCancelled.type);
+      await expect(handle.result()).resolves.toMatchObject({ status: 'refund_failed', failureReason: expect.stringContaining('400') });
+    } finally {
+      psp.faults.refuseRate = 0;
+    }
+    await expect(system.client.workflow.getHandle(refundWorkflowId(chargeKey)).result()).resolves.toMatchObject({ outcome: 'refused' });
+    const [failed] = await eventsOf(orderId, 'refund.failed');
+    expect(failed).toMatchObject({ id: `charge:${chargeKey}:refund-failed`, data: { chargeKey, purpose: 'shipping', amountCents: FEE, reason: expect.stringContaining('refused') } });
+    expect(await eventsOf(orderId, 'payment.refunded')).toEqual([]);
+  });
+
   it('keeps the fee when the box ships', async () => {
     const { orderId, chargeKey, handle, deliver } = await startShippingCharge('tok_visa');
     await eventually(async () => ((await handle.query(chargeStateQuery)).status === 'captured' ? true : undefined), 20_000, 'captured');

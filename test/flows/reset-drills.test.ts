@@ -11,6 +11,7 @@ import { createWmsSimulator, type WmsSimulator, type WmsRunningServer } from '..
 import { ledgerWorkflowId } from '../../workflows/accounting/contract';
 import { membershipWorkflowId } from '../../workflows/orders/contract';
 import { chargeWorkflowId, membershipChargeKey, refundWorkflowId, shippingChargeKey } from '../../workflows/payment/contract';
+import { cancelOrderUpdate } from '../../workflows/orders/contract';
 import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/contract';
 import { signUp, startListeningApi, TEST_WMS_SECRET, uniqueEmail, type ApiHarness } from '../api/harness';
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
@@ -216,4 +217,71 @@ describe('reset drills', () => {
 
     expect({ events: await eventIds(orderId), memberEvents: await membershipEvents(), money: money(), entries: await journalEntries() }).toEqual(before);
   });
+
+  /** Waits until the workflow's current run has a pending activity of `type` executing on a worker (state STARTED). */
+  const executing = (workflowId: string, type: string) =>
+    eventually(async () => {
+      const d = await system.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      return d?.raw.pendingActivities?.some((a) => a.activityType?.name === type && a.state === 2) ? true : undefined;
+    }, 30_000, `${type} executing in ${workflowId}`);
+
+  it('ships nothing for a cancelled box when its instruction workflow is reset while the send is executing at a slow WMS', async () => {
+    const { size } = await seedItems(system.database, ['dress'], 1);
+    simulator.faults.latencyMs = 4_000;
+    try {
+      const { input, handle } = await startOrder(system.client, { size, categories: ['dress'], itemCount: 1 });
+      const wmsWorkflowId = wmsInstructionWorkflowId(input.orderId);
+      await executing(wmsWorkflowId, 'sendShippingInstruction');
+      // The cancel reaches the instruction workflow while its send is still at the WMS...
+      await handle.startUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }], waitForStage: 'ACCEPTED' });
+      await eventually(async () => {
+        const history = await system.client.workflow.getHandle(wmsWorkflowId).fetchHistory();
+        return history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes) ? true : undefined;
+      }, 20_000, 'the send asked to stop');
+      // ...and ops reset it then: the new run hears the cancel first, beside the old run's attempt.
+      await resetViaApi(wmsWorkflowId, 'drill: reset while the send is at the WMS');
+      // The old attempt is still waiting out its latency at the WMS; the new run's calls are not.
+      simulator.faults.latencyMs = 0;
+      await eventually(async () => ((await status(input.orderId)) === 'cancelled' ? true : undefined), 40_000, 'cancelled');
+    } finally {
+      simulator.faults.latencyMs = 0;
+    }
+    const orderId = (await system.database.sql<{ id: string }[]>`select id from orders.orders where size = ${size}`)[0].id;
+    // The old attempt's instruction reached the WMS after the reset: it must be cancelled there, or refused.
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(instructionsFor(orderId).filter((i) => i.status !== 'cancelled')).toEqual([]);
+    expect(await eventIds(orderId)).not.toContain(`shipment:${orderId}:shipped`);
+    await expect(system.client.workflow.getHandle(`shipment:${orderId}`).describe()).rejects.toThrow();
+  }, 120_000);
+
+  it('keeps no money of a cancelled express box when its fee charge is reset while the capture is executing at a slow PSP', async () => {
+    const member = await signUp(api.app);
+    psp.faults.latencyMs = 4_000;
+    let orderId: string;
+    try {
+      const placed = await request(api.app).post('/v1/orders').set(member.auth).send({ itemCount: 1, shipping: 'express' }).expect(202);
+      orderId = placed.body.orderId;
+      const chargeId = chargeWorkflowId(shippingChargeKey(orderId));
+      await executing(chargeId, 'chargeAttempt');
+      await request(api.app).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'changed my mind' }).expect(200);
+      await eventually(async () => {
+        const history = await system.client.workflow.getHandle(chargeId).fetchHistory();
+        return history.events?.some((e) => e.workflowExecutionSignaledEventAttributes) ? true : undefined;
+      }, 20_000, 'the charge told of the cancel');
+      // The reset's new run hears the cancel before it charges, while the old attempt is still at the PSP.
+      await resetViaApi(chargeId, 'drill: reset while the capture is at the PSP');
+    } finally {
+      psp.faults.latencyMs = 0;
+    }
+    const chargeKey = shippingChargeKey(orderId!);
+    const outcome = await eventually(async () => {
+      const ids = await eventIds(orderId!);
+      return ids.find((id) => id === `charge:${chargeKey}:refunded` || id === `charge:${chargeKey}:failed`);
+    }, 60_000, 'the fee settled');
+    await settled(chargeWorkflowId(chargeKey), (await system.client.workflow.getHandle(chargeWorkflowId(chargeKey)).describe()).runId);
+    // Whatever the PSP captured for this fee, it refunded: the member keeps their money.
+    const captures = psp.ledger.filter((c) => c.metadata.chargeKey === chargeKey);
+    const kept = captures.reduce((sum, c) => sum + c.amountCents - (psp.charges.get(c.chargeId)?.refundedCents ?? 0), 0);
+    expect({ outcome, captures: captures.length, kept }).toEqual({ outcome: `charge:${chargeKey}:refunded`, captures: 1, kept: 0 });
+  }, 120_000);
 });

@@ -103,6 +103,39 @@ describe('chargeWorkflow on the dev server', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('captures once when the PSP took the charge and lost its answer, and publishes payment.captured once', async () => {
+    const customerId = uniqueId('c');
+    const orderId = uniqueId('o');
+    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
+    psp.faults.loseAnswers = 1;
+    const handle = await startCharge({ orderId, customerId, itemId: 'itm_lost', priceCents: 1800, reason: 'member' });
+    await expect(handle.result()).resolves.toMatchObject({ status: 'captured', attempts: 1 });
+    const key = purchaseChargeKey(orderId, 'itm_lost');
+    // The first answer was lost after the capture; the retry under the same key got it replayed.
+    expect(psp.requestsByKey.get(`${key}:attempt-1`)).toBeGreaterThanOrEqual(2);
+    expect(capturesPerChargeKey(psp).get(key)).toBe(1);
+    const events = await system.database.sql`select id from events.event_log where correlation_id = ${orderId} and type = 'payment.captured'`;
+    expect(events).toHaveLength(1);
+  });
+
+  it('ends in payment.failed with the PSP\'s reason, not a failed workflow, when the PSP refuses a charge for good', async () => {
+    const customerId = uniqueId('c');
+    const orderId = uniqueId('o');
+    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
+    psp.faults.refuseRate = 1;
+    try {
+      const handle = await startCharge({ orderId, customerId, itemId: 'itm_refused', priceCents: 2100, reason: 'member' });
+      await expect(handle.result()).resolves.toMatchObject({ status: 'failed', attempts: 1, failureReason: expect.stringMatching(/^psp_refused: /) });
+    } finally {
+      psp.faults.refuseRate = 0;
+    }
+    const [failed] = await system.database.sql<{ id: string; data: { reason: string } }[]>`
+      select id, data from events.event_log where correlation_id = ${orderId} and type = 'payment.failed'`;
+    expect(failed).toMatchObject({ id: `charge:${purchaseChargeKey(orderId, 'itm_refused')}:failed`, data: { reason: expect.stringMatching(/^psp_refused: .*400/) } });
+    const [row] = await system.database.sql<{ status: string }[]>`select status from payment.charges where charge_key = ${purchaseChargeKey(orderId, 'itm_refused')}`;
+    expect(row.status).toBe('failed');
+  });
+
   it('refuses to record a second capture of a charge key in the database', async () => {
     const key = `purchase:${uniqueId('o')}:itm_3`;
     const sql = system.database.sql;
@@ -158,6 +191,47 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     const [row] = await system.database.sql<{ status: string }[]>`select status from orders.memberships where customer_id = ${customerId}`;
     expect(row.status).toBe('active');
   });
+
+  it('suspends the member with the PSP\'s reason when the PSP refuses the fee for good, instead of waiting forever', async () => {
+    const customerId = uniqueId('c');
+    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
+    psp.faults.refuseRate = 1;
+    try {
+      const handle = await system.client.workflow.start<typeof membershipWorkflow>('membershipWorkflow', {
+        taskQueue: ORDERS_TASK_QUEUE,
+        workflowId: membershipWorkflowId(customerId),
+        args: [{ customerId, periodLength: '30 days', period: '2026-12' } satisfies MembershipWorkflowInput],
+        typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
+      });
+      await expect(handle.result()).resolves.toMatchObject({ status: 'suspended', reason: expect.stringContaining('psp_refused') });
+    } finally {
+      psp.faults.refuseRate = 0;
+    }
+    const [row] = await system.database.sql<{ status: string }[]>`select status from orders.memberships where customer_id = ${customerId}`;
+    expect(row.status).toBe('suspended');
+  });
+
+  it('reports a membership stalled when its fee\'s outcome is overdue, and clears it once payment answers', async () => {
+    const customerId = uniqueId('c');
+    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
+    psp.faults.outageUntil = new Date(Date.now() + DAY_MS).toISOString();
+    try {
+      const handle = await system.client.workflow.start<typeof membershipWorkflow>('membershipWorkflow', {
+        taskQueue: ORDERS_TASK_QUEUE,
+        workflowId: membershipWorkflowId(customerId),
+        args: [{ customerId, periodLength: '60 days', period: '2026-10', paymentOutcomeBound: '2 seconds' } satisfies MembershipWorkflowInput],
+        typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
+      });
+      await eventually(async () => ((await handle.query(membershipStatusQuery)).stalled ? true : undefined), 20_000, 'the wait reported stalled');
+      expect(await handle.query(membershipStatusQuery)).toMatchObject({ phase: 'awaiting-payment', stalled: expect.stringContaining(`membership:${customerId}:2026-10`) });
+      psp.faults.outageUntil = null;
+      await eventually(async () => ((await handle.query(membershipStatusQuery)).phase === 'paid' ? true : undefined), 60_000, 'the fee paid');
+      expect((await handle.query(membershipStatusQuery)).stalled).toBeUndefined();
+      await handle.terminate('test done');
+    } finally {
+      psp.faults.outageUntil = null;
+    }
+  }, 90_000);
 });
 
 describe('dunning (time-skipping)', () => {
@@ -211,4 +285,3 @@ describe('dunning (time-skipping)', () => {
     expect(chargeResult).toMatchObject({ status: 'failed', attempts: 4 });
   });
 });
-

@@ -76,14 +76,19 @@ export async function publish<T extends string, D>(def: EventDefinition<T, D>, i
       started.push({ subscriber: delivery.subscriber, workflowId: delivery.workflowId, outcome: 'started' });
     } catch (err) {
       // The subscriber's entity workflow already exists: running ones get the event as a signal,
-      // finished ones are rejected by the bus (a late event never resurrects an entity).
+      // finished ones are rejected by the bus (a late event never resurrects an entity) unless
+      // the subscription reopens failed or terminated entities.
       if ((err as Error | undefined)?.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
       signals.push(delivery);
     }
   }
   if (started.length > 0 || signals.length > 0) {
+    // A reopen delivery left for a signal may find its entity closed by then, and the bus then
+    // starts it itself: it needs the search attributes this child start would have given it.
+    // Sent only then, so the input of every other publish stays what it was.
+    const searchAttributes = signals.some((d) => d.reopen) ? keywordSearchAttributes() : undefined;
     await bus.deliverEvent.executeWithOptions({ summary: `deliver ${event.id} to ${deliveries.length} subscriber(s)` }, [
-      { event, started, signals },
+      { event, started, signals, ...(searchAttributes ? { searchAttributes } : {}) },
     ]);
   }
   log.info('event published', { eventId: event.id, eventType: event.type, subscribers: deliveries.map((d) => d.subscriber) });
@@ -98,7 +103,9 @@ async function startSubscriber(delivery: Delivery, event: EventEnvelope): Promis
     args: [{ event }],
     // The subscriber owns its lifetime: it must outlive the publisher that caused it.
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    // `reopen` is read from the recorded delivery: a history from before the option has none and
+    // replays with REJECT_DUPLICATE, the policy it was recorded with.
+    workflowIdReusePolicy: delivery.reopen ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // Every workflow of a box carries the box's OrderId/CustomerId, so one Web UI filter finds them all.
     typedSearchAttributes:
       delivery.scope === 'customer' ? info.typedSearchAttributes.getAll().filter((pair) => pair.key.name !== 'OrderId') : info.typedSearchAttributes,
@@ -106,6 +113,15 @@ async function startSubscriber(delivery: Delivery, event: EventEnvelope): Promis
     staticSummary: delivery.staticSummary,
     staticDetails: `Started by event \`${event.id}\` (${event.type}) from ${event.source.domain} workflow \`${event.source.workflowId}\`.`,
   });
+}
+
+/** The running workflow's Keyword search attributes by name (OrderId, CustomerId). */
+function keywordSearchAttributes(): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const { key, value } of workflowInfo().typedSearchAttributes.getAll()) {
+    if (key.type === 'KEYWORD' && typeof value === 'string') attributes[key.name] = value;
+  }
+  return attributes;
 }
 
 /**
@@ -149,16 +165,16 @@ export class Inbox {
     return this.take(defs) ?? this.next(defs, timeout);
   }
 
-  /** Removes and returns the oldest queued event of one of `defs`, without waiting. */
-  take(defs: EventDefinition[]): EventEnvelope | undefined {
+  /** Removes and returns the oldest queued event of one of `defs` (and matching `where`), without waiting. */
+  take(defs: EventDefinition[], where?: (event: EventEnvelope) => boolean): EventEnvelope | undefined {
     const types = new Set(defs.map((d) => d.type));
-    const index = this.pending.findIndex((e) => types.has(e.type));
+    const index = this.pending.findIndex((e) => types.has(e.type) && (!where || where(e)));
     return index >= 0 ? this.pending.splice(index, 1)[0] : undefined;
   }
 
-  /** True when an event of one of `defs` is waiting. */
-  has(defs: EventDefinition[]): boolean {
+  /** True when an event of one of `defs` (and matching `where`) is waiting. */
+  has(defs: EventDefinition[], where?: (event: EventEnvelope) => boolean): boolean {
     const types = new Set(defs.map((d) => d.type));
-    return this.pending.some((e) => types.has(e.type));
+    return this.pending.some((e) => types.has(e.type) && (!where || where(e)));
   }
 }

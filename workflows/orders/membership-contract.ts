@@ -18,6 +18,12 @@ export const MEMBERSHIP_FEE_CENTS = 4900;
  * Period labels are `YYYY-MM` and advance by one month per period either way.
  */
 export const MEMBERSHIP_PERIOD = 'calendar-month' as const;
+/**
+ * How long a period waits for its fee's outcome before the wait is reported stalled: dunning's
+ * last retry is 7 days after the first decline, so past 10 days something is wrong in payment.
+ */
+export const PAYMENT_OUTCOME_BOUND = '10 days';
+
 /** Event ids the membership carries across continue-as-new for dedupe (newest kept). */
 export const MEMBERSHIP_CARRIED_EVENT_IDS = 50;
 
@@ -52,6 +58,8 @@ export interface MembershipWorkflowInput {
   processedEventIds?: string[];
   /** How many periods ran before this one. */
   periodsCompleted?: number;
+  /** When a period's fee outcome is overdue; default {@link PAYMENT_OUTCOME_BOUND} (tests pass less). */
+  paymentOutcomeBound?: Duration;
 }
 
 export interface MembershipState {
@@ -64,6 +72,8 @@ export interface MembershipState {
   lastProcessedPeriod?: string;
   periodsCompleted: number;
   reason?: string;
+  /** Set while the period's payment outcome is overdue (see PAYMENT_OUTCOME_BOUND). */
+  stalled?: string;
 }
 /** Current membership state, answered by the running workflow. */
 export const membershipStatusQuery = defineQuery<MembershipState>('membershipStatus');

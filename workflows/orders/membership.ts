@@ -10,12 +10,14 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { MembershipActivities } from '../../activities/orders/membership';
 import { isEvent, type EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
+import { waitVisibly } from '../waiting';
 import { PaymentCaptured, PaymentFailed, membershipChargeKey, type PaymentCapturedData, type PaymentFailedData } from '../payment/contract';
 import {
   MEMBERSHIP_CARRIED_EVENT_IDS,
   MEMBERSHIP_FEE_CENTS,
   MEMBERSHIP_PERIOD,
   MembershipRenewalDue,
+  PAYMENT_OUTCOME_BOUND,
   addMonths,
   membershipRenewalDueEventId,
   membershipStatusQuery,
@@ -74,18 +76,18 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
       correlationId: customerId,
     });
 
-    let outcome: EventEnvelope<PaymentCapturedData | PaymentFailedData> | undefined;
-    while (!outcome) {
-      const event = (await inbox.next([PaymentCaptured, PaymentFailed])) as EventEnvelope<PaymentCapturedData | PaymentFailedData>;
-      if (processed.has(event.id)) continue;
-      processed.add(event.id);
-      // Purchases of this member, and late duplicates of earlier periods, are not this period's fee.
-      if (event.data.chargeKey !== chargeKey) {
-        log.info('payment event of another charge ignored', { customerId, eventId: event.id, chargeKey: event.data.chargeKey });
-        continue;
-      }
-      outcome = event;
-    }
+    // Purchases of this member, and late duplicates of earlier periods, are not this period's fee.
+    const outcomes = [PaymentCaptured, PaymentFailed];
+    const ours = (e: EventEnvelope): boolean => !processed.has(e.id) && (e.data as { chargeKey?: string }).chargeKey === chargeKey;
+    // Payment always announces an outcome; past dunning's span it is overdue, and says so.
+    await waitVisibly(() => inbox.has(outcomes, ours), {
+      what: `the payment outcome of ${chargeKey}`,
+      bound: input.paymentOutcomeBound ?? PAYMENT_OUTCOME_BOUND,
+      onStall: (note) => (state.stalled = note),
+    });
+    const outcome = inbox.take(outcomes, ours) as EventEnvelope<PaymentCapturedData | PaymentFailedData>;
+    processed.add(outcome.id);
+    state.stalled = undefined;
     state.lastProcessedPeriod = period;
 
     if (isEvent(outcome, PaymentFailed)) {
@@ -110,5 +112,6 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     lastProcessedPeriod: state.lastProcessedPeriod,
     processedEventIds: carried,
     periodsCompleted: state.periodsCompleted + 1,
+    paymentOutcomeBound: input.paymentOutcomeBound,
   });
 }

@@ -1,5 +1,5 @@
 /** Public contract of the payment domain: charges and refunds at the PSP, one per business charge key. */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent, type EventEnvelope } from '../bus/contract';
 
@@ -43,7 +43,11 @@ export const PaymentCaptured = defineEvent('payment.captured', 'payment', paymen
 export type PaymentCapturedData = z.infer<typeof paymentCapturedData>;
 
 export const paymentFailedData = z.object({ ...chargeRef, amountCents: z.number().int().positive(), reason: z.string(), attempts: z.number().int() });
-/** The charge failed for good, after dunning. */
+/**
+ * The charge failed for good: declined through dunning (`reason` is the last decline code), refused
+ * by the PSP (`psp_refused: …`, a request the PSP will never accept: ops must look), or stopped
+ * because its box was cancelled first (`order_cancelled`). Every charge ends in this or payment.captured.
+ */
 export const PaymentFailed = defineEvent('payment.failed', 'payment', paymentFailedData);
 export type PaymentFailedData = z.infer<typeof paymentFailedData>;
 
@@ -51,6 +55,15 @@ export const paymentRefundedData = z.object({ ...chargeRef, amountCents: z.numbe
 /** A captured charge was refunded. */
 export const PaymentRefunded = defineEvent('payment.refunded', 'payment', paymentRefundedData);
 export type PaymentRefundedData = z.infer<typeof paymentRefundedData>;
+
+export const refundFailedData = z.object({ ...chargeRef, amountCents: z.number().int().positive(), reason: z.string() });
+/**
+ * The PSP refused a refund for good (id `charge:<chargeKey>:refund-failed`): the money is still
+ * captured and nobody will retry by themselves. `reason` is the PSP's answer; ops must act
+ * (docs/operations.md). Every refund ends in this or payment.refunded.
+ */
+export const RefundFailed = defineEvent('refund.failed', 'payment', refundFailedData);
+export type RefundFailedData = z.infer<typeof refundFailedData>;
 
 /** The card tokens a member can put on file (the PSP's test cards). */
 export const PAYMENT_CARD_TOKENS = ['tok_visa', 'tok_decline', 'tok_insufficient_funds', 'tok_flaky', 'tok_slow'] as const;
@@ -78,14 +91,28 @@ export interface ChargeState {
    * refunded: a shipping fee captured for a box that was then cancelled (refunded once);
    * cancelled: the box was cancelled before the fee was captured, so charging stopped.
    */
-  status: 'charging' | 'dunning' | 'captured' | 'failed' | 'refunded' | 'cancelled';
+  status: 'charging' | 'dunning' | 'captured' | 'failed' | 'refunded' | 'refund_failed' | 'cancelled';
   attempts: number;
   /** Workflow time of the next dunning attempt, while dunning. */
   nextAttemptAt?: string;
   lastDecline?: string;
+  /** Why the charge failed for good, when it did (the `payment.failed` reason). */
+  failureReason?: string;
   pspChargeId?: string;
 }
 export const chargeStateQuery = defineQuery<ChargeState>('chargeState');
+
+/** Input of the ops retry of a charge waiting in dunning. */
+export interface RetryChargeInput {
+  /** Who asks and why (the admin audit carries the same). */
+  reason: string;
+}
+/**
+ * Makes the next attempt of a charge in dunning now, with the card on file at this moment (a new
+ * attempt, under its own PSP key), instead of at its scheduled time; answers the state after that
+ * attempt. Refused (`ChargeNotRetryable`) unless the charge is waiting for a dunning retry.
+ */
+export const retryChargeUpdate = defineUpdate<ChargeState, [RetryChargeInput]>('retryCharge');
 
 /** Input of refundWorkflow (`refund:<chargeKey>`): refunds the captured charge, in full unless `amountCents`. */
 export interface RefundWorkflowInput {
@@ -97,7 +124,9 @@ export interface RefundWorkflowInput {
 }
 export interface RefundWorkflowResult {
   chargeKey: string;
-  outcome: 'refunded' | 'nothing-to-refund';
+  /** refused: the PSP refused the refund for good; refund.failed was published. */
+  outcome: 'refunded' | 'nothing-to-refund' | 'refused';
+  reason?: string;
   pspRefundId?: string;
   amountCents?: number;
 }

@@ -2,12 +2,13 @@
  * Payment workflows: `chargeWorkflow` charges one charge key at the PSP (with dunning over days
  * on declines) and `refundWorkflow` refunds a captured one.
  */
-import { ActivityFailure, ApplicationFailure, condition, executeChild, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, executeChild, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { ChargeAttemptResult, PaymentActivities } from '../../activities/payment';
 import type { CardDeclinedDetails } from '../../activities/payment/psp-client';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
+import { waitVisibly } from '../waiting';
 import {
   MembershipRenewalDue,
   OrderPlaced,
@@ -23,7 +24,9 @@ import {
   PaymentCaptured,
   PaymentFailed,
   PaymentRefunded,
+  RefundFailed,
   chargeStateQuery,
+  retryChargeUpdate,
   membershipChargeKey,
   purchaseChargeKey,
   refundWorkflowId,
@@ -43,6 +46,8 @@ const payment = proxyActivities<PaymentActivities>({
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long a captured shipping fee may wait for its box to ship or be cancelled before it is reported stalled. */
+const BOX_FATE_BOUND = '14 days';
 
 /** What is charged, resolved from the event that asked for it. */
 interface ChargeFacts {
@@ -112,6 +117,17 @@ function declineCode(err: unknown): string | undefined {
 }
 
 /**
+ * The `payment.failed` reason of an attempt that ended for good without a decline (a PSP refusal,
+ * or a charge a newer run already settled), else undefined. Attempts retry every transient
+ * failure without limit, so only typed non-retryable failures end up here.
+ */
+function refusalReason(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure && cause.nonRetryable)) return undefined;
+  return cause.type === FailureType.PaymentRejected ? `psp_refused: ${cause.message}` : `${cause.type ?? 'failed'}: ${cause.message}`;
+}
+
+/**
  * `charge:<chargeKey>`, started by `purchase.requested`, `membership.renewal_due` or an express
  * `order.placed`. Tries the charge; on a decline retries at +1 d, +3 d and +7 d after the first
  * decline (durable timers), each attempt under its own PSP idempotency key; then publishes
@@ -123,7 +139,14 @@ function declineCode(err: unknown): string | undefined {
  * once the attempt in flight has its answer. So the money of a cancelled box is never kept, a
  * refund never precedes its capture, and it happens at most once. `shipment.shipped` ends it.
  * Whether anything was captured is read from payment's record before a cancel ends the charge
- * as failed: a reset's re-run hears the reapplied cancel first, yet takes the capture path again.
+ * as failed, and an attempt still in doubt there is resolved with the PSP first: a reset's re-run
+ * hears the reapplied cancel first, yet takes the capture path when the earlier run captured — even
+ * when that capture was still executing at the PSP during the reset.
+ *
+ * Every charge ends in a published outcome, `payment.captured` or `payment.failed` (declined
+ * through dunning, refused by the PSP, or stopped by a cancel), so whoever waits for it (the
+ * membership, a return) never waits forever. In dunning, ops may make the next attempt now with
+ * the member's current card (`retryCharge` update).
  */
 export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeRequest>): Promise<ChargeState> {
   const facts = chargeFacts(event);
@@ -140,6 +163,33 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
   };
   const state: ChargeState = { chargeKey: facts.chargeKey, status: 'charging', attempts: 0 };
   setHandler(chargeStateQuery, () => state);
+  /** An ops retry waiting for the dunning wait to end (its reason). */
+  let retryRequested: string | undefined;
+  setHandler(
+    retryChargeUpdate,
+    async ({ reason }) => {
+      retryRequested = reason;
+      const before = state.attempts;
+      await condition(() => state.attempts > before && state.status !== 'charging');
+      return state;
+    },
+    {
+      // A refused retry leaves no trace in history: only a charge waiting for its next attempt takes one.
+      validator: (input) => {
+        if (!input || typeof input.reason !== 'string' || input.reason.length === 0) {
+          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a retry needs a reason', nonRetryable: true });
+        }
+        if (state.status !== 'dunning' || retryRequested !== undefined) {
+          throw ApplicationFailure.create({ type: FailureType.ChargeNotRetryable, message: `charge ${facts.chargeKey} is ${state.status}: only a charge waiting for a dunning retry can be retried now`, nonRetryable: true });
+        }
+      },
+    },
+  );
+  /** Returns the run's result once every update handler has answered (an ops retry included). */
+  const finish = async (result: ChargeState): Promise<ChargeState> => {
+    await condition(allHandlersFinished);
+    return result;
+  };
 
   /** The capture path, the same event ids whichever way this run learnt of the capture. */
   async function captured({ pspChargeId, capturedAttempt }: ChargeAttemptResult): Promise<ChargeState> {
@@ -156,12 +206,13 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
 
   let firstDeclineAt: number | undefined;
   let stopped = false;
+  let refusal: string | undefined;
   for (let attempt = 1; ; attempt++) {
     if (boxCancelled()) {
       stopped = true;
       break;
     }
-    state.attempts = attempt;
+    Object.assign(state, { attempts: attempt, status: 'charging', nextAttemptAt: undefined });
     try {
       const { pspChargeId, capturedAttempt } = await payment.chargeAttempt.executeWithOptions(
         { summary: `charge ${facts.chargeKey} (attempt ${attempt}, ${facts.amountCents} cents)` },
@@ -180,35 +231,43 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
           },
         ],
       );
-      return await captured({ pspChargeId, capturedAttempt });
+      return await finish(await captured({ pspChargeId, capturedAttempt }));
     } catch (err) {
       const code = declineCode(err);
-      if (code === undefined) throw err;
+      if (code === undefined) {
+        refusal = refusalReason(err);
+        if (refusal === undefined) throw err;
+        log.warn('charge refused for good', { chargeKey: facts.chargeKey, attempt, reason: refusal });
+        break;
+      }
       state.lastDecline = code;
       firstDeclineAt ??= Date.now();
       const days = DUNNING_SCHEDULE_DAYS[attempt - 1];
       if (days === undefined) break;
       const at = firstDeclineAt + days * DAY_MS;
       Object.assign(state, { status: 'dunning', nextAttemptAt: new Date(at).toISOString() });
+      retryRequested = undefined;
       log.info('charge declined; dunning', { chargeKey: facts.chargeKey, attempt, code, nextAttemptAt: state.nextAttemptAt });
-      // A shipping fee's dunning ends early when its box is cancelled for good.
-      if (box) await condition(boxCancelled, Math.max(0, at - Date.now()));
-      else await sleep(Math.max(0, at - Date.now()));
+      // A shipping fee's dunning ends early when its box is cancelled for good; an ops retry ends the wait now.
+      await condition(() => boxCancelled() || retryRequested !== undefined, Math.max(0, at - Date.now()));
+      if (retryRequested !== undefined) log.info('ops retry of a declined charge', { chargeKey: facts.chargeKey, nextAttempt: attempt + 1, reason: retryRequested });
     }
   }
 
   // The durable record decides, not the order in which this run heard things: a reset's re-run
-  // hears the reapplied shipment.cancelled before it charges, yet the first run captured.
+  // hears the reapplied shipment.cancelled before it charges, yet the first run captured (an
+  // attempt still in doubt there is resolved with the PSP first).
   const recorded = (await payment.markChargeFailed.executeWithOptions({ summary: `mark ${facts.chargeKey} failed` }, [{ chargeKey: facts.chargeKey }]))?.captured;
-  if (recorded) return captured(recorded);
-  Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined });
+  if (recorded) return finish(await captured(recorded));
+  const reason = stopped ? 'order_cancelled' : (refusal ?? state.lastDecline ?? 'card_declined');
+  Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined, failureReason: reason });
   await publish(PaymentFailed, {
     id: `charge:${facts.chargeKey}:failed`,
-    data: { ...ref, amountCents: facts.amountCents, reason: stopped ? 'order_cancelled' : (state.lastDecline ?? 'card_declined'), attempts: state.attempts },
+    data: { ...ref, amountCents: facts.amountCents, reason, attempts: state.attempts },
     correlationId: facts.correlationId,
     causedBy: event,
   });
-  return state;
+  return finish(state);
 }
 
 /**
@@ -216,21 +275,46 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
  * good (refunded in full by the child `refund:<chargeKey>`; the id makes a second refund impossible).
  */
 async function followBox(box: Inbox, chargeKey: string, state: ChargeState): Promise<void> {
-  const fate = await box.next([ShipmentCancelled, ShipmentShipped]);
+  const fates = [ShipmentCancelled, ShipmentShipped];
+  await waitVisibly(() => box.has(fates), { what: `box ${chargeKey.replace(/^shipping:/, '')} to ship or be cancelled (its express fee is captured)`, bound: BOX_FATE_BOUND });
+  const fate = box.take(fates);
   if (!fate || !isEvent(fate, ShipmentCancelled)) return;
-  await executeChild(refundWorkflow, {
+  const refund = await executeChild(refundWorkflow, {
     workflowId: refundWorkflowId(chargeKey),
     args: [{ chargeKey, reason: `order cancelled: ${fate.data.reason}`, event: fate }],
     staticSummary: `Refund ${chargeKey}: the box was cancelled`,
   });
-  state.status = 'refunded';
+  if (refund.outcome === 'refused') Object.assign(state, { status: 'refund_failed', failureReason: refund.reason });
+  else state.status = 'refunded';
 }
 
-/** `refund:<chargeKey>`: refunds a captured charge once and publishes `payment.refunded`. */
+/**
+ * `refund:<chargeKey>`: refunds a captured charge once and publishes `payment.refunded`; a refund
+ * the PSP refuses for good publishes `refund.failed` with the PSP's reason, for ops to act on.
+ */
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundWorkflowResult> {
   const result = await payment.refundCharge.executeWithOptions({ summary: `refund ${input.chargeKey}` }, [
     { chargeKey: input.chargeKey, reason: input.reason, amountCents: input.amountCents },
   ]);
+  if (result.outcome === 'refused' && result.customerId && result.purpose && result.amountCents) {
+    const reason = result.reason ?? 'refused by the PSP';
+    await publish(RefundFailed, {
+      id: `charge:${input.chargeKey}:refund-failed`,
+      data: {
+        chargeKey: input.chargeKey,
+        customerId: result.customerId,
+        purpose: result.purpose,
+        ...(result.orderId ? { orderId: result.orderId } : {}),
+        ...(result.itemId ? { itemId: result.itemId } : {}),
+        ...(result.period ? { period: result.period } : {}),
+        amountCents: result.amountCents,
+        reason,
+      },
+      correlationId: result.orderId ?? result.customerId,
+      causedBy: input.event ?? null,
+    });
+    return { chargeKey: input.chargeKey, outcome: 'refused', reason };
+  }
   if (result.outcome !== 'refunded' || !result.pspRefundId || !result.amountCents || !result.customerId || !result.purpose) {
     log.info('nothing to refund', { chargeKey: input.chargeKey });
     return { chargeKey: input.chargeKey, outcome: 'nothing-to-refund' };

@@ -23,6 +23,12 @@ export const RETURN_ARRIVAL_WINDOW: Duration = '14 days';
 export const LOST_AFTER: Duration = '14 days';
 
 /**
+ * How long an item's purchase may wait for its payment outcome before it is reported stalled:
+ * dunning's last retry is 7 days after the first decline, so past 10 days payment is stuck.
+ */
+export const PURCHASE_OUTCOME_BOUND: Duration = '10 days';
+
+/**
  * Deterministic inspection rule (the WMS reports no condition): an item whose sku contains
  * `DAMAGED` (any case) is found damaged and retired; every other item is clean.
  */
@@ -34,8 +40,15 @@ export interface ReturnPolicy {
   reminderOffsets: readonly string[];
   arrivalWindow: Duration;
   lostAfter: Duration;
+  purchaseOutcomeBound: Duration;
 }
-export const DEFAULT_RETURN_POLICY: ReturnPolicy = { rentalWindow: RENTAL_WINDOW, reminderOffsets: REMINDER_OFFSETS, arrivalWindow: RETURN_ARRIVAL_WINDOW, lostAfter: LOST_AFTER };
+export const DEFAULT_RETURN_POLICY: ReturnPolicy = {
+  rentalWindow: RENTAL_WINDOW,
+  reminderOffsets: REMINDER_OFFSETS,
+  arrivalWindow: RETURN_ARRIVAL_WINDOW,
+  lostAfter: LOST_AFTER,
+  purchaseOutcomeBound: PURCHASE_OUTCOME_BOUND,
+};
 
 /** Input of returnWorkflow: the shipment.delivered event that opened the rental window. */
 export interface ReturnWorkflowInput {
@@ -98,6 +111,8 @@ export interface ReturnState {
   failedPurchaseItemIds: string[];
   inspectedItemIds: string[];
   lostItemIds: string[];
+  /** Items whose purchase has waited past PURCHASE_OUTCOME_BOUND for its payment outcome (ops: docs/operations.md). */
+  stalledPurchaseItemIds: string[];
 }
 export const returnStateQuery = defineQuery<ReturnState>('returnState');
 

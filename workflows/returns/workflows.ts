@@ -5,7 +5,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, log, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { InventoryActivities, OrderItem } from '../../activities/inventory';
 import type { ReturnsActivities } from '../../activities/returns';
 import { type EventEnvelope, isEvent } from '../bus/contract';
@@ -76,6 +76,9 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   const lostAt = new Map<string, number>();
   const lost = new Set<string>();
   const inspected = new Set<string>();
+  /** When each item's purchase was requested, until its outcome (sold or failed) arrives. */
+  const buyingSince = new Map<string, number>();
+  const stalledPurchases = new Set<string>();
   let arrived = false;
   let arrivalDeadline: number | undefined;
   const ids = (...fates: Fate[]) => items.filter((i) => fates.includes(fate.get(i.itemId)!)).map((i) => i.itemId);
@@ -91,6 +94,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     failedPurchaseItemIds: [],
     inspectedItemIds: [],
     lostItemIds: [],
+    stalledPurchaseItemIds: [],
   };
   setHandler(returnStateQuery, () => ({
     ...state,
@@ -100,6 +104,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     failedPurchaseItemIds: [...failedPurchase],
     inspectedItemIds: [...inspected],
     lostItemIds: [...lost],
+    stalledPurchaseItemIds: [...stalledPurchases].filter((id) => fate.get(id) === 'buying'),
   }));
 
   let cause: EventEnvelope = delivered;
@@ -119,6 +124,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
       purchaseRequested.add(itemId);
       if (fate.get(itemId) !== 'out') return log.info('purchase of an item no longer out ignored', { orderId, itemId, fate: fate.get(itemId) });
       fate.set(itemId, 'buying');
+      buyingSince.set(itemId, Date.now());
       if (event.data.reason === 'member' && !arrived) keptByMember.add(itemId);
     } else if (isEvent(event, ItemSold)) {
       const { itemId } = event.data;
@@ -174,6 +180,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     const byId = new Map(items.map((i) => [i.itemId, i]));
     for (const itemId of unreturned) {
       fate.set(itemId, 'buying');
+      buyingSince.set(itemId, Date.now());
       purchaseRequested.add(itemId);
       await publish(PurchaseRequested, {
         id: purchaseRequestedEventId(orderId, itemId),
@@ -184,9 +191,15 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     }
   }
 
-  /** The next timer: a reminder or the deadline while renting, the arrival bound, an owed item's loss. */
-  function nextDue(): { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost'; offset?: string } | undefined {
-    const due: { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost'; offset?: string }[] = [];
+  /**
+   * The next timer: a reminder or the deadline while renting, the arrival bound, an owed item's
+   * loss, a purchase whose payment outcome is overdue (reported stalled, still awaited).
+   */
+  function nextDue(): { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost' | 'purchase-stalled'; offset?: string; itemId?: string } | undefined {
+    const due: { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost' | 'purchase-stalled'; offset?: string; itemId?: string }[] = [];
+    for (const itemId of ids('buying')) {
+      if (!stalledPurchases.has(itemId)) due.push({ at: (buyingSince.get(itemId) ?? Date.now()) + msToNumber(policy.purchaseOutcomeBound), kind: 'purchase-stalled', itemId });
+    }
     if (state.phase === 'renting') {
       const reminder = reminders.find((r) => !state.remindersSent.includes(r.offset));
       due.push(reminder ? { at: reminder.at, kind: 'reminder', offset: reminder.offset } : { at: deadline, kind: 'deadline' });
@@ -220,6 +233,11 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
       await overdue('the rental window closed with no return requested');
     } else if (due.kind === 'arrival') {
       await overdue(`a return was requested but the box did not arrive within ${String(policy.arrivalWindow)}`);
+    } else if (due.kind === 'purchase-stalled') {
+      // Payment always announces an outcome; one this late means payment is stuck. Keep waiting for it.
+      stalledPurchases.add(due.itemId!);
+      log.warn('purchase outcome overdue', { orderId, itemId: due.itemId, bound: String(policy.purchaseOutcomeBound) });
+      setCurrentDetails(`**Stalled.** Waiting for the payment outcome of ${[...stalledPurchases].filter((id) => fate.get(id) === 'buying').join(', ')} of box ${orderId}, due within ${String(policy.purchaseOutcomeBound)}. See docs/operations.md, "A workflow is stalled".`);
     } else {
       await stateFacts();
     }
