@@ -25,9 +25,9 @@ describe('a WMS instruction in doubt', () => {
   let wmsServer: WmsRunningServer;
   let apiServer: http.Server;
   let apiUrl: string;
+  let app: ReturnType<typeof createApp> | undefined;
 
   beforeAll(async () => {
-    let app: ReturnType<typeof createApp> | undefined;
     // The WMS calls this API back; until the app exists its callbacks are refused and retried.
     apiServer = http.createServer((req, res) => {
       if (app) return app(req, res);
