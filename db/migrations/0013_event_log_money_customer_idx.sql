@@ -1,0 +1,1 @@
+CREATE INDEX "event_log_money_customer_idx" ON "events"."event_log" USING btree (("data"->>'customerId')) WHERE "events"."event_log"."type" in ('payment.captured', 'payment.refunded', 'item.sold');
