@@ -1,7 +1,8 @@
 /**
  * A small process supervisor for the embedded stack: runs each service as a child process,
- * restarts one that crashes (with backoff, and says so in the log), and stops all of them in
- * reverse order on shutdown, giving each time to drain.
+ * restarts one that crashes (with backoff, and says so in the log), and on shutdown stops all of
+ * them at once (SIGTERM, so each drains on its own; SIGKILL after a grace period). No order is
+ * needed: the services share nothing but PostgreSQL and Temporal, which outlive them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
