@@ -1,5 +1,5 @@
 /**
- * docker-compose.yml is the production shape (DESIGN.md §7) and cannot run here, so its wiring is
+ * docker-compose.yml is the production shape (docs/architecture.md, "How it runs") and cannot run here, so its wiring is
  * checked statically: one worker service per domain, only known configuration names, the ports
  * people open.
  */
