@@ -1,6 +1,7 @@
 /** Bus activities: record an event in the log, resolve its subscribers, deliver signals. */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SearchAttributeType, defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../../db/client';
 import { businessMetrics } from '../../observability/metrics';
 import { deliveries as deliveriesTable, eventLog } from '../../db/schema/events';
@@ -19,8 +20,50 @@ import type { Registry } from './registry';
 
 /** Creates the bus activities over a database, a Temporal client and the subscription registry. */
 export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }) {
+  /**
+   * A `reopen` delivery whose entity is not running: signal-with-start under
+   * ALLOW_DUPLICATE_FAILED_ONLY, so an entity that failed or was terminated after the publisher's
+   * start attempt still gets the event (in a new run); a completed one still rejects it.
+   */
+  async function reopen(event: EventEnvelope, d: Delivery, searchAttributes: Record<string, string>): Promise<DeliveryOutcome> {
+    const typedSearchAttributes: SearchAttributePair[] = Object.entries(searchAttributes)
+      .filter(([name]) => !(d.scope === 'customer' && name === 'OrderId'))
+      .map(([name, value]) => ({ key: defineSearchAttributeKey(name, SearchAttributeType.KEYWORD), value }));
+    try {
+      const handle = await client.workflow.signalWithStart(d.workflowType, {
+        workflowId: d.workflowId,
+        taskQueue: d.taskQueue,
+        // The run gets the event twice (input and signal); its Inbox keeps one.
+        args: [{ event }],
+        signal: eventSignal,
+        signalArgs: [event],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        typedSearchAttributes,
+        memo: { causedBy: event.id, publishedBy: event.source },
+        staticSummary: d.staticSummary,
+        staticDetails: `Started again by event \`${event.id}\` (${event.type}) from ${event.source.domain} workflow \`${event.source.workflowId}\`: the previous run had closed without completing.`,
+      });
+      // Another publisher may have started a run in between: then this was a signal to it.
+      const description = await client.workflow.getHandle(d.workflowId, handle.signaledRunId).describe();
+      const startedHere = description.memo?.causedBy === event.id;
+      log.info(startedHere ? 'closed subscriber started again by a reopen delivery' : 'event signalled to a subscriber started meanwhile', {
+        eventId: event.id,
+        subscriber: d.subscriber,
+        workflowId: d.workflowId,
+        runId: handle.signaledRunId,
+      });
+      return startedHere
+        ? { subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'started', detail: `new run ${handle.signaledRunId}: the previous one had closed without completing` }
+        : { subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.info('event rejected by completed subscriber', { eventId: event.id, subscriber: d.subscriber, workflowId: d.workflowId });
+      return { subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'rejected', detail: 'workflow completed' };
+    }
+  }
+
   /** Signals each running subscriber and records every outcome (first outcome per subscriber stands). */
-  async function deliver(event: EventEnvelope, started: DeliveryOutcome[], signals: Delivery[]): Promise<DeliveryOutcome[]> {
+  async function deliver(event: EventEnvelope, started: DeliveryOutcome[], signals: Delivery[], searchAttributes: Record<string, string> = {}): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = [...started];
     for (const d of signals) {
       try {
@@ -28,6 +71,10 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
         outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' });
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (d.reopen && d.start) {
+          outcomes.push(await reopen(event, d, searchAttributes));
+          continue;
+        }
         outcomes.push({ subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'rejected', detail: 'workflow not running' });
         log.info('event rejected by closed subscriber', { eventId: event.id, subscriber: d.subscriber, workflowId: d.workflowId });
       }
@@ -89,6 +136,8 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           // Every started subscriber gets a summary in the Web UI, also when its subscription names none.
           staticSummary: s.summary ? s.summary(event) : `${s.workflowType} of ${event.correlationId}, started by ${event.type}`,
           ...(s.scope ? { scope: s.scope } : {}),
+          // Only when set: a delivery without the field means what it meant before the option.
+          ...(s.reopen && s.start ? { reopen: true } : {}),
         }));
       const recorded = await db
         .insert(eventLog)
@@ -120,10 +169,11 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
     /**
      * Signals running subscribers and records every outcome. A subscriber whose workflow is not
      * running (finished, or never started for signal-only subscriptions) is recorded as rejected
-     * and skipped: a late event never restarts a closed entity.
+     * and skipped: a late event never restarts a closed entity — except a failed or terminated
+     * entity of a `reopen` subscription, which is signal-with-started into a new run.
      */
-    async deliverEvent({ event, started, signals }: DeliverEventInput): Promise<DeliverEventResult> {
-      return { outcomes: await deliver(event, started, signals) };
+    async deliverEvent({ event, started, signals, searchAttributes }: DeliverEventInput): Promise<DeliverEventResult> {
+      return { outcomes: await deliver(event, started, signals, searchAttributes) };
     },
   };
 }

@@ -27,7 +27,7 @@ export interface EventSource {
   runId: string;
 }
 
-/** The envelope every event travels in (DESIGN.md §3). */
+/** The envelope every event travels in (docs/architecture.md, "Envelope and ids"). */
 export interface EventEnvelope<D = unknown, T extends string = string> {
   /** Deterministic, built from business ids (`order:o_1:placed`), never random: resets must reproduce it. */
   id: string;
@@ -86,9 +86,17 @@ export interface Subscription<D = unknown> {
   /**
    * true: start the workflow (as an abandoned child of the publisher, so the Web UI links cause and
    * effect) if it has never run, and signal it if it is running. false: only signal a running one.
-   * Either way a finished workflow is never started again: the event is recorded as rejected.
+   * Either way a finished workflow is never started again (except a failed or terminated one of a
+   * `reopen` subscription): the event is recorded as rejected.
    */
   start: boolean;
+  /**
+   * For entity workflows that never finish on their own (a ledger): when the entity is closed
+   * because it failed, was terminated, cancelled or timed out, the event starts a new run instead
+   * of being rejected (`ALLOW_DUPLICATE_FAILED_ONLY`, on the child start and on the bus's
+   * signal-with-start). A completed entity is still never started again. Only with `start: true`.
+   */
+  reopen?: boolean;
   /**
    * Optional filter: the subscription only receives events for which it returns true (e.g. only
    * `payment.captured` with `purpose: 'purchase'`). Evaluated by the bus activity at publish time.
@@ -119,6 +127,11 @@ export interface Delivery {
   start: boolean;
   staticSummary?: string;
   scope?: 'order' | 'customer';
+  /**
+   * See {@link Subscription.reopen}. Deliveries are activity results kept in publishers'
+   * histories: one recorded before the option existed has no field, which means false.
+   */
+  reopen?: boolean;
 }
 
 /** How one delivery ended. */
@@ -143,6 +156,11 @@ export interface DeliverEventInput {
   started: DeliveryOutcome[];
   /** Deliveries to make by signal (subscriber already running, or signal-only subscriptions). */
   signals: Delivery[];
+  /**
+   * The publisher's Keyword search attributes (`OrderId`, `CustomerId`), for a `reopen` delivery
+   * the bus may have to start itself (signal-with-start). Sent only when there is one.
+   */
+  searchAttributes?: Record<string, string>;
 }
 export interface DeliverEventResult {
   outcomes: DeliveryOutcome[];

@@ -140,13 +140,22 @@ export class Inbox {
     });
   }
 
-  private accept(event: EventEnvelope): void {
+  private accept(event: EventEnvelope): boolean {
     if (this.seen.has(event.id)) {
       log.info('duplicate event ignored', { eventId: event.id, eventType: event.type });
-      return;
+      return false;
     }
     this.seen.add(event.id);
     this.pending.push(event);
+    return true;
+  }
+
+  /**
+   * Queues an event that reached the workflow another way (an activity's result, e.g. a ledger's
+   * sweep of the event log), deduplicated with the signalled ones. False if it was already seen.
+   */
+  add(event: EventEnvelope): boolean {
+    return this.accept(event);
   }
 
   /** Ids of every event received so far, e.g. to carry across continue-as-new. */
