@@ -115,6 +115,7 @@ const WHOLE_VERIFICATION_TOKEN = new RegExp(`^${VERIFICATION_TOKEN.source}$`);
 // One map key per (account, client IP); a newline cannot be part of a validated e-mail address.
 const accountAndIp = (email: string, ip: string): string => `${email}\n${ip}`;
 
+/** The `/v1/auth` router: signup, verify, login, refresh, logout (see the module comment). */
 export function authRoutes({ db, tokens, temporal, sessions, limits, mail }: { db: Db; tokens: TokenService; temporal: Client; sessions: SessionStore; limits: LoginLimits; mail: SignupMail }): Router {
   const router = Router();
   // Computed once up front so the first unknown-email login is not slower than the others.
