@@ -279,6 +279,8 @@ describe('reset drills', () => {
       return ids.find((id) => id === `charge:${chargeKey}:refunded` || id === `charge:${chargeKey}:failed`);
     }, 60_000, 'the fee settled');
     await settled(chargeWorkflowId(chargeKey), (await system.client.workflow.getHandle(chargeWorkflowId(chargeKey)).describe()).runId);
+    // The old run's attempt was at the PSP during the reset: it captures once its latency is over.
+    await eventually(async () => (psp.ledger.some((c) => c.metadata.chargeKey === chargeKey) ? true : undefined), 20_000, 'the old attempt captured');
     // Whatever the PSP captured for this fee, it refunded: the member keeps their money.
     const captures = psp.ledger.filter((c) => c.metadata.chargeKey === chargeKey);
     const kept = captures.reduce((sum, c) => sum + c.amountCents - (psp.charges.get(c.chargeId)?.refundedCents ?? 0), 0);

@@ -15,6 +15,7 @@ import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '..
 import { signWmsPayload } from '../../simulators/wms/signature';
 import { cancelOrderUpdate } from '../../workflows/orders/contract';
 import { shipmentWorkflowId } from '../../workflows/warehouse/contract';
+import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/contract';
 import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, timelineTypes, type RunningSystem } from '../support/system';
 import { testConfig, TEST_WMS_SECRET } from '../api/harness';
@@ -104,6 +105,9 @@ describe('a WMS instruction in doubt', () => {
     const { input } = await instructionInDoubt();
     expect(await correctShippingAddress(system.database.db, input.orderId, { ...GOOD_ADDRESS, line1: '2 Corrected Road' })).toBe(true);
     wms.faults.outageUntil = null;
+    // The callbacks of the accepted instruction may deliver the box before the send's retry
+    // settles its doubt: wait for the instruction workflow itself to finish.
+    await expect(system.client.workflow.getHandle(wmsInstructionWorkflowId(input.orderId)).result()).resolves.toMatchObject({ outcome: 'handed-over' });
     await waitForStatus(input.orderId, 'delivered');
     // The WMS accepted the first instruction before the correction: that one ships, and no second.
     expect(instructionsFor(input.orderId).map((i) => i.address.line1)).toEqual([GOOD_ADDRESS.line1]);
