@@ -29,6 +29,10 @@ export const envSchema = z.object({
   WMS_REJECT_ADDRESS_PATTERN: z.string().default('REJECT'),
   WMS_DUPLICATE_RATE: rate.default(0),
   WMS_OUT_OF_ORDER_RATE: rate.default(0),
+  /** Chance a call takes effect and its answer is lost (the caller's outcome is in doubt). */
+  WMS_LOST_ANSWER_RATE: rate.default(0),
+  /** Every answer is held this long after the call took effect. */
+  WMS_ANSWER_DELAY_MS: z.coerce.number().int().min(0).default(0),
   WMS_SEED: z.string().default('1'),
 });
 
@@ -62,6 +66,8 @@ async function main(): Promise<void> {
       rejectAddressPattern: env.WMS_REJECT_ADDRESS_PATTERN,
       duplicateRate: env.WMS_DUPLICATE_RATE,
       outOfOrderRate: env.WMS_OUT_OF_ORDER_RATE,
+      lostAnswerRate: env.WMS_LOST_ANSWER_RATE,
+      answerDelayMs: env.WMS_ANSWER_DELAY_MS,
     },
   });
   const server = await simulator.start(env.WMS_PORT, env.WMS_HOST);
