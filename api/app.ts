@@ -85,7 +85,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
   app.use('/admin', operationsAdminRoutes({ config, database, temporal }));
   app.use('/admin/payments', paymentAdminRoutes({ db: database.db, temporal }));
-  app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database }));
+  app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database, temporal }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -5,7 +5,17 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Database } from '../../db/client';
 import type { EventEnvelope } from '../../workflows/bus/contract';
-import { ItemSold, periodBounds, periodOf, shiftPeriod, type RevenueSummary, type TrialBalanceRow } from '../../workflows/accounting/contract';
+import {
+  ItemSold,
+  periodBounds,
+  periodOf,
+  shiftPeriod,
+  type RevenueSummary,
+  type TrialBalanceRow,
+  type UnbookedMoneyEvent,
+  type UnbookedReason,
+  type UndeliveredEvent,
+} from '../../workflows/accounting/contract';
 import { FailureType } from '../../workflows/failures';
 import { PaymentCaptured, PaymentRefunded } from '../../workflows/payment/contract';
 import { entryFor } from './entries';
@@ -31,6 +41,24 @@ export interface UndeliveredResult {
   undelivered: number;
   /** Events of the period the ledger books, delivered to it but not posted yet. */
   unposted: number;
+  /**
+   * Money events of the period without a journal entry (ledger-closed ones first, at most
+   * {@link REPORTED_EVENTS}). Absent from checks recorded before it existed: read as none.
+   */
+  unbooked?: UnbookedMoneyEvent[];
+  /** How many money events of the period have no journal entry (may exceed `unbooked.length`). */
+  unbookedTotal?: number;
+  /** Events with a subscriber missing a delivery (at most {@link REPORTED_EVENTS}), for the close's failure. */
+  undeliveredEvents?: UndeliveredEvent[];
+}
+export interface FindUnbookedEventsInput {
+  customerId: string;
+}
+export interface FindUnbookedEventsResult {
+  /** Captures before refunds, then in publish order. */
+  events: EventEnvelope[];
+  /** More are waiting than one sweep returns: sweep again once these are applied. */
+  more: boolean;
 }
 export interface TrialBalanceResult {
   rows: TrialBalanceRow[];
@@ -45,7 +73,45 @@ export const entryIdFor = (eventId: string): string => `je:${eventId}`;
 export const PERIOD_LOCKED_SQLSTATE = 'CF001';
 
 const MAX_PERIODS_FORWARD = 24;
+/** Most events one ledger sweep returns (the ledger carries what it has not applied across continue-as-new). */
+export const SWEEP_BATCH = 100;
+/** Most events a close check lists by id. */
+export const REPORTED_EVENTS = 100;
 
+/**
+ * Money events (alias `e` of events.event_log): what the ledger books, a zero-cost sale aside (it
+ * posts nothing). The types are literals in the SQL text, not parameters, so the planner can match
+ * the partial index event_log_money_customer_idx even under a generic plan of the prepared statement.
+ */
+function moneyEvent(sql: Database['sql']) {
+  return sql`e.type in (${sql.unsafe(BOOKED_EVENT_TYPES.map((t) => `'${t}'`).join(', '))})
+    and not (e.type = ${ItemSold.type} and coalesce((e.data->>'costCents')::bigint, 0) = 0)`;
+}
+
+/** A customer's money events in the event log without a journal entry: captures first, then in publish order. */
+export async function unbookedMoneyEventsOf(database: Database, customerId: string, limit: number): Promise<EventEnvelope[]> {
+  const { sql } = database;
+  const rows = await sql<
+    { id: string; type: string; occurred_at: Date; correlation_id: string; causation_id: string | null; source_domain: string; source_workflow_id: string; source_run_id: string; data: unknown }[]
+  >`
+    select e.id, e.type, e.occurred_at, e.correlation_id, e.causation_id, e.source_domain, e.source_workflow_id, e.source_run_id, e.data
+    from events.event_log e
+    where (e.data->>'customerId') = ${customerId} and ${moneyEvent(sql)}
+      and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)
+    order by (e.type = ${PaymentRefunded.type}), e.seq
+    limit ${limit}`;
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    correlationId: r.correlation_id,
+    causationId: r.causation_id,
+    source: { domain: r.source_domain as EventEnvelope['source']['domain'], workflowId: r.source_workflow_id, runId: r.source_run_id },
+    data: r.data,
+  }));
+}
+
+/** Creates the accounting activities over the database. */
 export function createAccountingActivities({ database }: { database: Database }) {
   const { sql } = database;
 
@@ -109,7 +175,22 @@ export function createAccountingActivities({ database }: { database: Database })
       return rows.length > 0;
     },
 
-    /** Close step 1 (one check): events of the period not yet delivered to every subscriber, or not yet posted. */
+    /**
+     * The ledger's sweep: this customer's money events in the event log without a journal entry
+     * (lost with a terminated run, rejected by a closed ledger, or simply not booked yet). Posting
+     * is idempotent by source event id, so booking one that is also on its way does no harm.
+     */
+    async findUnbookedEvents({ customerId }: FindUnbookedEventsInput): Promise<FindUnbookedEventsResult> {
+      const found = await unbookedMoneyEventsOf(database, customerId, SWEEP_BATCH + 1);
+      const events = found.slice(0, SWEEP_BATCH);
+      if (events.length > 0) log.info('ledger sweep found unbooked money events', { customerId, events: events.length, more: found.length > SWEEP_BATCH });
+      return { events, more: found.length > SWEEP_BATCH };
+    },
+
+    /**
+     * Close step 1 (one check): events of the period not yet delivered to every subscriber, money
+     * events not yet posted, and which money events have no entry and why.
+     */
     async countUndeliveredEvents({ period }: PeriodInput): Promise<UndeliveredResult> {
       const { start: startAt, end: endAt } = periodBounds(period);
       const [start, end] = [startAt.toISOString(), endAt.toISOString()];
@@ -126,7 +207,35 @@ export function createAccountingActivities({ database }: { database: Database })
           and not (e.type = ${ItemSold.type} and coalesce((e.data->>'costCents')::bigint, 0) = 0)
           and exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber like 'accounting.%' and d.outcome <> 'rejected')
           and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)`;
-      return { undelivered, unposted };
+      const unbookedRows = await sql<{ id: string; type: string; customer_id: string | null; reason: UnbookedReason; total: number }[]>`
+        select id, type, customer_id, reason, count(*) over ()::int as total from (
+          select e.seq, e.id, e.type, e.data->>'customerId' as customer_id,
+                 case when exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber like 'accounting.%' and d.outcome = 'rejected')
+                      then 'ledger-closed' else 'in-flight' end as reason
+          from events.event_log e
+          where e.occurred_at >= ${start} and e.occurred_at < ${end} and ${moneyEvent(sql)}
+            and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)) u
+        order by (reason = 'ledger-closed') desc, seq
+        limit ${REPORTED_EVENTS}`;
+      const undeliveredEvents =
+        undelivered === 0
+          ? []
+          : await sql<{ id: string; type: string; missing: string[] }[]>`
+              select e.id, e.type, (select jsonb_agg(s.name order by s.name) from jsonb_array_elements_text(e.subscribers) as s(name)
+                                    where not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name)) as missing
+              from events.event_log e
+              where e.occurred_at >= ${start} and e.occurred_at < ${end}
+                and exists (
+                  select 1 from jsonb_array_elements_text(e.subscribers) as s(name)
+                  where not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name))
+              order by e.seq limit ${REPORTED_EVENTS}`;
+      return {
+        undelivered,
+        unposted,
+        unbooked: unbookedRows.map((r) => ({ eventId: r.id, type: r.type, customerId: r.customer_id, reason: r.reason })),
+        unbookedTotal: unbookedRows[0]?.total ?? 0,
+        undeliveredEvents: undeliveredEvents.map((r) => ({ eventId: r.id, type: r.type, missing: r.missing })),
+      };
     },
 
     /**

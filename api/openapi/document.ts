@@ -290,6 +290,8 @@ export const operations: Operation[] = [
     [
       ['get', '/admin/accounting/trial-balance', 'adminTrialBalance', 'Trial balance of a period.'],
       ['get', '/admin/accounting/ledger', 'adminLedger', 'Journal entries of a period.'],
+      ['post', '/admin/accounting/ledgers/:customerId/rebook', 'adminRebookLedger', "Make a customer's ledger book its unbooked money events: a running ledger sweeps, a closed one starts again (`{ reason }`, audited)."],
+      ['post', '/admin/accounting/periods/:period/close', 'adminRunPeriodClose', 'Run the close of an ended period again after a failure (`{ reason, maxWaitMs? }`, audited); a succeeded close is never repeated.'],
       ['get', '/admin/orders/:orderId/trace', 'adminTraceOrder', 'Every workflow of one box.'],
       ['get', '/admin/workflows', 'adminListWorkflows', 'Workflows by status and domain.'],
       ['post', '/admin/workflows/:workflowId/reset', 'adminResetWorkflow', 'Reset a workflow (audited).'],

@@ -30,11 +30,11 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
     await env?.teardown();
   });
 
-  const startClose = (period: string) =>
+  const startClose = (period: string, maxWaitMs?: number) =>
     system.client.workflow.start<typeof monthlyCloseWorkflow>('monthlyCloseWorkflow', {
       workflowId: monthlyCloseWorkflowId(period),
       taskQueue: ACCOUNTING_TASK_QUEUE,
-      args: [{ period, pollInitialMs: 60_000, pollMaxMs: 600_000 }],
+      args: [{ period, pollInitialMs: 60_000, pollMaxMs: 600_000, ...(maxWaitMs ? { maxWaitMs } : {}) }],
     });
 
   test('the close waits for undelivered events, then runs the trial balance, the revenue summary and the lock', async () => {
@@ -115,6 +115,46 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
       await tx`alter table accounting.journal_lines enable trigger journal_lines_balanced`;
       await tx`alter table accounting.journal_entries enable trigger journal_entries_have_lines`;
     });
+  });
+
+  test('a money event still in flight when maxWaitMs has passed fails the close with UnbookedMoneyEvents, naming it and what else is undelivered', async () => {
+    const period = uniquePeriod();
+    const acts = accountingActivities(system.database);
+    const booked = membershipCaptured(uniqueId('c'), period, 4900, inPeriod(period));
+    await acts.postEvent(booked);
+    // Delivered to a ledger that never books it (the run went away holding it), and an event
+    // that one subscriber never received.
+    const stuck = purchaseCaptured(uniqueId('c'), uniqueId('o'), 'itm_1', 8000, inPeriod(period, 1));
+    const pendingId = `test:${uniqueId('e')}`;
+    const { sql } = system.database;
+    await sql`
+      insert into events.event_log (id, type, occurred_at, correlation_id, source_domain, source_workflow_id, source_run_id, data, subscribers)
+      values (${stuck.id}, ${stuck.type}, ${stuck.occurredAt}, ${stuck.correlationId}, 'payment', 'test', 'test', ${JSON.stringify(stuck.data)}::jsonb, ${JSON.stringify(['accounting.book-payment-captured'])}::jsonb),
+             (${pendingId}, 'test.pending', ${inPeriod(period, 2)}, 'test', 'orders', 'test', 'test', '{}'::jsonb, ${JSON.stringify(['orders.test-subscriber'])}::jsonb)`;
+    await sql`insert into events.deliveries (event_id, subscriber, workflow_id, outcome) values (${stuck.id}, 'accounting.book-payment-captured', 'test', 'signalled')`;
+
+    const handle = await startClose(period, 3_600_000);
+    // Before: step 1 polled for as long as the event stayed unbooked (here: for ever).
+    const err: unknown = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const failure = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(failure.type).toBe(FailureType.UnbookedMoneyEvents);
+    expect(failure.message).toContain(`${stuck.id} (payment.captured, customer ${stuck.data.customerId}: still in flight)`);
+    expect(failure.message).toContain(`${pendingId} (test.pending, not delivered to orders.test-subscriber)`);
+    const details = failure.details?.[0] as { unbooked: unknown[]; undeliveredEvents: unknown[]; waitedMs: number };
+    expect(details.unbooked).toEqual([{ eventId: stuck.id, type: 'payment.captured', customerId: stuck.data.customerId, reason: 'in-flight' }]);
+    expect(details.undeliveredEvents).toEqual([{ eventId: pendingId, type: 'test.pending', missing: ['orders.test-subscriber'] }]);
+    expect(details.waitedMs).toBeGreaterThanOrEqual(3_600_000);
+    expect(details.waitedMs).toBeLessThan(3_600_000 + 600_000);
+    // Steps 2-4 did not run.
+    expect((await periodRow(system, period))?.trial_balance ?? null).toBeNull();
+    expect(await sql`select 1 from events.event_log where id = ${`accounting:${period}:closed`}`).toHaveLength(0);
+    // The database is shared: no other test should meet a capture that no ledger will ever book.
+    await sql`delete from events.deliveries where event_id = ${stuck.id}`;
+    await sql`delete from events.event_log where id in ${sql([stuck.id, pendingId])}`;
   });
 
   test('the scheduled run closes the month once: a second run finds it closed', async () => {

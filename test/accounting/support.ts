@@ -10,6 +10,9 @@ import { PaymentCaptured, PaymentRefunded, type PaymentCapturedData, type Paymen
 /** A period no other test (or test run on the same database) uses: a random month of a far year. */
 export const uniquePeriod = (): string => `${2100 + randomInt(7800)}-${String(1 + randomInt(12)).padStart(2, '0')}`;
 
+/** An ended period no other test uses (the admin API closes only ended periods): a random month of a year long past. */
+export const uniquePastPeriod = (): string => `${1100 + randomInt(800)}-${String(1 + randomInt(12)).padStart(2, '0')}`;
+
 /** An instant inside a period (the 10th, noon UTC, plus `minutes`). */
 export const inPeriod = (period: string, minutes = 0): string =>
   new Date(periodBounds(period).start.getTime() + 9 * 86_400_000 + 12 * 3_600_000 + minutes * 60_000).toISOString();

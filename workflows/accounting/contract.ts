@@ -1,5 +1,6 @@
 /** Public contract of the accounting domain: the double-entry ledger and the month-end close. */
 import { z } from 'zod';
+import { defineSignal } from '@temporalio/workflow';
 import { defineEvent, type EventEnvelope } from '../bus/contract';
 
 /** Task queue of the accounting worker. */
@@ -79,9 +80,13 @@ export const periodClosedData = z.object({
 export const PeriodClosed = defineEvent('period.closed', 'accounting', periodClosedData);
 export type PeriodClosedData = z.infer<typeof periodClosedData>;
 
-/** Input of a ledger run: the event that started it, or the state carried across continue-as-new. */
+/**
+ * Input of a ledger run: the event that started it, the customer (a run started without an event,
+ * e.g. by ops' rebook), or the state carried across continue-as-new.
+ */
 export interface LedgerWorkflowInput {
   event?: EventEnvelope;
+  customerId?: string;
   state?: LedgerCarriedState;
   /** Continue as new after this many applied events (default 200). */
   eventsPerRun?: number;
@@ -98,6 +103,8 @@ export interface LedgerCarriedState {
   capturedChargeKeys: string[];
   applied: number;
   run: number;
+  /** A sweep was asked for and not made yet. */
+  sweepRequested?: boolean;
 }
 
 export interface LedgerState {
@@ -108,6 +115,35 @@ export interface LedgerState {
   /** Refunds held until their capture's entry exists, by charge key. */
   heldRefunds: string[];
   queued: number;
+  /** Sweeps for unbooked money events this run made (a fresh run makes one first). */
+  sweeps: number;
+}
+
+/**
+ * Asks a running ledger to sweep: look up the customer's money events that have no journal entry
+ * and book them (ops' rebook sends it with signal-with-start, so a closed ledger starts instead).
+ */
+export const sweepLedgerSignal = defineSignal<[{ reason?: string }]>('sweepLedger');
+
+/** The month-end close waits at most this long (default) for money events in flight: 6 hours. */
+export const DEFAULT_CLOSE_MAX_WAIT_MS = 6 * 3_600_000;
+
+/** Why a money event of a period has no journal entry when the close checks. */
+export type UnbookedReason = 'ledger-closed' | 'in-flight';
+
+/** A money event of the period without its journal entry, as the close reports it. */
+export interface UnbookedMoneyEvent {
+  eventId: string;
+  type: string;
+  customerId: string | null;
+  /** ledger-closed: its delivery to the ledger was rejected; in-flight: not delivered or not booked yet. */
+  reason: UnbookedReason;
+}
+/** An event of the period some subscriber has no delivery of, as the close reports it at its bound. */
+export interface UndeliveredEvent {
+  eventId: string;
+  type: string;
+  missing: string[];
 }
 
 export interface MonthlyCloseInput {
@@ -115,6 +151,11 @@ export interface MonthlyCloseInput {
   /** First and longest wait between checks for undelivered events. */
   pollInitialMs?: number;
   pollMaxMs?: number;
+  /**
+   * How long step 1 waits for events still in flight before the close fails with
+   * UnbookedMoneyEvents (default {@link DEFAULT_CLOSE_MAX_WAIT_MS}).
+   */
+  maxWaitMs?: number;
 }
 export interface MonthlyCloseResult {
   period: string;

@@ -3,8 +3,10 @@ import { subscribe } from '../bus/contract';
 import { PaymentCaptured, PaymentRefunded } from '../payment/contract';
 import { ACCOUNTING_TASK_QUEUE, ItemSold, ledgerWorkflowId } from './contract';
 
-// A ledger belongs to the member, not to the box whose event happened to start it.
-const ledger = { domain: 'accounting', workflowType: 'ledgerWorkflow', taskQueue: ACCOUNTING_TASK_QUEUE, start: true, scope: 'customer' } as const;
+// A ledger belongs to the member, not to the box whose event happened to start it. It never
+// finishes on its own, so a closed one was terminated or failed: money must still reach the
+// books, so the event starts a new run (which also sweeps what the closed run left unbooked).
+const ledger = { domain: 'accounting', workflowType: 'ledgerWorkflow', taskQueue: ACCOUNTING_TASK_QUEUE, start: true, reopen: true, scope: 'customer' } as const;
 
 export const accountingSubscriptions = [
   subscribe(PaymentCaptured, {

@@ -12,21 +12,24 @@ import {
   defineQuery,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AccountingActivities } from '../../activities/accounting';
+import type { AccountingActivities, UndeliveredResult } from '../../activities/accounting';
 import type { EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
 import { PaymentCaptured, PaymentRefunded } from '../payment/contract';
 import {
   ACCOUNTING_TASK_QUEUE,
+  DEFAULT_CLOSE_MAX_WAIT_MS,
   ItemSold,
   PeriodClosed,
   monthlyCloseWorkflowId,
+  sweepLedgerSignal,
   periodOf,
   shiftPeriod,
   type LedgerCarriedState,
@@ -46,11 +49,16 @@ const BOOKED = [PaymentCaptured, PaymentRefunded, ItemSold];
 const DEFAULT_EVENTS_PER_RUN = 200;
 const RECENT_IDS_KEPT = 500;
 
+/** Marks runs that sweep for unbooked money events when they start fresh (older histories do not). */
+const LEDGER_SWEEP_PATCH = 'ledger-sweeps-unbooked-events';
+/** Marks closes that fail on unbooked money events and wait at most maxWaitMs (older histories wait unbounded). */
+const CLOSE_BOUND_PATCH = 'close-fails-on-unbooked-money';
+
 export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
 
-function customerOf(event: EventEnvelope): string {
-  const customerId = (event.data as { customerId?: unknown }).customerId;
-  if (typeof customerId !== 'string') throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `${event.id} names no customer`, nonRetryable: true });
+function customerOf(event: EventEnvelope | undefined): string {
+  const customerId = (event?.data as { customerId?: unknown } | undefined)?.customerId;
+  if (typeof customerId !== 'string') throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `${event?.id ?? 'a ledger run without an event'} names no customer`, nonRetryable: true });
   return customerId;
 }
 const chargeKeyOf = (event: EventEnvelope): string => (event.data as { chargeKey: string }).chargeKey;
@@ -58,14 +66,16 @@ const chargeKeyOf = (event: EventEnvelope): string => (event.data as { chargeKey
 /**
  * One customer's ledger (`ledger:<customerId>`), started by the first money event of the customer
  * and never finishing. Applies events one at a time in arrival order; a refund is held until the
- * entry of the capture it refunds exists. Continues as new every `eventsPerRun` applied events (or
+ * entry of the capture it refunds exists. A run that starts fresh (not continued as new) first
+ * sweeps the event log for the customer's money events without an entry and books them, and so
+ * does a running one on `sweepLedger`. Continues as new every `eventsPerRun` applied events (or
  * when Temporal suggests it), carrying what it has not applied yet and its dedupe state.
  */
 export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> {
   const carried = input.state;
   const inbox = new Inbox(input.event);
   const eventsPerRun = input.eventsPerRun ?? DEFAULT_EVENTS_PER_RUN;
-  const customerId = carried?.customerId ?? customerOf(input.event!);
+  const customerId = carried?.customerId ?? input.customerId ?? customerOf(input.event);
   const queue: EventEnvelope[] = [...(carried?.pending ?? [])];
   const recentIds: string[] = [...(carried?.recentIds ?? [])];
   const recent = new Set(recentIds);
@@ -74,6 +84,14 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
   const run = (carried?.run ?? 0) + 1;
   let applied = carried?.applied ?? 0;
   let appliedThisRun = 0;
+  let sweeps = 0;
+  // A fresh run may follow one that was terminated or failed holding events it never booked (or
+  // whose events were rejected while it was closed): the event log still has them. A continued run
+  // inherits its predecessor's queue instead, and sweeps only if one was still asked for.
+  let sweepRequested = carried ? carried.sweepRequested === true : patched(LEDGER_SWEEP_PATCH);
+  setHandler(sweepLedgerSignal, () => {
+    sweepRequested = true;
+  });
 
   setHandler(ledgerStateQuery, () => ({
     customerId,
@@ -82,6 +100,7 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
     appliedThisRun,
     heldRefunds: [...held.keys()],
     queued: queue.length,
+    sweeps,
   }));
 
   const drainInbox = (): void => {
@@ -92,6 +111,20 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
     recentIds.push(id);
     while (recentIds.length > RECENT_IDS_KEPT) recent.delete(recentIds.shift()!);
   };
+  const sweep = async (): Promise<void> => {
+    sweepRequested = false;
+    sweeps += 1;
+    const { events, more } = await accounting.findUnbookedEvents.executeWithOptions({ summary: `sweep unbooked money events of ${customerId}` }, [{ customerId }]);
+    // Through the inbox: an event both swept and delivered is applied once (and posting is
+    // idempotent by source event id besides). Captures come first, so their refunds need not wait.
+    let added = 0;
+    for (const event of events) if (inbox.add(event)) added += 1;
+    if (added > 0) log.info('ledger sweep queued unbooked money events', { customerId, run, added });
+    // Another batch once these are applied; a batch that brought nothing new (refunds still
+    // waiting for their capture) would only repeat itself.
+    if (more && added > 0) sweepRequested = true;
+  };
+  if (sweepRequested) await sweep();
 
   for (;;) {
     if (appliedThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested) {
@@ -103,12 +136,18 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
         capturedChargeKeys: [...captured],
         applied,
         run,
+        ...(sweepRequested ? { sweepRequested } : {}),
       };
       log.info('ledger continues as new', { customerId, run, applied, pending: state.pending.length });
       await continueAsNew<typeof ledgerWorkflow>({ state, eventsPerRun });
     }
-    await condition(() => queue.length > 0 || inbox.has(BOOKED));
+    await condition(() => queue.length > 0 || inbox.has(BOOKED) || sweepRequested);
     drainInbox();
+    // A requested sweep waits until what is queued is applied: it then finds only what is really missing.
+    if (queue.length === 0) {
+      await sweep();
+      continue;
+    }
     const event = queue.shift()!;
     if (recent.has(event.id)) {
       log.info('event already booked', { eventId: event.id, customerId });
@@ -155,19 +194,68 @@ function stepFailed(step: string, err: unknown): never {
 }
 
 /**
+ * The close's loud failure: which money events of the period have no journal entry and why, and
+ * (when the wait ran out) which events are still not delivered. Non-retryable: nothing books them
+ * by itself, so ops rebook the customers' ledgers and run the close again.
+ */
+function unbookedMoneyEvents(period: string, check: UndeliveredResult, waitedMs: number | null): never {
+  const unbooked = check.unbooked ?? [];
+  const unbookedTotal = check.unbookedTotal ?? unbooked.length;
+  const undeliveredEvents = waitedMs === null ? [] : (check.undeliveredEvents ?? []);
+  const why = { 'ledger-closed': 'ledger closed', 'in-flight': 'still in flight' } as const;
+  const parts: string[] = [];
+  if (unbookedTotal > 0) {
+    const listed = unbooked.map((e) => `${e.eventId} (${e.type}, customer ${e.customerId ?? '?'}: ${why[e.reason]})`).join(', ');
+    parts.push(`${unbookedTotal} money event(s) have no journal entry: ${listed}${unbookedTotal > unbooked.length ? ` and ${unbookedTotal - unbooked.length} more` : ''}`);
+  }
+  if (undeliveredEvents.length > 0) {
+    const listed = undeliveredEvents.map((e) => `${e.eventId} (${e.type}, not delivered to ${e.missing.join(', ')})`).join(', ');
+    parts.push(`${check.undelivered} event(s) are not delivered to every subscriber: ${listed}${check.undelivered > undeliveredEvents.length ? ` and ${check.undelivered - undeliveredEvents.length} more` : ''}`);
+  }
+  const waited = waitedMs === null ? '' : ` after waiting ${Math.round(waitedMs / 60_000)} min`;
+  throw ApplicationFailure.create({
+    type: FailureType.UnbookedMoneyEvents,
+    message: `period ${period} cannot close${waited}: ${parts.join('; ')}. Rebook each customer's ledger (POST /admin/accounting/ledgers/:customerId/rebook), then run the close again.`,
+    nonRetryable: true,
+    details: [{ period, unbooked, unbookedTotal, undelivered: check.undelivered, undeliveredEvents, waitedMs }],
+  });
+}
+
+/**
  * Closes one period (`close:<period>`), step after step; a failed step fails the workflow and no
  * later step runs: (1) wait until every event of the period is delivered to all its subscribers
- * and booked, (2) trial balance, (3) revenue summary, (4) lock the period and publish period.closed.
+ * and booked — failing with UnbookedMoneyEvents at once for a money event a closed ledger
+ * rejected, and for anything still missing after `maxWaitMs` — (2) trial balance, (3) revenue
+ * summary, (4) lock the period and publish period.closed.
  */
-export async function monthlyCloseWorkflow({ period, pollInitialMs = 5_000, pollMaxMs = 300_000 }: MonthlyCloseInput): Promise<MonthlyCloseResult> {
+export async function monthlyCloseWorkflow({
+  period,
+  pollInitialMs = 5_000,
+  pollMaxMs = 300_000,
+  maxWaitMs = DEFAULT_CLOSE_MAX_WAIT_MS,
+}: MonthlyCloseInput): Promise<MonthlyCloseResult> {
+  // A close recorded before the bound existed replays as it ran: waiting with no end and
+  // blind to rejected money events.
+  const failsLoudly = patched(CLOSE_BOUND_PATCH);
+  const startedAt = Date.now();
   let delay = pollInitialMs;
   let waitedChecks = 0;
   for (;;) {
     waitedChecks += 1;
-    const { undelivered, unposted } = await accounting.countUndeliveredEvents.executeWithOptions({ summary: `1. check ${period} for undelivered events` }, [{ period }]);
-    if (undelivered === 0 && unposted === 0) break;
-    log.info('period still has events in flight; waiting', { period, undelivered, unposted, nextCheckMs: delay });
-    await sleep(delay);
+    const check = await accounting.countUndeliveredEvents.executeWithOptions({ summary: `1. check ${period} for undelivered events` }, [{ period }]);
+    const { undelivered, unposted } = check;
+    const unbooked = check.unbooked ?? [];
+    if (!failsLoudly) {
+      if (undelivered === 0 && unposted === 0) break;
+    } else {
+      // Nothing will book these by itself: the ledger that should have was closed.
+      if (unbooked.some((e) => e.reason === 'ledger-closed')) unbookedMoneyEvents(period, check, null);
+      if (undelivered === 0 && unposted === 0 && unbooked.length === 0) break;
+      if (Date.now() - startedAt >= maxWaitMs) unbookedMoneyEvents(period, check, Date.now() - startedAt);
+    }
+    const wait = failsLoudly ? Math.min(delay, maxWaitMs - (Date.now() - startedAt)) : delay;
+    log.info('period still has events in flight; waiting', { period, undelivered, unposted, unbooked: check.unbookedTotal ?? 0, nextCheckMs: wait });
+    await sleep(wait);
     delay = Math.min(delay * 2, pollMaxMs);
   }
 
