@@ -6,8 +6,8 @@
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBusActivities } from '../../activities/bus';
 import { loadRegistry } from '../../activities/bus/registry';
-import { ledgerStateQuery } from '../../workflows/accounting/workflows';
-import { ledgerWorkflowId } from '../../workflows/accounting/contract';
+import { ledgerStateQuery, type ledgerWorkflow } from '../../workflows/accounting/workflows';
+import { ACCOUNTING_TASK_QUEUE, ledgerWorkflowId } from '../../workflows/accounting/contract';
 import type { DeliverEventResult, Delivery, EventEnvelope, RecordEventResult } from '../../workflows/bus/contract';
 import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';
 import { connectTestEnv } from '../support/temporal';
@@ -135,10 +135,16 @@ describe('an event lost with a terminated ledger run', () => {
       await ledger.terminate('test: the run goes away with its events');
 
       accounting = await startSystem({ env, domains: ['accounting'] });
+      // The next run, started with the next money event as the bus starts it (directly here, so
+      // that only the sweep is under test, not the reopening start).
       const next = membershipCaptured(customerId, '2026-07');
-      await publishMoney(customerId, next);
-      // The new run was started by `next` alone; the capture and its refund come from the sweep,
-      // the capture first, so the refund is not held.
+      await env.client.workflow.start<typeof ledgerWorkflow>('ledgerWorkflow', {
+        workflowId: ledgerWorkflowId(customerId),
+        taskQueue: ACCOUNTING_TASK_QUEUE,
+        args: [{ event: next }],
+        typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
+      });
+      // The capture and its refund come from the sweep, the capture first, so the refund is not held.
       expect(await untilEntries(bus, customerId, [lostCapture.id, lostRefund.id, next.id])).toEqual({ [lostCapture.id]: 1, [lostRefund.id]: 1, [next.id]: 1 });
       const entries = await bus.database.sql<{ source_event_id: string }[]>`
         select source_event_id from accounting.journal_entries where customer_id = ${customerId} order by customer_seq`;
