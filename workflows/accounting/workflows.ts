@@ -287,7 +287,8 @@ export async function monthlyCloseWorkflow({
 /**
  * What the `accounting-monthly-close` Schedule starts (00:30 UTC on the 1st): closes the month
  * before the scheduled time as the child `close:<period>`. A close that already succeeded is not
- * run again; a failed one runs again when the schedule is triggered (or ops reset it).
+ * run again; a failed one runs again when the schedule is triggered (or ops run it with
+ * `POST /admin/accounting/periods/:period/close`).
  */
 export async function monthlyCloseScheduledWorkflow(input: { period?: string } = {}): Promise<MonthlyCloseResult | { period: string; outcome: 'already-closed' }> {
   const info = workflowInfo();
