@@ -26,7 +26,7 @@ import {
 const bus = proxyActivities<BusActivities>({
   taskQueue: EVENTS_TASK_QUEUE,
   startToCloseTimeout: '30 seconds',
-  // No attempt limit: a publish must eventually reach every subscriber (DESIGN.md §3), so a
+  // No attempt limit: a publish must eventually reach every subscriber (docs/architecture.md, "The event layer"), so a
   // database or server outage only delays it.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
