@@ -14,16 +14,22 @@ export interface BenchStack {
   url: string;
   /** The API's Prometheus endpoint (its own port, API_METRICS_PORT, not the public one). */
   metricsUrl: string;
+  mailUrl: string;
+  wmsUrl: string;
+  pspUrl: string;
+  temporalAddress: string;
   token: string;
   databaseUrl: string;
+  /** The api-stack process: every process of the stack descends from it. */
+  pid: number;
   stop(): Promise<void>;
 }
 
-export async function startBenchStack({ apiOnly }: { apiOnly: boolean }): Promise<BenchStack> {
+export async function startBenchStack({ apiOnly, env = {} }: { apiOnly: boolean; env?: NodeJS.ProcessEnv }): Promise<BenchStack> {
   const info = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-bench-')), 'info.json');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/api-stack.ts'), '--info', info, ...(apiOnly ? ['--api-only'] : [])], {
     cwd: ROOT,
-    env: { ...process.env, RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_CUSTOMER: '10000000', LOG_LEVEL: 'warn' },
+    env: { ...process.env, RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_CUSTOMER: '10000000', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
@@ -31,12 +37,10 @@ export async function startBenchStack({ apiOnly }: { apiOnly: boolean }): Promis
     if (child.exitCode !== null) throw new Error('the stack did not start');
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { url, metricsUrl, token, databaseUrl } = JSON.parse(fs.readFileSync(info, 'utf8')) as { url: string; metricsUrl: string; token: string; databaseUrl: string };
+  const parsed = JSON.parse(fs.readFileSync(info, 'utf8')) as Omit<BenchStack, 'pid' | 'stop'>;
   return {
-    url,
-    metricsUrl,
-    token,
-    databaseUrl,
+    ...parsed,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGINT');
       await exited;

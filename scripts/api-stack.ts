@@ -6,8 +6,8 @@
  * verification e-mails) — no other workers or simulators, so boxes stop at styling, which is all
  * the API needs; the WMS webhook secret is then generated into the DATA_DIR unless
  * WMS_WEBHOOK_SECRET is set. Once the API is ready it signs a member up (signup, the token from
- * the mail simulator, verify) and writes `{ url, metricsUrl, mailUrl, token, refreshToken,
- * customerId, databaseUrl }` as JSON to the file given by `--info <path>`; it runs until SIGINT/SIGTERM, then
+ * the mail simulator, verify) and writes `{ url, metricsUrl, mailUrl, wmsUrl, pspUrl,
+ * temporalAddress, token, refreshToken, customerId, databaseUrl }` as JSON to the file given by `--info <path>`; it runs until SIGINT/SIGTERM, then
  * stops what it started and removes the data. Settings for the API come from the environment
  * (e.g. RATE_LIMIT_PER_IP).
  */
@@ -206,7 +206,21 @@ async function main(): Promise<void> {
       },
     });
     const metricsUrl = `http://127.0.0.1:${apiMetricsPort}/metrics`;
-    fs.writeFileSync(infoPath, JSON.stringify({ url, metricsUrl, mailUrl, token: member.accessToken, refreshToken: member.refreshToken, customerId: member.customerId, databaseUrl: env.DATABASE_URL ?? null }));
+    fs.writeFileSync(
+      infoPath,
+      JSON.stringify({
+        url,
+        metricsUrl,
+        mailUrl,
+        wmsUrl: env.WMS_URL,
+        pspUrl: env.PSP_URL,
+        temporalAddress: `127.0.0.1:${temporalPort}`,
+        token: member.accessToken,
+        refreshToken: member.refreshToken,
+        customerId: member.customerId,
+        databaseUrl: env.DATABASE_URL ?? null,
+      }),
+    );
     process.stdout.write(`api stack ready at ${url} (${apiOnly ? 'API only' : 'npm start'})\n`);
   } catch (err) {
     process.stderr.write(`api-stack: ${String((err as Error)?.message ?? err)}\n`);

@@ -1,0 +1,454 @@
+/**
+ * Boxes per second through the whole pipeline, against what this Temporal allows.
+ *
+ * In one run, on the stack it starts (the whole of `npm start`, scripts/api-stack.ts):
+ *  (a) the baseline: N workflows of one no-op activity (bench/baseline) on the same Temporal,
+ *      from a worker process at the domain workers' niceness: workflows/s;
+ *  (b) a burst of boxes placed over the API by members of mixed sizes and all six categories, then
+ *      a sustained open-model rate (boxes offered per second for a fixed time): boxes/s reaching
+ *      `awaiting_shipment` (the WMS accepted the instruction) and `delivered`, p50/p99 from placed
+ *      to the WMS instruction accepted, boxes cancelled and why, peak RSS per process, CPU seconds
+ *      per process, Temporal actions per box (from real histories);
+ *  (c) the ratio: how many baseline workflows one box costs.
+ * With `--restarts` the burst runs again while domain workers are killed (-9) in turn and the
+ * supervisor restarts them. With `--open-boxes N`, N more boxes are placed and left delivered
+ * (their rental windows open), and the workers' memory is read with them all open, beside each
+ * worker's workflow cache size: memory per cached workflow.
+ *
+ *   npm run bench:pipeline -- [--burst 300] [--rate 2] [--duration 60] [--baseline 500]
+ *                             [--members 15] [--restarts] [--open-boxes 0] [--out bench/results/pipeline.md]
+ *
+ * Progress goes to the terminal; results to bench/results/pipeline.md (with the machine's load).
+ */
+import { spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import postgres from 'postgres';
+import { signUpVerified } from '../scripts/member-signup';
+import { DOMAIN_WORKER_NAMES } from '../workers/domains';
+import { countActions } from './actions';
+import { quantile } from './open-load';
+import { byName, peakRssSampler, stackProcesses } from './processes';
+import { startBenchStack, type BenchStack } from './stack';
+
+const ROOT = path.resolve(__dirname, '..');
+const SIZES = ['XS', 'S', 'M', 'L', 'XL'] as const;
+const CATEGORIES = ['dress', 'top', 'trousers', 'skirt', 'jacket', 'knitwear'] as const;
+const ITEMS_PER_BOX = 3;
+
+const { values } = parseArgs({
+  options: {
+    burst: { type: 'string', default: '300' },
+    rate: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '60' },
+    baseline: { type: 'string', default: '500' },
+    members: { type: 'string', default: '15' },
+    restarts: { type: 'boolean', default: false },
+    'open-boxes': { type: 'string', default: '0' },
+    'settle-timeout': { type: 'string', default: '900' },
+    out: { type: 'string', default: path.join(ROOT, 'bench/results/pipeline.md') },
+  },
+});
+const BURST = Number(values.burst);
+const RATE = Number(values.rate);
+const DURATION_S = Number(values.duration);
+const BASELINE = Number(values.baseline);
+const MEMBERS = Number(values.members);
+const OPEN_BOXES = Number(values['open-boxes']);
+const SETTLE_TIMEOUT_MS = Number(values['settle-timeout']) * 1000;
+const NICENESS = Number(process.env.BACKGROUND_NICENESS ?? 19);
+
+const say = (line: string): void => void process.stderr.write(`[pipeline] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : Number.NaN);
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+interface Member {
+  token: string;
+  customerId: string;
+  size: string;
+  categories: string[];
+}
+interface Box {
+  orderId: string;
+  size: string;
+}
+interface BoxState {
+  status: string;
+  reason: string | null;
+  createdMs: number;
+  requestedMs: number | null;
+  deliveredMs: number | null;
+}
+
+/** One phase's outcome. */
+interface PhaseResult {
+  name: string;
+  offered: string;
+  boxes: number;
+  wallSeconds: number;
+  awaitingPerSecond: number;
+  deliveredPerSecond: number;
+  placedToInstructionP50Ms: number;
+  placedToInstructionP99Ms: number;
+  cancelled: Map<string, number>;
+  unsettled: number;
+  peakRss: Map<string, number>;
+  peakWorkersRss: number;
+  cpuSeconds: Map<string, number>;
+  loadBefore: number;
+  loadAfter: number;
+  restarts?: number;
+}
+
+async function main(): Promise<void> {
+  const metricsBase = 20000 + Math.floor(Math.random() * 20000);
+  say(`starting the stack (npm start) ...`);
+  const stack = await startBenchStack({ apiOnly: false, env: { WORKER_METRICS_BASE_PORT: String(metricsBase) } });
+  const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => undefined });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
+  const results: PhaseResult[] = [];
+  let baseline: { workflows: number; seconds: number; perSecond: number; loadBefore: number } | undefined;
+  let actions: { boxes: number; workflows: number; actions: number; historyEvents: number } | undefined;
+  let memory: Awaited<ReturnType<typeof readMemory>> | undefined;
+  try {
+    const totalBoxes = BURST * (values.restarts ? 2 : 1) + Math.ceil(RATE * DURATION_S) + OPEN_BOXES;
+    await seedStock(sql, totalBoxes);
+    const members = await signUpMembers(stack);
+    say(`${members.length} members signed up`);
+
+    baseline = await runBaseline(stack, client);
+    say(`baseline: ${baseline.workflows} workflows in ${round(baseline.seconds)} s = ${round(baseline.perSecond)} workflows/s`);
+
+    const burst = await runPhase(stack, sql, 'burst', `${BURST} boxes at once`, () => placeBurst(stack, members, BURST));
+    results.push(burst.result);
+    actions = await actionsPerBox(client, burst.delivered.slice(0, 5));
+    results.push((await runPhase(stack, sql, 'sustained', `${RATE} boxes/s for ${DURATION_S} s`, () => placeAtRate(stack, members, RATE, DURATION_S))).result);
+    if (values.restarts) {
+      const killer = killWorkersInTurn(stack.pid, 15_000);
+      const phase = await runPhase(stack, sql, 'burst, workers killed in turn', `${BURST} boxes at once, one domain worker kill -9 every 15 s`, () => placeBurst(stack, members, BURST), killer.stop);
+      phase.result.restarts = killer.count();
+      results.push(phase.result);
+    }
+    if (OPEN_BOXES > 0) {
+      const before = await readMemory(stack, metricsBase);
+      const phase = await runPhase(stack, sql, 'open boxes', `${OPEN_BOXES} boxes left delivered (rental open)`, () => placeBurst(stack, members, OPEN_BOXES));
+      results.push(phase.result);
+      memory = await readMemory(stack, metricsBase, before);
+    }
+  } finally {
+    await connection.close().catch(() => undefined);
+    await sql.end().catch(() => undefined);
+    await stack.stop();
+  }
+  writeResults({ baseline: baseline!, results, actions, memory });
+}
+
+/** Far more stock than the run needs, in every size and category: any shortage is a wrongful one. */
+async function seedStock(sql: postgres.Sql, boxes: number): Promise<void> {
+  const perCell = Math.max(150, Math.ceil((boxes * ITEMS_PER_BOX * 3) / (SIZES.length * 3)));
+  const run = Date.now().toString(36);
+  const rows = SIZES.flatMap((size) =>
+    CATEGORIES.flatMap((category) =>
+      Array.from({ length: perCell }, (_, n) => ({
+        id: `itm_bench_${run}_${size}_${category}_${n}`,
+        sku: `BENCH-${category}-${size}`.toUpperCase(),
+        category,
+        size,
+        colour: 'black',
+        purchase_price_cents: 3000 + (n % 20) * 100,
+      })),
+    ),
+  );
+  for (let i = 0; i < rows.length; i += 2000) {
+    const chunk = rows.slice(i, i + 2000);
+    await sql`insert into inventory.items ${sql(chunk, 'id', 'sku', 'category', 'size', 'colour', 'purchase_price_cents')}`;
+  }
+  say(`seeded ${rows.length} items (${perCell} per size and category)`);
+}
+
+async function signUpMembers(stack: BenchStack): Promise<Member[]> {
+  const run = Date.now().toString(36);
+  return Promise.all(
+    Array.from({ length: MEMBERS }, async (_, i) => {
+      const size = SIZES[i % SIZES.length];
+      const categories = [0, 1, 2].map((k) => CATEGORIES[(i + k) % CATEGORIES.length]);
+      const member = await signUpVerified({
+        apiUrl: stack.url,
+        mailUrl: stack.mailUrl,
+        timeoutMs: 60_000,
+        body: {
+          email: `bench-${run}-${i}@example.test`,
+          password: 'correct horse battery staple',
+          name: `Bench Member ${i}`,
+          size,
+          preferredCategories: categories,
+          address: { name: `Bench Member ${i}`, line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
+        },
+      });
+      return { token: member.accessToken, customerId: member.customerId, size, categories };
+    }),
+  );
+}
+
+/** N no-op workflows on the same Temporal, from a worker process at the domain workers' niceness. */
+async function runBaseline(stack: BenchStack, client: Client) {
+  const taskQueue = `bench-baseline-${Date.now().toString(36)}`;
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/baseline/worker.ts'), '--address', stack.temporalAddress, '--task-queue', taskQueue], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      worker.once('exit', (code) => reject(new Error(`baseline worker exited (${code})`)));
+    });
+    if (worker.pid && NICENESS) os.setPriority(worker.pid, NICENESS);
+    // Warm up (bundle loaded, pollers running) before the clock starts.
+    await client.workflow.execute('baselineWorkflow', { taskQueue, workflowId: `${taskQueue}-warmup` });
+    const loadBefore = os.loadavg()[0];
+    const started = Date.now();
+    const handles = [];
+    for (let i = 0; i < BASELINE; i += 50) {
+      handles.push(...(await Promise.all(Array.from({ length: Math.min(50, BASELINE - i) }, (_, k) => client.workflow.start('baselineWorkflow', { taskQueue, workflowId: `${taskQueue}-${i + k}` })))));
+    }
+    await Promise.all(handles.map((h) => h.result()));
+    const seconds = (Date.now() - started) / 1000;
+    return { workflows: BASELINE, seconds, perSecond: BASELINE / seconds, loadBefore };
+  } finally {
+    worker.kill('SIGINT');
+  }
+}
+
+/** Places one box for a member; answers the order id (the API's 202). */
+async function placeBox(stack: BenchStack, member: Member, key: string): Promise<Box> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${stack.url}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${member.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({ itemCount: ITEMS_PER_BOX }),
+    }).catch((err: unknown) => ({ status: 0, text: async () => String(err), headers: new Headers() }));
+    if (res.status === 202) return { orderId: ((await (res as Response).json()) as { orderId: string }).orderId, size: member.size };
+    // Backpressure (503 + Retry-After) or a transient failure: the client waits and retries with the same key.
+    const retryAfter = Number(res.headers.get('retry-after') ?? 1);
+    if (attempt >= 30) throw new Error(`POST /v1/orders answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    await sleep(Math.max(0.2, retryAfter) * 1000);
+  }
+}
+
+async function placeBurst(stack: BenchStack, members: Member[], count: number): Promise<Box[]> {
+  const run = Date.now().toString(36);
+  const boxes: Box[] = [];
+  for (let i = 0; i < count; i += 20) {
+    boxes.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => placeBox(stack, members[(i + k) % members.length], `bench-${run}-${i + k}`)))));
+  }
+  return boxes;
+}
+
+/** Open model: box i is placed at start + i / rate, whatever the earlier ones are doing. */
+async function placeAtRate(stack: BenchStack, members: Member[], rate: number, seconds: number): Promise<Box[]> {
+  const run = Date.now().toString(36);
+  const count = Math.ceil(rate * seconds);
+  const start = Date.now();
+  const pending: Promise<Box>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    if (due > Date.now()) await sleep(due - Date.now());
+    pending.push(placeBox(stack, members[i % members.length], `bench-${run}-${i}`));
+  }
+  return Promise.all(pending);
+}
+
+async function boxStates(sql: postgres.Sql, ids: string[]): Promise<Map<string, BoxState>> {
+  const rows = await sql<{ id: string; status: string; status_reason: string | null; created: number; requested: number | null; delivered: number | null }[]>`
+    select o.id, o.status, o.status_reason,
+           (extract(epoch from o.created_at) * 1000)::float8 as created,
+           (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'wms:' || o.id || ':shipment-requested') as requested,
+           (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'shipment:' || o.id || ':delivered') as delivered
+      from orders.orders o where o.id = any(${ids})`;
+  return new Map(rows.map((r) => [r.id, { status: r.status, reason: r.status_reason, createdMs: r.created, requestedMs: r.requested, deliveredMs: r.delivered }]));
+}
+
+/** Places a phase's boxes, follows them until each is delivered or cancelled, and measures. */
+async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offered: string, place: () => Promise<Box[]>, onPlaced?: () => void) {
+  const cpuBefore = byName(stackProcesses(stack.pid));
+  const loadBefore = os.loadavg()[0];
+  const sampler = peakRssSampler(stack.pid);
+  const t0 = Date.now();
+  say(`${name}: placing ${offered} ...`);
+  const boxes = await place();
+  say(`${name}: ${boxes.length} placed in ${round((Date.now() - t0) / 1000)} s`);
+  const ids = boxes.map((b) => b.orderId);
+  let states = new Map<string, BoxState>();
+  const settled = (s: BoxState | undefined) => !!s && (s.deliveredMs !== null || s.status === 'cancelled');
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let lastSay = 0;
+  for (;;) {
+    states = await boxStates(sql, ids);
+    const done = ids.filter((id) => settled(states.get(id))).length;
+    if (Date.now() - lastSay > 5000 || done === ids.length) {
+      lastSay = Date.now();
+      const values = [...states.values()];
+      say(
+        `${name}: ${round((Date.now() - t0) / 1000, 0)} s · awaiting_shipment+ ${values.filter((s) => s.requestedMs !== null).length} · delivered ${values.filter((s) => s.deliveredMs !== null).length} · cancelled ${values.filter((s) => s.status === 'cancelled').length} / ${ids.length} · load ${round(os.loadavg()[0], 2)}`,
+      );
+    }
+    if (done === ids.length || Date.now() > deadline) break;
+    await sleep(1000);
+  }
+  onPlaced?.();
+  sampler.stop();
+  const cpuAfter = byName(stackProcesses(stack.pid));
+  const all = [...states.values()];
+  const firstCreated = Math.min(...all.map((s) => s.createdMs));
+  const requested = all.filter((s) => s.requestedMs !== null);
+  const delivered = all.filter((s) => s.deliveredMs !== null);
+  const latencies = requested.map((s) => s.requestedMs! - s.createdMs).sort((a, b) => a - b);
+  const cancelled = new Map<string, number>();
+  for (const s of all.filter((x) => x.status === 'cancelled')) cancelled.set(s.reason ?? 'no reason', (cancelled.get(s.reason ?? 'no reason') ?? 0) + 1);
+  const cpuSeconds = new Map<string, number>();
+  for (const [n, t] of cpuAfter) cpuSeconds.set(n, round(t.cpuSeconds - (cpuBefore.get(n)?.cpuSeconds ?? 0)));
+  const result: PhaseResult = {
+    name,
+    offered,
+    boxes: ids.length,
+    wallSeconds: (Date.now() - t0) / 1000,
+    awaitingPerSecond: requested.length / ((Math.max(...requested.map((s) => s.requestedMs!)) - firstCreated) / 1000),
+    deliveredPerSecond: delivered.length / ((Math.max(...delivered.map((s) => s.deliveredMs!)) - firstCreated) / 1000),
+    placedToInstructionP50Ms: quantile(latencies, 0.5),
+    placedToInstructionP99Ms: quantile(latencies, 0.99),
+    cancelled,
+    unsettled: ids.filter((id) => !settled(states.get(id))).length,
+    peakRss: sampler.peaks,
+    peakWorkersRss: sampler.peakWorkersTotal(),
+    cpuSeconds,
+    loadBefore,
+    loadAfter: os.loadavg()[0],
+  };
+  say(`${name}: ${round(result.awaitingPerSecond, 2)} boxes/s to awaiting_shipment, ${round(result.deliveredPerSecond, 2)} to delivered, placed → instruction p50 ${round(result.placedToInstructionP50Ms / 1000, 2)} s p99 ${round(result.placedToInstructionP99Ms / 1000, 2)} s, cancelled ${[...cancelled.values()].reduce((a, b) => a + b, 0)}`);
+  return { result, delivered: ids.filter((id) => states.get(id)?.deliveredMs !== null) };
+}
+
+/** Temporal actions of delivered boxes, from their histories (every workflow tagged with the box's OrderId). */
+async function actionsPerBox(client: Client, orderIds: string[]) {
+  let workflows = 0;
+  let actions = 0;
+  let historyEvents = 0;
+  for (const orderId of orderIds) {
+    for await (const wf of client.workflow.list({ query: `OrderId = "${orderId}"` })) {
+      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+      workflows += 1;
+      historyEvents += events.length;
+      actions += countActions(events).actions;
+    }
+  }
+  const n = Math.max(1, orderIds.length);
+  return { boxes: orderIds.length, workflows: workflows / n, actions: actions / n, historyEvents: historyEvents / n };
+}
+
+/** kill -9 one domain worker every `everyMs`, in turn; the supervisor restarts each. */
+function killWorkersInTurn(rootPid: number, everyMs: number): { stop(): void; count(): number } {
+  let next = 0;
+  let kills = 0;
+  const domains = DOMAIN_WORKER_NAMES.filter((d) => d !== 'accounting');
+  const timer = setInterval(() => {
+    const domain = domains[next++ % domains.length];
+    const target = stackProcesses(rootPid).find((p) => p.name === `worker:${domain}`);
+    if (!target) return;
+    try {
+      process.kill(target.pid, 'SIGKILL');
+      kills += 1;
+      say(`killed worker:${domain} (pid ${target.pid})`);
+    } catch {
+      /* already gone */
+    }
+  }, everyMs);
+  return { stop: () => clearInterval(timer), count: () => kills };
+}
+
+/** Each worker's RSS and workflow cache size (its /metrics), and per cached workflow when a `before` is given. */
+async function readMemory(stack: BenchStack, metricsBase: number, before?: { workers: Map<string, { rss: number; cached: number }> }) {
+  const processes = byName(stackProcesses(stack.pid));
+  const workers = new Map<string, { rss: number; cached: number }>();
+  await Promise.all(
+    DOMAIN_WORKER_NAMES.map(async (domain, index) => {
+      const text = await fetch(`http://127.0.0.1:${metricsBase + index}/metrics`).then((r) => r.text(), () => '');
+      const cached = [...text.matchAll(/^temporal_sticky_cache_size(?:\{[^}]*\})? (\d+(?:\.\d+)?)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      workers.set(domain, { rss: processes.get(`worker:${domain}`)?.rssBytes ?? 0, cached });
+    }),
+  );
+  const perCached = new Map<string, number>();
+  if (before) {
+    for (const [domain, now] of workers) {
+      const was = before.workers.get(domain);
+      if (was && now.cached - was.cached >= 50) perCached.set(domain, (now.rss - was.rss) / (now.cached - was.cached));
+    }
+  }
+  const totalWorkers = [...workers.values()].reduce((sum, w) => sum + w.rss, 0);
+  return { workers, perCached, totalWorkers };
+}
+
+function writeResults({ baseline, results, actions, memory }: { baseline: NonNullable<Awaited<ReturnType<typeof runBaseline>>>; results: PhaseResult[]; actions?: Awaited<ReturnType<typeof actionsPerBox>>; memory?: Awaited<ReturnType<typeof readMemory>> }): void {
+  const commit = (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const lines: string[] = [];
+  lines.push('# Pipeline throughput: boxes per second against the baseline');
+  lines.push('');
+  lines.push(`Measured ${new Date().toISOString()} with \`npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on the embedded stack (\`npm start\`), ${os.cpus().length} cores, ${mb(os.totalmem())} MB.`);
+  lines.push('');
+  lines.push(`**Baseline:** ${baseline.workflows} workflows of one no-op activity in ${round(baseline.seconds)} s = **${round(baseline.perSecond)} workflows/s** (load before ${round(baseline.loadBefore, 2)}).`);
+  lines.push('');
+  lines.push('| phase | offered | boxes | → awaiting_shipment /s | → delivered /s | baseline workflows per box | placed → instruction p50 / p99 | cancelled (why) | unsettled | peak RSS of all workers | load before → after |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const cancelled = [...r.cancelled].map(([why, n]) => `${n}: ${why}`).join('; ') || '0';
+    lines.push(
+      `| ${r.name}${r.restarts !== undefined ? ` (${r.restarts} kills)` : ''} | ${r.offered} | ${r.boxes} | ${round(r.awaitingPerSecond, 2)} | ${round(r.deliveredPerSecond, 2)} | ${round(baseline.perSecond / r.awaitingPerSecond, 1)} | ${round(r.placedToInstructionP50Ms / 1000, 2)} s / ${round(r.placedToInstructionP99Ms / 1000, 2)} s | ${cancelled} | ${r.unsettled} | ${mb(r.peakWorkersRss)} MB | ${round(r.loadBefore, 2)} → ${round(r.loadAfter, 2)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step).');
+  if (actions) {
+    lines.push('');
+    lines.push(`**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events.`);
+  }
+  lines.push('');
+  lines.push('## Peak RSS and CPU seconds per process, by phase');
+  lines.push('');
+  const names = [...new Set(results.flatMap((r) => [...r.peakRss.keys()]))].sort();
+  lines.push(`| process | ${results.map((r) => `${r.name}: peak MB / CPU s`).join(' | ')} |`);
+  lines.push(`|---|${results.map(() => '---').join('|')}|`);
+  for (const n of names) lines.push(`| ${n} | ${results.map((r) => `${mb(r.peakRss.get(n) ?? 0)} / ${r.cpuSeconds.get(n) ?? 0}`).join(' | ')} |`);
+  if (memory) {
+    lines.push('');
+    lines.push(`## Memory with the open boxes`);
+    lines.push('');
+    lines.push(`All domain workers together: **${mb(memory.totalWorkers)} MB** RSS.`);
+    lines.push('');
+    lines.push('| worker | RSS MB | cached workflows | MB per cached workflow (growth over the phase) |');
+    lines.push('|---|---|---|---|');
+    for (const [domain, w] of memory.workers) lines.push(`| ${domain} | ${mb(w.rss)} | ${w.cached} | ${memory.perCached.has(domain) ? round(memory.perCached.get(domain)! / 1024 / 1024, 2) : '—'} |`);
+  }
+  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
+  fs.writeFileSync(values.out!, `${lines.join('\n')}\n`);
+  say(`results written to ${path.relative(process.cwd(), values.out!)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    say(`failed: ${String((err as Error)?.stack ?? err)}`);
+    process.exit(1);
+  },
+);
