@@ -1,6 +1,8 @@
 /** Inventory activities: atomic reservations and every other move of the item state machine. */
 import { ApplicationFailure } from '@temporalio/activity';
+import type postgres from 'postgres';
 import type { Database } from '../../db/client';
+import type { PickedItem } from '../../workflows/styling/contract';
 import type { ITEM_STATES } from '../../db/schema/inventory';
 import { FailureType } from '../../workflows/failures';
 
@@ -55,9 +57,13 @@ export interface ReserveItemsInput {
   orderId: string;
   /** The styling attempt of the pick: (orderId, attempt) names one reservation request. */
   attempt: number;
-  itemIds: string[];
+  /** Styling's choice, one item per slot of the box (each slot is its item's size and category). */
+  items: PickedItem[];
+  /** Styling's ranked backups: a slot whose item is taken gets the first free one of its category. */
+  alternatives?: PickedItem[];
 }
-export type ReserveItemsResult = { reserved: true; itemIds: string[] } | { reserved: false; unavailableItemIds: string[] };
+/** reserved: the items held, slot by slot (a taken choice replaced by a backup, or another item of its size and category). */
+export type ReserveItemsResult = { reserved: true; items: PickedItem[] } | { reserved: false; unavailableItemIds: string[] };
 
 export interface ReleaseItemsInput {
   orderId: string;
@@ -148,14 +154,17 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
     },
 
     /**
-     * Reserves all items or none, and records the outcome per (orderId, attempt) in the same
-     * transaction. A repeat of the same pick (a retry, a reset's re-run) gets the recorded answer:
-     * once the box has shipped its items are no longer `available`, and re-evaluating stock would
-     * turn the same pick into a shortage. Row locks taken by the UPDATE serialize racing orders:
-     * the loser re-evaluates `state = 'available'` after the winner commits and sees the item gone.
+     * Fills every slot of the box or none, and records the outcome per (orderId, attempt) in the
+     * same transaction. Each slot claims, in one statement, the first free item of its size and
+     * category in styling's order of preference — its chosen item, then the ranked backups, then
+     * any other — skipping rows another reservation is claiming (`FOR UPDATE SKIP LOCKED`): racing
+     * boxes take different items instead of refusing each other, so a box meets a shortage only
+     * when its size and category have no free item at all. A repeat of the same pick (a retry, a
+     * reset's re-run) gets the recorded answer: once the box has shipped its items are no longer
+     * `available`, and re-evaluating stock would turn the same pick into a shortage.
      */
     async reserveItems(input: ReserveItemsInput): Promise<ReserveItemsResult> {
-      const ids = [...new Set(input.itemIds)];
+      const alternatives = (input.alternatives ?? []).map((a) => a.itemId);
       return sql.begin(async (tx) => {
         // Two deliveries of the same pick at once would both miss the record; one waits here.
         await tx`select pg_advisory_xact_lock(hashtext(${`inventory.reservations:${input.orderId}`}))`;
@@ -163,32 +172,58 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
           select outcome, item_ids, unavailable_item_ids from inventory.reservations
            where order_id = ${input.orderId} and attempt = ${input.attempt}`;
         if (recorded) {
-          return recorded.outcome === 'reserved'
-            ? { reserved: true as const, itemIds: recorded.item_ids }
-            : { reserved: false as const, unavailableItemIds: recorded.unavailable_item_ids };
+          if (recorded.outcome === 'shortage') return { reserved: false as const, unavailableItemIds: recorded.unavailable_item_ids };
+          const rows = await tx<PickedItem[]>`select id as "itemId", sku, category, size, colour from inventory.items where id = any(${recorded.item_ids})`;
+          const byId = new Map(rows.map((r) => [r.itemId, r]));
+          return { reserved: true as const, items: recorded.item_ids.map((id) => byId.get(id)!) };
         }
-        const unavailable = await tx
-          .savepoint(async (sp) => {
-            const rows = await sp<{ id: string }[]>`
-              update inventory.items
-                 set state = 'reserved', order_id = ${input.orderId}, updated_at = now()
-               where id = any(${ids})
-                 and (state = 'available' or (state = 'reserved' and order_id = ${input.orderId}))
-              returning id`;
-            const got = new Set(rows.map((r) => r.id));
-            // Throwing rolls the savepoint back, so a partial reservation never becomes visible.
-            if (rows.length !== ids.length) throw new PartialReservation(ids.filter((id) => !got.has(id)));
-            return [] as string[];
-          })
-          .catch((err: unknown) => {
-            if (err instanceof PartialReservation) return err.unavailable;
-            throw err;
-          });
-        const outcome = unavailable.length === 0 ? 'reserved' : 'shortage';
-        await tx`
+        /** One try at the whole box: every slot or, rolled back to the savepoint, none. */
+        const tryBox = () =>
+          tx
+            .savepoint(async (sp) => {
+              const claimed: PickedItem[] = [];
+              for (const slot of input.items) {
+                const [row] = await sp<PickedItem[]>`
+                  with pick as (
+                    select id from inventory.items
+                     where size = ${slot.size} and category = ${slot.category}
+                       and (state = 'available' or (state = 'reserved' and order_id = ${input.orderId} and id = ${slot.itemId}))
+                       and not (id = any(${claimed.map((c) => c.itemId)}::text[]))
+                     order by (id = ${slot.itemId}) desc, array_position(${alternatives}::text[], id) nulls last, md5(id || ${input.orderId})
+                     limit 1
+                     for update skip locked
+                  )
+                  update inventory.items i set state = 'reserved', order_id = ${input.orderId}, updated_at = now()
+                    from pick where i.id = pick.id
+                  returning i.id as "itemId", i.sku, i.category, i.size, i.colour`;
+                // Throwing rolls the savepoint back, so a partial reservation never becomes visible.
+                if (!row) throw new PartialReservation([slot.itemId], slot);
+                claimed.push(row);
+              }
+              return claimed;
+            })
+            .catch((err: unknown) => {
+              if (err instanceof PartialReservation) return err;
+              throw err;
+            });
+        let held = await tryBox();
+        // A slot found nothing unlocked. If free items of its size and category exist they are
+        // locked by racing reservations, which will commit or roll back in a moment: having let go
+        // of everything (the savepoint), try the whole box again. Only a slot with no free item at
+        // all is a shortage. Never waiting while holding rows keeps racing boxes from deadlocking.
+        for (let round = 1; held instanceof PartialReservation && round <= CLAIM_ROUNDS && (await freeItems(tx, held.slot)) > 0; round++) {
+          await new Promise((r) => setTimeout(r, 5 * round + Math.floor(Math.random() * 10 * round)));
+          held = await tryBox();
+        }
+        const record = (outcome: 'reserved' | 'shortage', itemIds: string[], unavailable: string[]) => tx`
           insert into inventory.reservations (order_id, attempt, outcome, item_ids, unavailable_item_ids)
-          values (${input.orderId}, ${input.attempt}, ${outcome}, ${ids}::text[], ${unavailable}::text[])`;
-        return outcome === 'reserved' ? { reserved: true as const, itemIds: ids } : { reserved: false as const, unavailableItemIds: unavailable };
+          values (${input.orderId}, ${input.attempt}, ${outcome}, ${itemIds}::text[], ${unavailable}::text[])`;
+        if (held instanceof PartialReservation) {
+          await record('shortage', input.items.map((i) => i.itemId), held.unavailable);
+          return { reserved: false as const, unavailableItemIds: held.unavailable };
+        }
+        await record('reserved', held.map((h) => h.itemId), []);
+        return { reserved: true as const, items: held };
       }) as Promise<ReserveItemsResult>;
     },
 
@@ -241,8 +276,21 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
 }
 export type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 
+/** How many more tries a box gets while the free items of a slot's size and category are all locked by racing reservations. */
+const CLAIM_ROUNDS = 12;
+
+/** Free items of the slot's size and category, locked ones included. */
+async function freeItems(sql: postgres.TransactionSql, slot: PickedItem): Promise<number> {
+  const [{ n }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from inventory.items where size = ${slot.size} and category = ${slot.category} and state = 'available'`;
+  return n;
+}
+
 class PartialReservation extends Error {
-  constructor(readonly unavailable: string[]) {
+  constructor(
+    readonly unavailable: string[],
+    readonly slot: PickedItem,
+  ) {
     super(`items unavailable: ${unavailable.join(', ')}`);
   }
 }

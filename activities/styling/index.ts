@@ -16,7 +16,12 @@ export interface PickItemsInput {
 }
 export interface PickItemsResult {
   items: PickedItem[];
+  /** Ranked backups of the chosen categories, for inventory to fill a slot whose item was taken meanwhile. */
+  alternatives: PickedItem[];
 }
+
+/** Backups offered per slot: enough that racing boxes rarely fall through to "any free item". */
+const ALTERNATIVES_PER_SLOT = 4;
 
 /** Creates the styling activities over a database. */
 export function createStylingActivities({ db }: { db: Db }) {
@@ -46,13 +51,17 @@ export function createStylingActivities({ db }: { db: Db }) {
         .orderBy(sql`md5(${items.id} || ${input.orderId})`)
         .limit(200);
       const chosen = existing[0] ? candidates : spreadOverCategories(candidates, input.categories, input.itemCount);
+      const chosenIds = new Set(chosen.map((c) => c.itemId));
+      const chosenCategories = new Set(chosen.map((c) => c.category));
+      // A repeat of a recorded pick has no candidates beyond its own items: no backups, the first answer's stand.
+      const alternatives = candidates.filter((c) => !chosenIds.has(c.itemId) && chosenCategories.has(c.category)).slice(0, ALTERNATIVES_PER_SLOT * chosen.length);
       if (!existing[0] && chosen.length > 0) {
         await db
           .insert(picks)
           .values({ orderId: input.orderId, attempt: input.attempt, itemIds: chosen.map((c) => c.itemId) })
           .onConflictDoNothing();
       }
-      return { items: chosen };
+      return { items: chosen, alternatives };
     },
   };
 }

@@ -76,18 +76,45 @@ describe('a box moving through the domains', () => {
     await expect(handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'again' }] })).rejects.toThrow();
   });
 
-  it('re-picks when another order took a picked item, then reserves the new pick', async () => {
-    const { size } = await seedItems(system.database, ['top'], 3);
-    // Hold inventory back so the first pick can be stolen before it is reserved.
+  /** Starts an order with inventory held back, and answers styling's first pick before inventory sees it. */
+  async function firstPickHeldBack(size: string, categories: string[]) {
     await system.stop();
     system = await startSystem({ wmsUrl: wmsServer.url, domains: ['events', 'orders', 'styling', 'warehouse-integration', 'warehouse'] });
-    const { input } = await startOrder(system.client, { size, categories: ['top'], itemCount: 1 });
+    const { input } = await startOrder(system.client, { size, categories, itemCount: 1 });
     const firstPick = await eventually(async () => {
       const rows = await system.database.sql<{ item_ids: string[] }[]>`select item_ids from styling.picks where order_id = ${input.orderId} and attempt = 1`;
       return rows[0]?.item_ids;
     });
-    const thief = createInventoryActivities(system.database);
-    await expect(thief.reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, itemIds: firstPick })).resolves.toMatchObject({ reserved: true });
+    return { input, firstPick };
+  }
+  const thief = () => createInventoryActivities(system.database);
+  const asPicks = async (ids: string[]) =>
+    system.database.sql<{ itemId: string; sku: string; category: string; size: string; colour: string }[]>`
+      select id as "itemId", sku, category, size, colour from inventory.items where id = any(${ids})`;
+
+  it('holds another free item of the size and category when another order took the picked one, with no shortage', async () => {
+    const { size } = await seedItems(system.database, ['top'], 3);
+    const { input, firstPick } = await firstPickHeldBack(size, ['top']);
+    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(firstPick) })).resolves.toMatchObject({ reserved: true });
+
+    await system.stop();
+    system = await startSystem({ wmsUrl: wmsServer.url });
+    await eventually(async () => ((await orderRow(input.orderId))?.status === 'awaiting_shipment' ? true : undefined), 30_000, 'awaiting_shipment');
+    expect(await timelineTypes(system.database, input.orderId)).toEqual(['order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested']);
+    const held = await itemsOf(input.orderId);
+    expect(held).toHaveLength(1);
+    expect(firstPick).not.toContain(held[0].id);
+    const styling = await system.client.workflow.getHandle(stylingWorkflowId(input.orderId)).result();
+    expect(styling).toEqual({ outcome: 'reserved', attempts: 1 });
+  });
+
+  it('re-picks in another category when the picked category has no free item left, then reserves the new pick', async () => {
+    const { size } = await seedItems(system.database, ['top', 'skirt'], 1);
+    const { input, firstPick } = await firstPickHeldBack(size, ['top', 'skirt']);
+    // The thief takes every item of the picked category.
+    const [picked] = await asPicks(firstPick);
+    const all = await system.database.sql<{ id: string }[]>`select id from inventory.items where size = ${size} and category = ${picked.category}`;
+    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(all.map((r) => r.id)) })).resolves.toMatchObject({ reserved: true });
 
     await system.stop();
     system = await startSystem({ wmsUrl: wmsServer.url });

@@ -7,6 +7,10 @@ import { seedItems, uniqueId } from '../support/system';
 
 describe('the item state machine', () => {
   let database: Database;
+  /** The seeded items as styling picks them. */
+  const picksOf = async (itemIds: string[]) =>
+    database.sql<{ itemId: string; sku: string; category: string; size: string; colour: string }[]>`
+      select id as "itemId", sku, category, size, colour from inventory.items where id = any(${itemIds}) order by id`;
   beforeAll(() => {
     database = connectDatabase(process.env.DATABASE_URL!, { max: 5 });
   });
@@ -34,7 +38,7 @@ describe('the item state machine', () => {
     const [clean, damaged] = itemIds;
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, items: await picksOf(itemIds) });
     await inventory.markItemsShipped({ orderId });
 
     await expect(inventory.receiveReturnedItems({ orderId, itemIds })).resolves.toEqual({ returnedItemIds: itemIds });
@@ -57,7 +61,7 @@ describe('the item state machine', () => {
     const [lost, back] = itemIds;
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, items: await picksOf(itemIds) });
     await inventory.markItemsShipped({ orderId });
     await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: true });
     await expect(inventory.retireLostItem({ orderId, itemId: lost })).resolves.toMatchObject({ state: 'retired', changed: false });
@@ -74,7 +78,7 @@ describe('the item state machine', () => {
     const { itemIds } = await seedItems(database, ['jacket'], 1);
     const inventory = createInventoryActivities(database);
     const orderId = uniqueId('o');
-    await inventory.reserveItems({ orderId, attempt: 1, itemIds });
+    await inventory.reserveItems({ orderId, attempt: 1, items: await picksOf(itemIds) });
     // Still reserved: the shipment has not been applied yet, so the sale is retried (plain error).
     await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).rejects.toThrow(/not marked shipped yet/);
     await inventory.markItemsShipped({ orderId });

@@ -37,10 +37,13 @@ export async function reservationWorkflow({ event: first }: EventTriggeredInput<
     if (isEvent(event, StylingCompleted)) {
       // A pick that arrives after the box is already held is stale: the first success wins.
       if (held.length > 0 || cancelling) continue;
-      const itemIds = event.data.items.map((i) => i.itemId);
-      const result = await reserveItems.executeWithOptions({ summary: `reserve ${itemIds.length} items for box ${orderId}` }, [{ orderId, attempt: event.data.attempt, itemIds }]);
+      const { items, alternatives } = event.data;
+      const result = await reserveItems.executeWithOptions({ summary: `reserve ${items.length} items for box ${orderId}` }, [
+        { orderId, attempt: event.data.attempt, items, ...(alternatives ? { alternatives } : {}) },
+      ]);
       if (result.reserved) {
-        held = event.data.items;
+        // What inventory holds, slot by slot: styling's choice, or a backup where it was taken.
+        held = result.items;
         await publish(InventoryReserved, {
           id: `inventory:${orderId}:reserved`,
           data: { orderId, customerId, attempt: event.data.attempt, items: held },

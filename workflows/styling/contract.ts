@@ -24,7 +24,13 @@ export const stylingCompletedData = z.object({
   orderId: z.string(),
   customerId: z.string(),
   attempt: z.number().int().min(1),
+  /** The chosen items, one per slot of the box. */
   items: z.array(pickedItemSchema).min(1),
+  /**
+   * Ranked backups, best first: where a chosen item is taken by the time inventory reserves, the
+   * slot gets the first free backup of its category (then any free item of its size and category).
+   */
+  alternatives: z.array(pickedItemSchema).optional(),
 });
 /** Styling picked the items of a box (again, with a higher attempt, after a shortage). */
 export const StylingCompleted = defineEvent('styling.completed', 'styling', stylingCompletedData);

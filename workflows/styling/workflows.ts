@@ -20,7 +20,7 @@ export async function stylingWorkflow({ event: placed }: EventTriggeredInput<Ord
   let cause: EventEnvelope = placed;
 
   for (let attempt = 1; attempt <= STYLING_MAX_ATTEMPTS; attempt++) {
-    const { items } = await pickItems.executeWithOptions({ summary: `pick ${order.itemCount} × ${order.size} (attempt ${attempt})` }, [
+    const { items, alternatives } = await pickItems.executeWithOptions({ summary: `pick ${order.itemCount} × ${order.size} (attempt ${attempt})` }, [
       { orderId: order.orderId, attempt, size: order.size, categories: order.categories, itemCount: order.itemCount, excludeItemIds: taken },
     ]);
     if (items.length === 0) {
@@ -28,7 +28,7 @@ export async function stylingWorkflow({ event: placed }: EventTriggeredInput<Ord
     }
     await publish(StylingCompleted, {
       id: `styling:${order.orderId}:completed:${attempt}`,
-      data: { orderId: order.orderId, customerId: order.customerId, attempt, items },
+      data: { orderId: order.orderId, customerId: order.customerId, attempt, items, ...(alternatives?.length ? { alternatives } : {}) },
       correlationId: order.orderId,
       causedBy: cause,
     });
