@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const results: PhaseResult[] = [];
   let baseline: { workflows: number; seconds: number; perSecond: number; loadBefore: number } | undefined;
-  let actions: { boxes: number; workflows: number; actions: number; historyEvents: number } | undefined;
+  let actions: Awaited<ReturnType<typeof actionsPerBox>> | undefined;
   let memory: Awaited<ReturnType<typeof readMemory>> | undefined;
   try {
     const totalBoxes = BURST * (values.restarts ? 2 : 1) + Math.ceil(RATE * DURATION_S) + OPEN_BOXES;
@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     const members = await signUpMembers(stack);
     say(`${members.length} members signed up`);
 
+    await quiet(stack.pid);
     baseline = await runBaseline(stack, client);
     say(`baseline: ${baseline.workflows} workflows in ${round(baseline.seconds)} s = ${round(baseline.perSecond)} workflows/s`);
 
@@ -147,6 +148,19 @@ async function main(): Promise<void> {
     await stack.stop();
   }
   writeResults({ baseline: baseline!, results, actions, memory });
+}
+
+/** Waits (at most 2 minutes) until the stack is idle: below 15 % of one core over 3 s, so the baseline does not race its warm-up. */
+async function quiet(rootPid: number): Promise<void> {
+  const cpu = () => stackProcesses(rootPid).reduce((sum, p) => sum + p.cpuSeconds, 0);
+  const deadline = Date.now() + 120_000;
+  for (let before = cpu(); Date.now() < deadline; ) {
+    await sleep(3000);
+    const now = cpu();
+    if (now - before < 0.45) return;
+    before = now;
+  }
+  say('the stack did not go quiet within 2 minutes; measuring anyway');
 }
 
 /** Far more stock than the run needs, in every size and category: any shortage is a wrongful one. */
@@ -339,16 +353,45 @@ async function actionsPerBox(client: Client, orderIds: string[]) {
   let workflows = 0;
   let actions = 0;
   let historyEvents = 0;
+  let workflowTasks = 0;
+  const activities = new Map<string, number>();
+  const byType = new Map<string, { events: number; workflowTasks: number; activities: number; signals: number }>();
   for (const orderId of orderIds) {
     for await (const wf of client.workflow.list({ query: `OrderId = "${orderId}"` })) {
       const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
       workflows += 1;
       historyEvents += events.length;
       actions += countActions(events).actions;
+      const t = byType.get(wf.type) ?? { events: 0, workflowTasks: 0, activities: 0, signals: 0 };
+      t.events += events.length;
+      for (const e of events) {
+        if (e.workflowTaskCompletedEventAttributes) {
+          t.workflowTasks += 1;
+          workflowTasks += 1;
+        }
+        if (e.workflowExecutionSignaledEventAttributes) t.signals += 1;
+        const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (activity) {
+          t.activities += 1;
+          activities.set(activity, (activities.get(activity) ?? 0) + 1);
+        }
+        const local = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? 'local activity' : undefined;
+        if (local) activities.set(local, (activities.get(local) ?? 0) + 1);
+      }
+      byType.set(wf.type, t);
     }
   }
   const n = Math.max(1, orderIds.length);
-  return { boxes: orderIds.length, workflows: workflows / n, actions: actions / n, historyEvents: historyEvents / n };
+  const per = <T extends Record<string, number>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v / n])) as T;
+  return {
+    boxes: orderIds.length,
+    workflows: workflows / n,
+    actions: actions / n,
+    historyEvents: historyEvents / n,
+    workflowTasks: workflowTasks / n,
+    activities: new Map([...activities].map(([k, v]) => [k, v / n])),
+    byType: new Map([...byType].map(([k, v]) => [k, per(v)])),
+  };
 }
 
 /** kill -9 one domain worker every `everyMs`, in turn; the supervisor restarts each. */
@@ -420,7 +463,13 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
   lines.push('"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step).');
   if (actions) {
     lines.push('');
-    lines.push(`**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events.`);
+    lines.push(`**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events, ${round(actions.workflowTasks, 1)} workflow tasks.`);
+    lines.push('');
+    lines.push('| workflow type | history events | workflow tasks | activities scheduled | signals |');
+    lines.push('|---|---|---|---|---|');
+    for (const [type, t] of [...actions.byType].sort()) lines.push(`| ${type} | ${round(t.events, 1)} | ${round(t.workflowTasks, 1)} | ${round(t.activities, 1)} | ${round(t.signals, 1)} |`);
+    lines.push('');
+    lines.push(`Activities per box: ${[...actions.activities].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${round(v, 1)}`).join(', ')}.`);
   }
   lines.push('');
   lines.push('## Peak RSS and CPU seconds per process, by phase');

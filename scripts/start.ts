@@ -21,7 +21,7 @@ import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret, requireWmsWebhookSecret } 
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../workers/workflow-bundle';
+import { workflowBundleOptions } from '../workers/workflow-bundle';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
 
@@ -180,10 +180,13 @@ async function bundleWorkflows(config: Config): Promise<string> {
   };
   walk(path.join(ROOT, 'workflows'));
   hash.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+  // Tracing off, the OpenTelemetry interceptors stay out of the bundle (workflows/tracing-interceptors.ts).
+  const tracing = !!config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  hash.update(tracing ? 'tracing' : 'no-tracing');
   const out = path.join(config.DATA_DIR, `workflow-bundle-${hash.digest('hex').slice(0, 12)}.js`);
   if (fs.existsSync(out)) return out;
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietBundlerLogger() });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions({ tracing }), logger: quietBundlerLogger() });
   for (const old of fs.readdirSync(config.DATA_DIR).filter((f) => f.startsWith('workflow-bundle-'))) fs.rmSync(path.join(config.DATA_DIR, old));
   fs.writeFileSync(out, code);
   logger.info({ bundle: out }, 'workflow code bundled');
@@ -219,8 +222,7 @@ async function waitForWorkers(config: Config, timeoutMs: number): Promise<void> 
   try {
     for (const domain of DOMAIN_WORKER_NAMES) {
       const taskQueue = { name: DOMAIN_WORKERS[domain].taskQueue };
-      // The bus hosts activities only: its pollers are on the activity side.
-      const taskQueueType = DOMAIN_WORKERS[domain].workflows ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
+      const taskQueueType = temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW;
       for (;;) {
         const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: config.TEMPORAL_NAMESPACE, taskQueue, taskQueueType });
         if ((pollers?.length ?? 0) > 0) break;

@@ -1,9 +1,11 @@
 /** Builds one domain's Temporal worker; used by the worker process and by tests. */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createBusActivities } from '../activities/bus';
+import { loadRegistry } from '../activities/bus/registry';
 import type { Tracing } from '../observability/tracing';
 import { DOMAIN_WORKERS, type DomainWorkerName, type WorkerDeps } from './domains';
 import { workerObservabilityOptions } from './observability';
-import { WORKFLOW_BUNDLE_OPTIONS } from './workflow-bundle';
+import { workflowBundleOptions } from './workflow-bundle';
 
 export interface CreateDomainWorkerInput extends WorkerDeps {
   domain: DomainWorkerName;
@@ -20,16 +22,16 @@ export interface CreateDomainWorkerInput extends WorkerDeps {
 /** Creates the worker for one domain: its task queue, its activities, and (if any) its workflows. */
 export async function createDomainWorker(input: CreateDomainWorkerInput): Promise<Worker> {
   const spec = DOMAIN_WORKERS[input.domain];
-  const workflowSource = !spec.workflows
-    ? {}
-    : input.workflowBundlePath
+  const workflowSource = input.workflowBundlePath
       ? { workflowBundle: { codePath: input.workflowBundlePath } }
-      : { workflowsPath: WORKFLOW_BUNDLE_OPTIONS.workflowsPath };
+      : { workflowsPath: workflowBundleOptions({ tracing: !!input.tracing }).workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions({ tracing: !!input.tracing }).preloadModules } };
   return Worker.create({
     connection: input.connection,
     namespace: input.namespace,
     taskQueue: spec.taskQueue,
-    activities: spec.activities(input),
+    // Every worker that runs workflows hosts the event layer's activities: its workflows publish
+    // through them as local activities (workflows/bus/publish.ts).
+    activities: { ...createBusActivities({ db: input.database.db, client: input.client, registry: input.registry ?? loadRegistry() }), ...spec.activities(input) },
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',

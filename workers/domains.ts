@@ -5,8 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { createAccountingActivities } from '../activities/accounting';
-import { createBusActivities } from '../activities/bus';
-import { loadRegistry, type Registry } from '../activities/bus/registry';
+import type { Registry } from '../activities/bus/registry';
 import { createInventoryActivities } from '../activities/inventory';
 import { createRestockActivities } from '../activities/inventory/restock';
 import { createOrderActivities } from '../activities/orders';
@@ -21,7 +20,6 @@ import { createHttpWmsClient } from '../activities/warehouse-integration/wms-cli
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { ACCOUNTING_TASK_QUEUE } from '../workflows/accounting/contract';
-import { EVENTS_TASK_QUEUE } from '../workflows/bus/contract';
 import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { PAYMENT_TASK_QUEUE } from '../workflows/payment/contract';
@@ -41,18 +39,16 @@ export interface WorkerDeps {
 
 export interface DomainWorker {
   taskQueue: string;
-  /** Whether the worker runs workflows (the bus hosts activities only). */
-  workflows: boolean;
+  /** The domain's own activities (every worker also hosts the event layer's: workers/create-worker.ts). */
   activities(deps: WorkerDeps): object;
 }
 
 export const DOMAIN_WORKERS = {
-  events: { taskQueue: EVENTS_TASK_QUEUE, workflows: false, activities: ({ database, client, registry }) => createBusActivities({ db: database.db, client, registry: registry ?? loadRegistry() }) },
-  orders: { taskQueue: ORDERS_TASK_QUEUE, workflows: true, activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }) },
-  styling: { taskQueue: STYLING_TASK_QUEUE, workflows: true, activities: ({ database }) => createStylingActivities({ db: database.db }) },
+  orders: { taskQueue: ORDERS_TASK_QUEUE, activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }) },
+  styling: { taskQueue: STYLING_TASK_QUEUE, activities: ({ database }) => createStylingActivities({ db: database.db }) },
   inventory: {
     taskQueue: INVENTORY_TASK_QUEUE,
-    workflows: true,
+    
     activities: ({ database, config }) => ({
       ...createInventoryActivities(database),
       ...createRestockActivities({ cleaningTime: config.INVENTORY_CLEANING_TIME ?? config.RETURNS_CLEANING_TIME }),
@@ -60,17 +56,17 @@ export const DOMAIN_WORKERS = {
   },
   'warehouse-integration': {
     taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
-    workflows: true,
+    
     activities: ({ database, config }) => createWarehouseIntegrationActivities({ db: database.db, wms: createHttpWmsClient({ baseUrl: config.WMS_URL }) }),
   },
   payment: {
     taskQueue: PAYMENT_TASK_QUEUE,
-    workflows: true,
+    
     activities: ({ database, config }) => createPaymentActivities({ db: database.db, psp: createHttpPspClient({ baseUrl: config.PSP_URL }) }),
   },
-  warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, workflows: true, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
-  returns: { taskQueue: RETURNS_TASK_QUEUE, workflows: true, activities: ({ database }) => createReturnsActivities({ db: database.db }) },
-  accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, workflows: true, activities: ({ database }) => createAccountingActivities({ database }) },
+  warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },
+  returns: { taskQueue: RETURNS_TASK_QUEUE, activities: ({ database }) => createReturnsActivities({ db: database.db }) },
+  accounting: { taskQueue: ACCOUNTING_TASK_QUEUE, activities: ({ database }) => createAccountingActivities({ database }) },
 } satisfies Record<string, DomainWorker>;
 
 export type DomainWorkerName = keyof typeof DOMAIN_WORKERS;

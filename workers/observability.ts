@@ -31,7 +31,7 @@ import { COMPENSATION_ACTIVITIES, PROMETHEUS_CONTENT_TYPE, businessMetrics } fro
 import type { Tracing } from '../observability/tracing';
 import { ORDER_ID_HEADER } from '../workflows/log-context';
 import { DOMAIN_WORKERS } from './domains';
-import { WORKFLOW_BUNDLE_OPTIONS } from './workflow-bundle';
+import { workflowBundleOptions } from './workflow-bundle';
 
 const DOMAIN_OF_TASK_QUEUE = new Map<string, string>(Object.entries(DOMAIN_WORKERS).map(([domain, spec]) => [spec.taskQueue, domain]));
 
@@ -135,7 +135,7 @@ export function workerObservabilityOptions({ domain, tracing, prebuiltBundle = f
   }
   return {
     // Prebuilt bundles already contain the workflow interceptors; only a worker that bundles by itself names them.
-    interceptors: { activity, ...(prebuiltBundle ? {} : { workflowModules: WORKFLOW_BUNDLE_OPTIONS.workflowInterceptorModules }) },
+    interceptors: { activity, ...(prebuiltBundle ? {} : { workflowModules: workflowBundleOptions({ tracing: !!tracing }).workflowInterceptorModules }) },
     sinks: workflowSinks(tracing),
   };
 }

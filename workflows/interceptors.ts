@@ -1,19 +1,11 @@
 /**
- * Workflow interceptors, bundled with the workflow code (workers/workflow-bundle.ts):
- * - OpenTelemetry spans for every workflow run, signal, update, activity, child start and
- *   continue-as-new, with the trace context in Temporal headers, so one trace follows a box from
- *   the API request across every domain. Spans leave the sandbox through the worker's `exporter`
- *   sink, which is not called on replay.
- * - The box's `orderId` / `customerId` (the OrderId / CustomerId search attributes) on every
- *   workflow log line, and the order id in a header of every activity, for its log lines.
+ * The workflow interceptor every bundle has (workers/workflow-bundle.ts): the box's `orderId` /
+ * `customerId` (the OrderId / CustomerId search attributes) on every workflow log line, and the
+ * order id in a header of every activity, for its log lines. Tracing has its own module
+ * (./tracing-interceptors.ts), bundled only when tracing is on.
  * Workflow code logs with `log` from @temporalio/workflow: the SDK drops those lines on replay.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import {
   workflowInfo,
   type ActivityInput,
@@ -55,7 +47,5 @@ class BoxContextInterceptor implements WorkflowOutboundCallsInterceptor {
 
 /** The interceptors of every workflow (the SDK calls this once per workflow run). */
 export const interceptors = (): WorkflowInterceptors => ({
-  inbound: [new OpenTelemetryInboundInterceptor()],
-  outbound: [new OpenTelemetryOutboundInterceptor(), new BoxContextInterceptor()],
-  internals: [new OpenTelemetryInternalsInterceptor()],
+  outbound: [new BoxContextInterceptor()],
 });

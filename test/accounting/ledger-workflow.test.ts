@@ -7,7 +7,7 @@ import { entriesOf, itemSold, membershipCaptured, purchaseCaptured, refunded } f
 
 let system: RunningSystem;
 beforeAll(async () => {
-  system = await startSystem({ domains: ['events', 'accounting'] });
+  system = await startSystem({ domains: ['accounting'] });
 });
 afterAll(async () => system?.stop());
 

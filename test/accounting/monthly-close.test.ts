@@ -23,7 +23,7 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
   let system: RunningSystem;
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
-    system = await startSystem({ env, domains: ['events', 'accounting'] });
+    system = await startSystem({ env, domains: ['accounting'] });
   });
   afterAll(async () => {
     await system?.stop();

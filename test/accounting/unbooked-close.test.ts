@@ -20,7 +20,7 @@ let system: RunningSystem;
 let admin: { Authorization: string };
 beforeAll(async () => {
   api = await startApi();
-  system = await startSystem({ env: api.env, domains: ['events', 'accounting'] });
+  system = await startSystem({ env: api.env, domains: ['accounting'] });
   const email = uniqueEmail('ops');
   await ensureAdminAccount(api.database.db, { email, password: 'ops admin password' });
   const login = await request(api.app).post('/v1/auth/login').send({ email, password: 'ops admin password' }).expect(200);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   api = await startApi();
   psp = createPspSimulator();
   pspServer = await psp.start(0);
-  system = await startSystem({ pspUrl: pspServer.url, domains: ['events', 'payment'] });
+  system = await startSystem({ pspUrl: pspServer.url, domains: ['payment'] });
   const email = uniqueEmail('ops');
   await ensureAdminAccount(api.database.db, { email, password: 'ops admin password' });
   const login = await request(api.app).post('/v1/auth/login').send({ email, password: 'ops admin password' }).expect(200);

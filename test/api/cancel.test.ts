@@ -21,7 +21,7 @@ beforeAll(async () => {
   workers = await Promise.all(
     // Warehouse integration answers the cancel (no instruction was sent: shipment.cancelled at once);
     // inventory leaves its tombstone.
-    (['orders', 'events', 'warehouse-integration', 'inventory'] as const).map((domain) => createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE })),
+    (['orders', 'warehouse-integration', 'inventory'] as const).map((domain) => createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE })),
   );
   running = Promise.all(workers.map((w) => w.run()));
 });

@@ -12,7 +12,7 @@ describe('membership through the API', () => {
   beforeAll(async () => {
     api = await startApi();
     // Orders runs the membership; no payment worker, so the charge waits and the test decides its outcome.
-    system = await startSystem({ domains: ['events', 'orders'] });
+    system = await startSystem({ domains: ['orders'] });
   });
   afterAll(async () => {
     await system?.stop();

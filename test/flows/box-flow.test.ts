@@ -79,7 +79,7 @@ describe('a box moving through the domains', () => {
   /** Starts an order with inventory held back, and answers styling's first pick before inventory sees it. */
   async function firstPickHeldBack(size: string, categories: string[]) {
     await system.stop();
-    system = await startSystem({ wmsUrl: wmsServer.url, domains: ['events', 'orders', 'styling', 'warehouse-integration', 'warehouse'] });
+    system = await startSystem({ wmsUrl: wmsServer.url, domains: ['orders', 'styling', 'warehouse-integration', 'warehouse'] });
     const { input } = await startOrder(system.client, { size, categories, itemCount: 1 });
     const firstPick = await eventually(async () => {
       const rows = await system.database.sql<{ item_ids: string[] }[]>`select item_ids from styling.picks where order_id = ${input.orderId} and attempt = 1`;

@@ -45,7 +45,7 @@ describe('a cancel racing the WMS', () => {
       callbackRetry: { initialDelayMs: 100, maxDelayMs: 300, maxAttempts: 1_000 },
     });
     wmsServer = await wms.start(0);
-    system = await startSystem({ wmsUrl: wmsServer.url, domains: ['events', 'orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'] });
+    system = await startSystem({ wmsUrl: wmsServer.url, domains: ['orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'] });
     app = createApp({ config: testConfig(), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {

@@ -34,7 +34,7 @@ describe('express shipping fees', () => {
     psp = createPspSimulator({ slowMs: 3_000 });
     pspServer = await psp.start(0);
     // No styling worker: a placed box waits at `placed`, so a cancel always comes before shipment.
-    system = await startSystem({ pspUrl: pspServer.url, domains: ['events', 'orders', 'inventory', 'warehouse-integration', 'payment', 'accounting'] });
+    system = await startSystem({ pspUrl: pspServer.url, domains: ['orders', 'inventory', 'warehouse-integration', 'payment', 'accounting'] });
     app = createApp({ config: testConfig({ EXPRESS_SHIPPING_FEE_CENTS: String(FEE) }), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {

@@ -36,7 +36,7 @@ describe('returning and buying a delivered box', () => {
     process.env.INVENTORY_CLEANING_TIME = '1 second';
     system = await startSystem({
       wmsUrl: wmsServer.url,
-      domains: ['events', 'orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse', 'returns'],
+      domains: ['orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse', 'returns'],
     });
     app = createApp({ config: testConfig(), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
   });

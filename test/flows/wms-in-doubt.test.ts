@@ -39,7 +39,7 @@ describe('a WMS instruction in doubt', () => {
     apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     wms = createWmsSimulator({ callbackUrl: `${apiUrl}/v1/webhooks/wms`, webhookSecret: TEST_WMS_SECRET, faults: { stepMs: 1_500 } });
     wmsServer = await wms.start(0);
-    system = await startSystem({ domains: ['events', 'orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'], wmsUrl: wmsServer.url });
+    system = await startSystem({ domains: ['orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'], wmsUrl: wmsServer.url });
     app = createApp({ config: testConfig(), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
   });
   afterAll(async () => {

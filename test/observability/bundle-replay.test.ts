@@ -11,7 +11,7 @@ import { loadConfig } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
 import { createDomainWorker } from '../../workers/create-worker';
 import { workflowSinks } from '../../workers/observability';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../../workers/workflow-bundle';
+import { workflowBundleOptions } from '../../workers/workflow-bundle';
 import { cancelOrderUpdate } from '../../workflows/orders/contract';
 import { startOrder } from '../support/orders';
 import { eventually } from '../support/system';
@@ -36,13 +36,13 @@ afterAll(async () => {
 
 describe('workflow interceptors and replay', () => {
   it('replays histories recorded without the interceptors against the bundle with them', async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOW_BUNDLE_OPTIONS.workflowsPath, logger: quietLogger });
+    const { code } = await bundleWorkflowCode({ workflowsPath: workflowBundleOptions({ tracing: false }).workflowsPath, logger: quietLogger });
     const plainBundle = path.join(dir, 'plain-bundle.js');
     fs.writeFileSync(plainBundle, code);
 
     const config = loadConfig({ ...process.env, WMS_URL: 'http://127.0.0.1:9', PSP_URL: 'http://127.0.0.1:9' });
     const workers = await Promise.all(
-      (['events', 'orders', 'inventory', 'warehouse-integration'] as const).map((domain) =>
+      (['orders', 'inventory', 'warehouse-integration'] as const).map((domain) =>
         createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: env.client, workflowBundlePath: plainBundle }),
       ),
     );

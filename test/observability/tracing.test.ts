@@ -22,7 +22,7 @@ import { eventually, seedItems, timelineTypes } from '../support/system';
 import { connectTestEnv, workflowBundle } from '../support/temporal';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
-const DOMAINS: DomainWorkerName[] = ['events', 'orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'];
+const DOMAINS: DomainWorkerName[] = ['orders', 'styling', 'inventory', 'warehouse-integration', 'warehouse'];
 const exporter = new InMemorySpanExporter();
 const spanProcessor = new SimpleSpanProcessor(exporter);
 const tracingOf = (service: string): Tracing => createTracing({ serviceName: `closetflow-${service}`, spanProcessor });
@@ -84,7 +84,7 @@ describe('tracing', () => {
     const root = exporter.getFinishedSpans().find((s) => s.name === 'POST /v1/orders' && s.attributes['http.response.status_code'] === 202);
     expect(root).toBeDefined();
     const traceId = root!.spanContext().traceId;
-    const expected = ['closetflow-api', 'closetflow-orders', 'closetflow-events', 'closetflow-styling', 'closetflow-inventory', 'closetflow-warehouse-integration'];
+    const expected = ['closetflow-api', 'closetflow-orders', 'closetflow-styling', 'closetflow-inventory', 'closetflow-warehouse-integration'];
     // Workflow spans leave the sandbox when their workflow task completes: wait for the last ones.
     const services = await eventually(async () => {
       const seen = new Set(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map(serviceOf));
@@ -102,7 +102,8 @@ describe('tracing', () => {
     expect(names).toContain('closetflow-styling RunActivity:pickItems');
     expect(names).toContain('closetflow-inventory RunActivity:reserveItems');
     expect(names).toContain('closetflow-warehouse-integration RunActivity:sendShippingInstruction');
-    expect(names).toContain('closetflow-events RunActivity:recordEvent');
+    // Each publisher records its own events (a local activity in its worker).
+    expect(names).toContain('closetflow-orders RunActivity:recordEvent');
     // The request is the root: nothing before it in this trace.
     expect(root!.parentSpanId).toBeUndefined();
   });

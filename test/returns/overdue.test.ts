@@ -27,7 +27,7 @@ describe('an overdue box (time-skipping)', () => {
     const subscriptions = full.subscriptions.filter((s) => s.domain === 'returns' || s.workflowType === 'restockWorkflow');
     // Cleaning takes two days here, so the tests can see an item in cleaning across skipped time.
     process.env.INVENTORY_CLEANING_TIME = '2 days';
-    system = await startSystem({ env, domains: ['events', 'inventory', 'returns'], registry: { events: full.events, subscriptions } });
+    system = await startSystem({ env, domains: ['inventory', 'returns'], registry: { events: full.events, subscriptions } });
   });
   afterEach(async () => {
     delete process.env.INVENTORY_CLEANING_TIME;

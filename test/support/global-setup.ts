@@ -126,8 +126,9 @@ async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
   }
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
   // The same inputs as every other bundle (workflows plus their interceptors).
-  const { WORKFLOW_BUNDLE_OPTIONS } = await import('../../workers/workflow-bundle');
-  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
+  const { workflowBundleOptions } = await import('../../workers/workflow-bundle');
+  // With tracing: the tracing tests run on this bundle, and it replays histories of bundles without it.
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions({ tracing: true }), logger: new DefaultLogger('WARN') });
   const out = path.join(tmpDir, 'workflow-bundle.js');
   fs.writeFileSync(out, code);
   log(`bundled workflows/index.ts -> ${out}`);

@@ -1,7 +1,9 @@
 /** A worker for the test-only workflows (test/support/test-workflows.ts) on its own task queue. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { createBusActivities } from '../../activities/bus';
 import { loadRegistry, type Registry } from '../../activities/bus/registry';
+import { connectDatabase } from '../../db/client';
 import type { EventEnvelope } from '../../workflows/bus/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';
 import { TEST_WORKFLOWS_TASK_QUEUE, TestPing, testSubscriptions, type EventToPublish } from './test-events';
@@ -11,9 +13,14 @@ export interface TestWorkflowsWorker {
   stop(): Promise<void>;
 }
 
-/** Bundles and runs the test workflows (a few seconds: webpack) until `stop()`. */
-export async function startTestWorkflowsWorker(env: TestWorkflowEnvironment): Promise<TestWorkflowsWorker> {
+/**
+ * Bundles and runs the test workflows (a few seconds: webpack) until `stop()`. Like every domain
+ * worker it hosts the event layer's activities, which its workflows publish through as local activities.
+ */
+export async function startTestWorkflowsWorker(env: TestWorkflowEnvironment, { registry = loadRegistry() }: { registry?: Registry } = {}): Promise<TestWorkflowsWorker> {
+  const database = connectDatabase(process.env.DATABASE_URL!, { max: 3 });
   const worker = await Worker.create({
+    activities: createBusActivities({ db: database.db, client: env.client, registry }),
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TEST_WORKFLOWS_TASK_QUEUE,
@@ -26,6 +33,7 @@ export async function startTestWorkflowsWorker(env: TestWorkflowEnvironment): Pr
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await database.close();
     },
   };
 }

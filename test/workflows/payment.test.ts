@@ -50,7 +50,7 @@ describe('chargeWorkflow on the dev server', () => {
   beforeAll(async () => {
     psp = createPspSimulator({ slowMs: 200 });
     pspServer = await psp.start(0);
-    system = await startSystem({ pspUrl: pspServer.url, domains: ['events', 'payment'] });
+    system = await startSystem({ pspUrl: pspServer.url, domains: ['payment'] });
   });
   afterAll(async () => {
     await system?.stop();
@@ -154,7 +154,7 @@ describe('membershipWorkflow over many periods (dev server)', () => {
   beforeAll(async () => {
     psp = createPspSimulator();
     pspServer = await psp.start(0);
-    system = await startSystem({ pspUrl: pspServer.url, domains: ['events', 'orders', 'payment'] });
+    system = await startSystem({ pspUrl: pspServer.url, domains: ['orders', 'payment'] });
   });
   afterAll(async () => {
     await system?.stop();
@@ -243,7 +243,7 @@ describe('dunning (time-skipping)', () => {
     env = await createTimeSkippingEnv();
     psp = createPspSimulator();
     pspServer = await psp.start(0);
-    system = await startSystem({ env, pspUrl: pspServer.url, domains: ['events', 'orders', 'payment'] });
+    system = await startSystem({ env, pspUrl: pspServer.url, domains: ['orders', 'payment'] });
   });
   afterAll(async () => {
     await system?.stop();

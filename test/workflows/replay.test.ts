@@ -14,7 +14,7 @@ import { workflowSinks } from '../../workers/observability';
 async function runOrderToCancellation(registry: Registry) {
   // The orders and bus workers, and warehouse integration to confirm the cancel (no instruction was
   // sent): the order is placed and cancelled, nothing else downstream runs.
-  const system = await startSystem({ registry, domains: ['events', 'orders', 'warehouse-integration'] });
+  const system = await startSystem({ registry, domains: ['orders', 'warehouse-integration'] });
   try {
     const { handle } = await startOrder(system.client, { size: 'REPLAY' });
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'replay test' }] });

@@ -43,7 +43,7 @@ async function sendCallback(system: RunningSystem, cb: WmsCallbackSignal, search
 describe('shipmentWorkflow on the dev server', () => {
   let system: RunningSystem;
   beforeAll(async () => {
-    system = await startSystem({ domains: ['events', 'warehouse'] });
+    system = await startSystem({ domains: ['warehouse'] });
   });
   afterAll(async () => system?.stop());
 
@@ -87,7 +87,7 @@ describe('shipmentWorkflow SLA (time-skipping)', () => {
   let system: RunningSystem;
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
-    system = await startSystem({ env, domains: ['events', 'warehouse'] });
+    system = await startSystem({ env, domains: ['warehouse'] });
   });
   afterAll(async () => {
     await system?.stop();

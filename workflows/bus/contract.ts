@@ -5,8 +5,6 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { z } from 'zod';
 
-/** Task queue of the bus worker, which records events and delivers signals. */
-export const EVENTS_TASK_QUEUE = 'events';
 
 /** The business systems that own workflows and publish events. */
 export type DomainName =

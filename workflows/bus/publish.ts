@@ -7,14 +7,13 @@ import {
   WorkflowIdReusePolicy,
   condition,
   log,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import {
-  EVENTS_TASK_QUEUE,
   eventSignal,
   type BusActivities,
   type Delivery,
@@ -23,12 +22,17 @@ import {
   type EventEnvelope,
 } from './contract';
 
-const bus = proxyActivities<BusActivities>({
-  taskQueue: EVENTS_TASK_QUEUE,
+// Local activities, run by the publisher's own worker inside its workflow task: recording an event
+// and signalling its subscribers costs no activity task and no extra workflow task per publish (the
+// largest share of a box's cost on the cluster, measured: bench/results/pipeline.md). Both are
+// idempotent by event id, so a re-run after a worker crash records and delivers nothing twice.
+const bus = proxyLocalActivities<BusActivities>({
   startToCloseTimeout: '30 seconds',
-  // No attempt limit: a publish must eventually reach every subscriber (docs/architecture.md, "The event layer"), so a
-  // database or server outage only delays it.
+  // No attempt limit: a publish must eventually reach every subscriber (docs/architecture.md, "The
+  // event layer"), so a database or server outage only delays it. Past a minute of retries the
+  // SDK waits on durable timers between attempts, visible in the history.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  localRetryThreshold: '1 minute',
 });
 
 /** What a workflow says when it publishes: the envelope fields it owns. */

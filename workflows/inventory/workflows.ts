@@ -1,5 +1,5 @@
 /** reservationWorkflow: the hold an order has on stock, from the first pick to shipment or release. */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyLocalActivities } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import { type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -10,7 +10,9 @@ import { ShipmentCancelled } from '../warehouse-integration/contract';
 import type { PaymentCapturedData } from '../payment/contract';
 import { InventoryReleased, InventoryReserved, InventoryShortage, ItemSold, type ReservationWorkflowResult, type SaleWorkflowResult } from './contract';
 
-const { reserveItems, releaseItems, markItemsShipped, sellItem } = proxyActivities<InventoryActivities>({
+// Local activities: inventory's own transactions, run inside the workflow task; each records its
+// outcome, so a re-run after a crash gets the recorded answer.
+const { reserveItems, releaseItems, markItemsShipped, sellItem } = proxyLocalActivities<InventoryActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

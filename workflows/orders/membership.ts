@@ -5,7 +5,7 @@
  * small however long the membership lasts. After the last dunning attempt (`payment.failed`) the
  * member is suspended and the workflow ends.
  */
-import { continueAsNew, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { continueAsNew, log, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { MembershipActivities } from '../../activities/orders/membership';
 import { isEvent, type EventEnvelope } from '../bus/contract';
@@ -27,7 +27,9 @@ import {
   type MembershipWorkflowResult,
 } from './membership-contract';
 
-const { recordMembership } = proxyActivities<MembershipActivities>({
+// A local activity: a write to this domain's own tables, run by this worker inside the workflow
+// task (no activity task, no extra workflow task), idempotent, so its re-run after a crash is harmless.
+const { recordMembership } = proxyLocalActivities<MembershipActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

@@ -2,7 +2,7 @@
  * orderWorkflow: the customer-facing life of one order, from placed to closed (every item of the
  * box returned or bought) or cancelled.
  */
-import { ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { OrderActivities } from '../../activities/orders';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -34,7 +34,9 @@ import {
   type OrderWorkflowResult,
 } from './contract';
 
-const { recordOrderStatus } = proxyActivities<OrderActivities>({
+// A local activity: a write to this domain's own tables, run by this worker inside the workflow
+// task (no activity task, no extra workflow task), idempotent, so its re-run after a crash is harmless.
+const { recordOrderStatus } = proxyLocalActivities<OrderActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

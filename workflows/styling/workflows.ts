@@ -1,5 +1,5 @@
 /** stylingWorkflow: picks a box for an order, and re-picks when inventory reports a shortage. */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyLocalActivities } from '@temporalio/workflow';
 import type { StylingActivities } from '../../activities/styling';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -7,7 +7,9 @@ import { InventoryReserved, InventoryShortage } from '../inventory/contract';
 import { OrderCancelled, type OrderPlacedData } from '../orders/contract';
 import { STYLING_MAX_ATTEMPTS, StylingCompleted, StylingFailed, type StylingWorkflowResult } from './contract';
 
-const { pickItems } = proxyActivities<StylingActivities>({
+// A local activity: a read of stock and a write of styling's own record, run inside the workflow
+// task; a re-run after a crash answers from the record.
+const { pickItems } = proxyLocalActivities<StylingActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

@@ -1,5 +1,5 @@
 /** shipmentWorkflow: follows the WMS's callbacks for one box and publishes its milestones. */
-import { condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, log, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { WarehouseActivities } from '../../activities/warehouse';
 import type { EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -21,7 +21,9 @@ import {
   type ShipmentWorkflowResult,
 } from './contract';
 
-const { recordShipment } = proxyActivities<WarehouseActivities>({
+// A local activity: a write to this domain's own tables, run by this worker inside the workflow
+// task (no activity task, no extra workflow task), idempotent, so its re-run after a crash is harmless.
+const { recordShipment } = proxyLocalActivities<WarehouseActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
