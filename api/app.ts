@@ -15,7 +15,9 @@ import { observeHttp } from './observability';
 import { accountingAdminRoutes } from './admin/accounting/routes';
 import { auditTrail } from './admin/audit';
 import { operationsAdminRoutes } from './admin/operations/routes';
+import { lagAdminRoutes } from './admin/lag/routes';
 import { paymentAdminRoutes } from './admin/payments/routes';
+import { createLoadMonitor, orderAdmission, readLag } from './backpressure';
 import { requireAdmin } from './admin/require-admin';
 import { requireAuth } from './auth/middleware';
 import { authRoutes } from './auth/routes';
@@ -52,6 +54,18 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   const baseLogger = logger ?? createLogger('api', config.LOG_LEVEL);
   const log = baseLogger.bindings().domain === 'api' ? baseLogger : baseLogger.child({ domain: 'api' });
   createOrderStartMetrics(metrics, () => orderStartBacklog(database.db));
+  // Backpressure: the lag of the outbox and of every domain, sampled in the background.
+  const readSystemLag = () => readLag({ temporal, db: database.db });
+  const loadMonitor =
+    config.LOAD_SAMPLE_INTERVAL_MS > 0
+      ? createLoadMonitor({
+          read: readSystemLag,
+          intervalMs: config.LOAD_SAMPLE_INTERVAL_MS,
+          log,
+          metrics,
+          limits: { maxPendingStarts: config.ORDER_BACKLOG_MAX_PENDING, maxStartAgeSeconds: config.ORDER_BACKLOG_MAX_AGE_SECONDS, maxTaskBacklogAgeSeconds: config.TASK_BACKLOG_MAX_AGE_SECONDS },
+        })
+      : undefined;
   const sessions = createSessionStore({ db: database.db, ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
   const tokens = createTokenService({ secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, sessions });
   const limitWindow = config.RATE_LIMIT_WINDOW_SECONDS;
@@ -80,11 +94,24 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   const mail = { publicUrl: config.API_PUBLIC_URL, verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS, queued: mailQueued };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits, mail }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
-  app.use('/v1/orders', requireAuth(tokens), perCustomer, orderRoutes({ db: database.db, temporal, logger: baseLogger, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS }));
+  app.use(
+    '/v1/orders',
+    requireAuth(tokens),
+    perCustomer,
+    orderRoutes({
+      db: database.db,
+      temporal,
+      logger: baseLogger,
+      idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
+      expressShippingFeeCents: config.EXPRESS_SHIPPING_FEE_CENTS,
+      admission: loadMonitor ? orderAdmission(loadMonitor, metrics) : undefined,
+    }),
+  );
   // Every /admin call (refused ones too) leaves an admin.audit_log row: who, what, why, outcome.
   app.use('/admin', requireAuth(tokens), auditTrail({ db: database.db }), requireAdmin());
   app.use('/admin', operationsAdminRoutes({ config, database, temporal }));
   app.use('/admin/payments', paymentAdminRoutes({ db: database.db, temporal }));
+  app.use('/admin/lag', lagAdminRoutes({ read: readSystemLag, monitor: loadMonitor }));
   app.use('/admin/accounting', requireAuth(tokens), requireAdmin(), accountingAdminRoutes({ database, temporal }));
 
   app.use(notFoundHandler);

@@ -129,11 +129,7 @@ export function sendAnswer(res: Response, answer: StoredAnswer, replayed = false
  * request, 409 while it still runs, else its stored answer again.
  */
 export async function answerForHeldKey(db: Db, res: Response, k: KeyedRequest): Promise<void> {
-  const [row] = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.customerId, k.customerId), eq(idempotencyKeys.key, k.key)))
-    .limit(1);
+  const row = await heldKey(db, k);
   if (!row) throw new ProblemError('idempotency-key-in-flight', 'The key was released while we looked; retry.', {}, { 'Retry-After': '1' });
   if (row.fingerprint !== k.fingerprint) throw new ProblemError('idempotency-key-reused', `This ${IDEMPOTENCY_KEY_HEADER} was first used with a different method, path or body; use a new key for a new request.`);
   if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) {
@@ -142,6 +138,25 @@ export async function answerForHeldKey(db: Db, res: Response, k: KeyedRequest): 
   ctx(res).log.info({ idempotencyKey: k.key, status: row.responseStatus }, 'idempotent replay');
   sendAnswer(res, { status: row.responseStatus, headers: row.responseHeaders ?? {}, body: row.responseBody }, true);
 }
+
+/**
+ * Answers a request whose key is already held, as {@link answerForHeldKey} does, and says whether
+ * it did; a key nobody holds is left alone (false).
+ */
+export async function answerIfKeyHeld(db: Db, res: Response, k: KeyedRequest): Promise<boolean> {
+  if (!(await heldKey(db, k))) return false;
+  await answerForHeldKey(db, res, k);
+  return true;
+}
+
+const heldKey = async (db: Db, k: KeyedRequest) =>
+  (
+    await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.customerId, k.customerId), eq(idempotencyKeys.key, k.key)))
+      .limit(1)
+  )[0];
 
 /**
  * Idempotency for one route (after requireAuth): claims the key, runs the route, and stores its

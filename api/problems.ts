@@ -32,6 +32,7 @@ export const PROBLEMS = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'too-many-login-attempts': { status: 429, title: 'Too many failed logins; wait before trying again' },
   'temporarily-unavailable': { status: 503, title: 'A backing service is temporarily unavailable' },
+  overloaded: { status: 503, title: 'The system is behind; retry after the delay' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

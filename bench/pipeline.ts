@@ -17,6 +17,7 @@
  *
  *   npm run bench:pipeline -- [--burst 300] [--rate 2] [--duration 60] [--baseline 500]
  *                             [--members 15] [--restarts] [--open-boxes 0] [--out bench/results/pipeline.md]
+ *                             [--stack-env KEY=VALUE,...]
  *
  * Progress goes to the terminal; results to bench/results/pipeline.md (with the machine's load).
  */
@@ -51,6 +52,8 @@ const { values } = parseArgs({
     'open-boxes': { type: 'string', default: '0' },
     'settle-timeout': { type: 'string', default: '900' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results/pipeline.md') },
+    /** Settings for the stack, e.g. `WORKER_MAX_CACHED_WORKFLOWS=100000,WMS_STEP_MS=1000`. */
+    'stack-env': { type: 'string', default: '' },
   },
 });
 const BURST = Number(values.burst);
@@ -108,7 +111,8 @@ interface PhaseResult {
 async function main(): Promise<void> {
   const metricsBase = 20000 + Math.floor(Math.random() * 20000);
   say(`starting the stack (npm start) ...`);
-  const stack = await startBenchStack({ apiOnly: false, env: { WORKER_METRICS_BASE_PORT: String(metricsBase) } });
+  const stackEnv = Object.fromEntries((values['stack-env'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const stack = await startBenchStack({ apiOnly: false, env: { ...stackEnv, WORKER_METRICS_BASE_PORT: String(metricsBase) } });
   const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => undefined });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });

@@ -40,7 +40,7 @@ function rssOf(pid: number): number {
 export function processName(cmdline: string[]): string {
   const joined = cmdline.join(' ');
   const domain = cmdline[cmdline.indexOf('--domain') + 1];
-  if (joined.includes('workers/main.ts') && cmdline.includes('--domain')) return `worker:${domain}`;
+  if (/workers\/main\.[jt]s/.test(joined) && cmdline.includes('--domain')) return `worker:${domain}`;
   if (joined.includes('bench/baseline/worker.ts')) return 'worker:baseline';
   if (joined.includes('api/main.ts')) return 'api';
   for (const sim of ['wms', 'psp', 'mail']) if (joined.includes(`simulators/${sim}/`)) return `simulator:${sim}`;

@@ -66,10 +66,29 @@ export const configSchema = z.object({
    * on one machine the API answers members first and the background catches up.
    */
   BACKGROUND_NICENESS: z.coerce.number().int().min(0).max(19).default(19),
+  /**
+   * CPU niceness of the Temporal dev server `npm start` runs: less nice than the workers it serves.
+   * Starved of CPU under load, its requests time out, and its SQLite driver was seen left failing
+   * every query afterwards (`SQLITE_INTERRUPT`, "Namespace default is not found": the whole stack
+   * stalls; modernc sqlite before 1.44, temporalio/temporal#9198).
+   */
+  TEMPORAL_DEV_NICENESS: z.coerce.number().int().min(0).max(19).default(5),
   /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long the relay keeps a started row in the order outbox (orders.workflow_starts) before deleting it. */
   ORDER_START_KEEP_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(7 * 24),
+  /**
+   * Backpressure (api/backpressure.ts): every LOAD_SAMPLE_INTERVAL_MS (0: off) the API reads the
+   * order outbox and each domain's workflow task queue; past a limit POST /v1/orders answers 503
+   * `overloaded` with Retry-After and places nothing.
+   */
+  LOAD_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** Accepted orders waiting for their workflow to start, beyond which new orders are refused. */
+  ORDER_BACKLOG_MAX_PENDING: z.coerce.number().int().min(1).default(2000),
+  /** Age of the oldest accepted order not started yet, in seconds, beyond which new orders are refused. */
+  ORDER_BACKLOG_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(30),
+  /** Age of the oldest workflow task waiting for a worker in any domain, in seconds, beyond which new orders are refused. */
+  TASK_BACKLOG_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** First administrator, created (or its password and role updated) at API start; both or neither. */
@@ -104,6 +123,13 @@ export const configSchema = z.object({
 
   /** A worker's Prometheus endpoint (`/metrics`: SDK and business metrics); 0 = none. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Workflows a worker keeps cached (sticky). Unbounded by default in the SDK on a big machine
+   * (~600 per GB of heap), so 2,000 open boxes would all stay in memory; past this bound the least
+   * recently used is evicted and replays from its history on its next task (a box waiting weeks
+   * for its return loses nothing by it). See bench/results/pipeline.md for the memory it bounds.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(250),
   /** `npm start`: the first worker's metrics port; each domain worker gets the next one (0 = none). */
   WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset or empty, tracing is off. */

@@ -73,7 +73,8 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   stops.unshift(() => stopChild(temporalServer));
   // As npm start does: the API answers first, the background (Temporal, workers) takes the rest.
   const niceness = Number(env.BACKGROUND_NICENESS ?? 19);
-  if (temporalServer.pid && niceness) lowerPriority(temporalServer.pid, niceness);
+  const serverNiceness = Number(env.TEMPORAL_DEV_NICENESS ?? 5);
+  if (temporalServer.pid && serverNiceness) lowerPriority(temporalServer.pid, serverNiceness);
 
   fs.chmodSync(dataDir, 0o755);
   allowPostgresUserToReach(dataDir);

@@ -35,6 +35,7 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',
+    maxCachedWorkflows: input.config.WORKER_MAX_CACHED_WORKFLOWS,
     ...workerObservabilityOptions({ domain: input.domain, tracing: input.tracing, prebuiltBundle: 'workflowBundle' in workflowSource }),
     ...input.options,
   });

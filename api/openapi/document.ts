@@ -23,6 +23,7 @@ import {
   timelineSchema,
 } from '../orders/routes';
 import { paymentMethodSchema, putPaymentMethodBody, savedPaymentMethodSchema } from '../payment/routes';
+import { lagReportSchema } from '../admin/lag/routes';
 import { chargeViewSchema, retryChargeBody } from '../admin/payments/routes';
 import { PROBLEMS, problemUri, type ProblemType } from '../problems';
 import { REQUEST_ID_HEADER } from '../request-context';
@@ -190,6 +191,8 @@ export const operations: Operation[] = [
     path: '/v1/orders',
     operationId: 'placeOrder',
     summary: 'Order a box. Answers 202 as soon as the order is durably accepted; it is styled, reserved and shipped asynchronously.',
+    description:
+      'While the system is behind (accepted orders waiting to start, or a domain\'s workflow tasks waiting for workers, past their limits), answers 503 `overloaded` with `Retry-After` and the figures, and places nothing: retry after the delay with the same Idempotency-Key.',
     tag: orderTag,
     auth: 'bearer',
     body: placeOrderBody,
@@ -203,7 +206,7 @@ export const operations: Operation[] = [
         links: Object.fromEntries(['getOrder', 'getOrderTimeline', 'cancelOrder', 'returnOrder', 'purchaseItem'].map((id) => [id, { orderId: '$response.body#/orderId' }])),
       },
     },
-    problems: ['membership-suspended'],
+    problems: ['membership-suspended', 'overloaded'],
   },
   {
     method: 'get',
@@ -315,6 +318,18 @@ export const operations: Operation[] = [
       problems: ['forbidden', 'not-found'],
     }),
   ),
+  {
+    method: 'get',
+    path: '/admin/lag',
+    operationId: 'adminLag',
+    summary: 'How far behind each domain is: the order outbox and every task queue\'s backlog, with the backpressure verdict.',
+    description: 'Admin role only; every call is audited.',
+    tag: 'Admin',
+    auth: 'admin',
+    query: z.object({ reason: z.string().min(3).max(500).optional() }).strict(),
+    responses: { 200: { description: 'The lag, read now.', schema: lagReportSchema } },
+    problems: [],
+  },
   {
     method: 'get',
     path: '/admin/payments/charges/:chargeKey',

@@ -25,8 +25,9 @@ import {
   type CancelOrderResult,
   type OrderWorkflowInput,
 } from '../../workflows/orders/contract';
+import type { Overloaded } from '../backpressure';
 import { principal } from '../auth/middleware';
-import { answerForHeldKey, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type KeyedRequest, type StoredAnswer } from '../idempotency';
+import { answerForHeldKey, answerIfKeyHeld, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type KeyedRequest, type StoredAnswer } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
@@ -200,12 +201,15 @@ export function orderRoutes({
   idempotencyTtlHours = 24,
   expressShippingFeeCents = 1500,
   logger,
+  admission,
 }: {
   db: Db;
   temporal: Client;
   logger: Logger;
   idempotencyTtlHours?: number;
   expressShippingFeeCents?: number;
+  /** The refusal for new orders while the system is behind (api/backpressure.ts); unset, every order is admitted. */
+  admission?: () => Overloaded | undefined;
 }): Router {
   const router = Router();
   // The request's log lines (the access line too) name the order they are about.
@@ -243,6 +247,13 @@ export function orderRoutes({
   router.post('/', async (req, res) => {
     const body = parseBody(req, placeOrderBody);
     const keyed = keyedRequest(req, res, idempotencyTtlHours);
+    // Behind: a new order is refused before anything is written, but a retry of an order already
+    // accepted still gets its answer (it adds no work).
+    const overloaded = admission?.();
+    if (overloaded) {
+      if (keyed && (await answerIfKeyHeld(db, res, keyed))) return;
+      throw overloaded.refuse();
+    }
     const { customerId } = principal(res);
     const [customer] = await orderingCustomer(db).execute({ customerId });
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');

@@ -46,6 +46,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     WMS_WEBHOOK_SECRET: TEST_WMS_SECRET,
     MAIL_URL: process.env.MAIL_URL,
     LOG_LEVEL: 'debug',
+    // No background lag sampling in tests that do not test it (test/api/backpressure.test.ts does).
+    LOAD_SAMPLE_INTERVAL_MS: '0',
     ...overrides,
   });
 }
