@@ -29,17 +29,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
-import { signUpVerified } from '../scripts/member-signup';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { countActions } from './actions';
+import { boxStates, mb, overloadedAnswersSoFar, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
 import { quantile } from './open-load';
-import { byName, peakRssSampler, stackProcesses } from './processes';
+import { peakRssSampler, stackProcesses } from './processes';
 import { startBenchStack, type BenchStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..');
-const SIZES = ['XS', 'S', 'M', 'L', 'XL'] as const;
-const CATEGORIES = ['dress', 'top', 'trousers', 'skirt', 'jacket', 'knitwear'] as const;
-const ITEMS_PER_BOX = 3;
 
 const { values } = parseArgs({
   options: {
@@ -63,30 +60,8 @@ const BASELINE = Number(values.baseline);
 const MEMBERS = Number(values.members);
 const OPEN_BOXES = Number(values['open-boxes']);
 const SETTLE_TIMEOUT_MS = Number(values['settle-timeout']) * 1000;
+const say = progress('pipeline');
 const NICENESS = Number(process.env.BACKGROUND_NICENESS ?? 19);
-
-const say = (line: string): void => void process.stderr.write(`[pipeline] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : Number.NaN);
-const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-
-interface Member {
-  token: string;
-  customerId: string;
-  size: string;
-  categories: string[];
-}
-interface Box {
-  orderId: string;
-  size: string;
-}
-interface BoxState {
-  status: string;
-  reason: string | null;
-  createdMs: number;
-  requestedMs: number | null;
-  deliveredMs: number | null;
-}
 
 /** One phase's outcome. */
 interface PhaseResult {
@@ -106,6 +81,8 @@ interface PhaseResult {
   loadBefore: number;
   loadAfter: number;
   restarts?: number;
+  /** 503 overloaded answers while this phase placed its boxes. */
+  overloaded: number;
 }
 
 async function main(): Promise<void> {
@@ -123,7 +100,7 @@ async function main(): Promise<void> {
   try {
     const totalBoxes = BURST * (values.restarts ? 2 : 1) + Math.ceil(RATE * DURATION_S) + OPEN_BOXES;
     await seedStock(sql, totalBoxes);
-    const members = await signUpMembers(stack);
+    const members = await signUpMembers(stack, MEMBERS);
     say(`${members.length} members signed up`);
 
     await quiet(stack.pid);
@@ -167,53 +144,6 @@ async function quiet(rootPid: number): Promise<void> {
   say('the stack did not go quiet within 2 minutes; measuring anyway');
 }
 
-/** Far more stock than the run needs, in every size and category: any shortage is a wrongful one. */
-async function seedStock(sql: postgres.Sql, boxes: number): Promise<void> {
-  const perCell = Math.max(150, Math.ceil((boxes * ITEMS_PER_BOX * 3) / (SIZES.length * 3)));
-  const run = Date.now().toString(36);
-  const rows = SIZES.flatMap((size) =>
-    CATEGORIES.flatMap((category) =>
-      Array.from({ length: perCell }, (_, n) => ({
-        id: `itm_bench_${run}_${size}_${category}_${n}`,
-        sku: `BENCH-${category}-${size}`.toUpperCase(),
-        category,
-        size,
-        colour: 'black',
-        purchase_price_cents: 3000 + (n % 20) * 100,
-      })),
-    ),
-  );
-  for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000);
-    await sql`insert into inventory.items ${sql(chunk, 'id', 'sku', 'category', 'size', 'colour', 'purchase_price_cents')}`;
-  }
-  say(`seeded ${rows.length} items (${perCell} per size and category)`);
-}
-
-async function signUpMembers(stack: BenchStack): Promise<Member[]> {
-  const run = Date.now().toString(36);
-  return Promise.all(
-    Array.from({ length: MEMBERS }, async (_, i) => {
-      const size = SIZES[i % SIZES.length];
-      const categories = [0, 1, 2].map((k) => CATEGORIES[(i + k) % CATEGORIES.length]);
-      const member = await signUpVerified({
-        apiUrl: stack.url,
-        mailUrl: stack.mailUrl,
-        timeoutMs: 60_000,
-        body: {
-          email: `bench-${run}-${i}@example.test`,
-          password: 'correct horse battery staple',
-          name: `Bench Member ${i}`,
-          size,
-          preferredCategories: categories,
-          address: { name: `Bench Member ${i}`, line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
-        },
-      });
-      return { token: member.accessToken, customerId: member.customerId, size, categories };
-    }),
-  );
-}
-
 /** N no-op workflows on the same Temporal, from a worker process at the domain workers' niceness. */
 async function runBaseline(stack: BenchStack, client: Client) {
   const taskQueue = `bench-baseline-${Date.now().toString(36)}`;
@@ -243,61 +173,12 @@ async function runBaseline(stack: BenchStack, client: Client) {
   }
 }
 
-/** Places one box for a member; answers the order id (the API's 202). */
-async function placeBox(stack: BenchStack, member: Member, key: string): Promise<Box> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${stack.url}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${member.token}`, 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify({ itemCount: ITEMS_PER_BOX }),
-    }).catch((err: unknown) => ({ status: 0, text: async () => String(err), headers: new Headers() }));
-    if (res.status === 202) return { orderId: ((await (res as Response).json()) as { orderId: string }).orderId, size: member.size };
-    // Backpressure (503 + Retry-After) or a transient failure: the client waits and retries with the same key.
-    const retryAfter = Number(res.headers.get('retry-after') ?? 1);
-    if (attempt >= 30) throw new Error(`POST /v1/orders answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    await sleep(Math.max(0.2, retryAfter) * 1000);
-  }
-}
-
-async function placeBurst(stack: BenchStack, members: Member[], count: number): Promise<Box[]> {
-  const run = Date.now().toString(36);
-  const boxes: Box[] = [];
-  for (let i = 0; i < count; i += 20) {
-    boxes.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => placeBox(stack, members[(i + k) % members.length], `bench-${run}-${i + k}`)))));
-  }
-  return boxes;
-}
-
-/** Open model: box i is placed at start + i / rate, whatever the earlier ones are doing. */
-async function placeAtRate(stack: BenchStack, members: Member[], rate: number, seconds: number): Promise<Box[]> {
-  const run = Date.now().toString(36);
-  const count = Math.ceil(rate * seconds);
-  const start = Date.now();
-  const pending: Promise<Box>[] = [];
-  for (let i = 0; i < count; i++) {
-    const due = start + (i * 1000) / rate;
-    if (due > Date.now()) await sleep(due - Date.now());
-    pending.push(placeBox(stack, members[i % members.length], `bench-${run}-${i}`));
-  }
-  return Promise.all(pending);
-}
-
-async function boxStates(sql: postgres.Sql, ids: string[]): Promise<Map<string, BoxState>> {
-  const rows = await sql<{ id: string; status: string; status_reason: string | null; created: number; requested: number | null; delivered: number | null }[]>`
-    select o.id, o.status, o.status_reason,
-           (extract(epoch from o.created_at) * 1000)::float8 as created,
-           (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'wms:' || o.id || ':shipment-requested') as requested,
-           (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'shipment:' || o.id || ':delivered') as delivered
-      from orders.orders o where o.id = any(${ids})`;
-  return new Map(rows.map((r) => [r.id, { status: r.status, reason: r.status_reason, createdMs: r.created, requestedMs: r.requested, deliveredMs: r.delivered }]));
-}
-
 /** Places a phase's boxes, follows them until each is delivered or cancelled, and measures. */
 async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offered: string, place: () => Promise<Box[]>, onPlaced?: () => void) {
-  const cpuBefore = byName(stackProcesses(stack.pid));
   const loadBefore = os.loadavg()[0];
   const sampler = peakRssSampler(stack.pid);
   const t0 = Date.now();
+  const overloadedBefore = overloadedAnswersSoFar();
   say(`${name}: placing ${offered} ...`);
   const boxes = await place();
   say(`${name}: ${boxes.length} placed in ${round((Date.now() - t0) / 1000)} s`);
@@ -321,7 +202,6 @@ async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offe
   }
   onPlaced?.();
   sampler.stop();
-  const cpuAfter = byName(stackProcesses(stack.pid));
   const all = [...states.values()];
   const firstCreated = Math.min(...all.map((s) => s.createdMs));
   const requested = all.filter((s) => s.requestedMs !== null);
@@ -330,7 +210,7 @@ async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offe
   const cancelled = new Map<string, number>();
   for (const s of all.filter((x) => x.status === 'cancelled')) cancelled.set(s.reason ?? 'no reason', (cancelled.get(s.reason ?? 'no reason') ?? 0) + 1);
   const cpuSeconds = new Map<string, number>();
-  for (const [n, t] of cpuAfter) cpuSeconds.set(n, round(t.cpuSeconds - (cpuBefore.get(n)?.cpuSeconds ?? 0)));
+  for (const [n, t] of sampler.cpuSeconds()) cpuSeconds.set(n, round(t));
   const result: PhaseResult = {
     name,
     offered,
@@ -347,6 +227,7 @@ async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offe
     cpuSeconds,
     loadBefore,
     loadAfter: os.loadavg()[0],
+    overloaded: overloadedAnswersSoFar() - overloadedBefore,
   };
   say(`${name}: ${round(result.awaitingPerSecond, 2)} boxes/s to awaiting_shipment, ${round(result.deliveredPerSecond, 2)} to delivered, placed → instruction p50 ${round(result.placedToInstructionP50Ms / 1000, 2)} s p99 ${round(result.placedToInstructionP99Ms / 1000, 2)} s, cancelled ${[...cancelled.values()].reduce((a, b) => a + b, 0)}`);
   return { result, delivered: ids.filter((id) => states.get(id)?.deliveredMs !== null) };
@@ -418,28 +299,6 @@ function killWorkersInTurn(rootPid: number, everyMs: number): { stop(): void; co
   return { stop: () => clearInterval(timer), count: () => kills };
 }
 
-/** Each worker's RSS and workflow cache size (its /metrics), and per cached workflow when a `before` is given. */
-async function readMemory(stack: BenchStack, metricsBase: number, before?: { workers: Map<string, { rss: number; cached: number }> }) {
-  const processes = byName(stackProcesses(stack.pid));
-  const workers = new Map<string, { rss: number; cached: number }>();
-  await Promise.all(
-    DOMAIN_WORKER_NAMES.map(async (domain, index) => {
-      const text = await fetch(`http://127.0.0.1:${metricsBase + index}/metrics`).then((r) => r.text(), () => '');
-      const cached = [...text.matchAll(/^temporal_sticky_cache_size(?:\{[^}]*\})? (\d+(?:\.\d+)?)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-      workers.set(domain, { rss: processes.get(`worker:${domain}`)?.rssBytes ?? 0, cached });
-    }),
-  );
-  const perCached = new Map<string, number>();
-  if (before) {
-    for (const [domain, now] of workers) {
-      const was = before.workers.get(domain);
-      if (was && now.cached - was.cached >= 50) perCached.set(domain, (now.rss - was.rss) / (now.cached - was.cached));
-    }
-  }
-  const totalWorkers = [...workers.values()].reduce((sum, w) => sum + w.rss, 0);
-  return { workers, perCached, totalWorkers };
-}
-
 function writeResults({ baseline, results, actions, memory }: { baseline: NonNullable<Awaited<ReturnType<typeof runBaseline>>>; results: PhaseResult[]; actions?: Awaited<ReturnType<typeof actionsPerBox>>; memory?: Awaited<ReturnType<typeof readMemory>> }): void {
   const commit = (() => {
     try {
@@ -455,16 +314,16 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
   lines.push('');
   lines.push(`**Baseline:** ${baseline.workflows} workflows of one no-op activity in ${round(baseline.seconds)} s = **${round(baseline.perSecond)} workflows/s** (load before ${round(baseline.loadBefore, 2)}).`);
   lines.push('');
-  lines.push('| phase | offered | boxes | → awaiting_shipment /s | → delivered /s | baseline workflows per box | placed → instruction p50 / p99 | cancelled (why) | unsettled | peak RSS of all workers | load before → after |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| phase | offered | boxes | → awaiting_shipment /s | → delivered /s | baseline workflows per box | placed → instruction p50 / p99 | cancelled (why) | unsettled | 503 overloaded answers | peak RSS of all workers | load before → after |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const cancelled = [...r.cancelled].map(([why, n]) => `${n}: ${why}`).join('; ') || '0';
     lines.push(
-      `| ${r.name}${r.restarts !== undefined ? ` (${r.restarts} kills)` : ''} | ${r.offered} | ${r.boxes} | ${round(r.awaitingPerSecond, 2)} | ${round(r.deliveredPerSecond, 2)} | ${round(baseline.perSecond / r.awaitingPerSecond, 1)} | ${round(r.placedToInstructionP50Ms / 1000, 2)} s / ${round(r.placedToInstructionP99Ms / 1000, 2)} s | ${cancelled} | ${r.unsettled} | ${mb(r.peakWorkersRss)} MB | ${round(r.loadBefore, 2)} → ${round(r.loadAfter, 2)} |`,
+      `| ${r.name}${r.restarts !== undefined ? ` (${r.restarts} kills)` : ''} | ${r.offered} | ${r.boxes} | ${round(r.awaitingPerSecond, 2)} | ${round(r.deliveredPerSecond, 2)} | ${round(baseline.perSecond / r.awaitingPerSecond, 1)} | ${round(r.placedToInstructionP50Ms / 1000, 2)} s / ${round(r.placedToInstructionP99Ms / 1000, 2)} s | ${cancelled} | ${r.unsettled} | ${r.overloaded} | ${mb(r.peakWorkersRss)} MB | ${round(r.loadBefore, 2)} → ${round(r.loadAfter, 2)} |`,
     );
   }
   lines.push('');
-  lines.push('"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step).');
+  lines.push('"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step). Placed → instruction counts from the order\'s acceptance; a box refused with 503 overloaded first (the client waits Retry-After) waited before that.');
   if (actions) {
     lines.push('');
     lines.push(`**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events, ${round(actions.workflowTasks, 1)} workflow tasks.`);
@@ -475,6 +334,16 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
     lines.push('');
     lines.push(`Activities per box: ${[...actions.activities].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${round(v, 1)}`).join(', ')}.`);
   }
+  lines.push('');
+  lines.push('**CPU seconds per box** (every process of the stack, by phase): ' +
+    results
+      .map((r) => {
+        const total = [...r.cpuSeconds.values()].reduce((a, b) => a + b, 0);
+        const workers = [...r.cpuSeconds].filter(([n]) => n.startsWith('worker:')).reduce((a, [, v]) => a + v, 0);
+        return `${r.name} ${round(total / r.boxes, 2)} (Temporal ${round((r.cpuSeconds.get('temporal') ?? 0) / r.boxes, 2)}, workers ${round(workers / r.boxes, 2)}, PostgreSQL ${round((r.cpuSeconds.get('postgres') ?? 0) / r.boxes, 2)})`;
+      })
+      .join('; ') +
+    '.');
   lines.push('');
   lines.push('## Peak RSS and CPU seconds per process, by phase');
   lines.push('');

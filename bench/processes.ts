@@ -74,6 +74,7 @@ export function stackProcesses(rootPid: number): ProcessSample[] {
     } catch {
       continue;
     }
+    if (cmdline.length === 0) continue; // a zombie: exited, not reaped yet
     samples.push({ pid, name: processName(cmdline), rssBytes: rssOf(pid), cpuSeconds: cpu.get(pid) ?? 0 });
   }
   return samples;
@@ -92,13 +93,26 @@ export function byName(samples: ProcessSample[]): Map<string, { rssBytes: number
   return out;
 }
 
-/** Samples the stack every `intervalMs` and keeps each name's peak RSS; `stop()` ends it. */
-export function peakRssSampler(rootPid: number, intervalMs = 1000): { peaks: Map<string, number>; peakWorkersTotal: () => number; stop(): void } {
+/**
+ * Samples the stack every `intervalMs`: each name's peak RSS, and the CPU seconds each name used
+ * since the sampler started (per process: a process restarted meanwhile counts from zero, and one
+ * that died counts what it had used at its last sample). `stop()` takes a last sample and ends it.
+ */
+export function peakRssSampler(rootPid: number, intervalMs = 1000): { peaks: Map<string, number>; peakWorkersTotal: () => number; cpuSeconds: () => Map<string, number>; stop(): void } {
   const peaks = new Map<string, number>();
   let workersPeak = 0;
+  const firstCpu = new Map<number, number>();
+  const lastCpu = new Map<number, { name: string; cpu: number }>();
+  let started = false;
   const sample = (): void => {
     let workers = 0;
-    for (const [name, t] of byName(stackProcesses(rootPid))) {
+    const samples = stackProcesses(rootPid);
+    for (const p of samples) {
+      if (!firstCpu.has(p.pid)) firstCpu.set(p.pid, started ? 0 : p.cpuSeconds);
+      lastCpu.set(p.pid, { name: p.name, cpu: p.cpuSeconds });
+    }
+    started = true;
+    for (const [name, t] of byName(samples)) {
       peaks.set(name, Math.max(peaks.get(name) ?? 0, t.rssBytes));
       if (name.startsWith('worker:') && name !== 'worker:baseline') workers += t.rssBytes;
     }
@@ -106,5 +120,18 @@ export function peakRssSampler(rootPid: number, intervalMs = 1000): { peaks: Map
   };
   sample();
   const timer = setInterval(sample, intervalMs);
-  return { peaks, peakWorkersTotal: () => workersPeak, stop: () => clearInterval(timer) };
+  const cpuSeconds = () => {
+    const out = new Map<string, number>();
+    for (const [pid, { name, cpu }] of lastCpu) out.set(name, (out.get(name) ?? 0) + cpu - (firstCpu.get(pid) ?? 0));
+    return out;
+  };
+  return {
+    peaks,
+    peakWorkersTotal: () => workersPeak,
+    cpuSeconds,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+    },
+  };
 }

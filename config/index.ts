@@ -130,6 +130,13 @@ export const configSchema = z.object({
    * for its return loses nothing by it). See bench/results/pipeline.md for the memory it bounds.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(250),
+  /**
+   * Threads that run workflow code in each domain worker (the SDK's workflowThreadPoolSize, 2 by
+   * default there). Each is a V8 isolate with its own copy of the workflow bundle: one thread saves
+   * about 40 MB per worker (idle, 8 workers: 1621 → 1285 MB), and a worker given one core or less
+   * gains nothing from a second. Raise it for a worker with cores to itself.
+   */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /** `npm start`: the first worker's metrics port; each domain worker gets the next one (0 = none). */
   WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset or empty, tracing is off. */

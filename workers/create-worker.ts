@@ -36,6 +36,7 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',
     maxCachedWorkflows: input.config.WORKER_MAX_CACHED_WORKFLOWS,
+    workflowThreadPoolSize: input.config.WORKER_WORKFLOW_THREADS,
     ...workerObservabilityOptions({ domain: input.domain, tracing: input.tracing, prebuiltBundle: 'workflowBundle' in workflowSource }),
     ...input.options,
   });
