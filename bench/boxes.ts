@@ -21,7 +21,11 @@ export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.t
 export const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 export interface Member {
+  /** The access token; renewed with the refresh token when it expires (JWT_TTL_SECONDS). */
   token: string;
+  refreshToken: string;
+  /** The refresh in flight: one per member at a time, since a spent refresh token presented again revokes the session. */
+  refreshing?: Promise<void>;
   customerId: string;
   size: string;
   categories: string[];
@@ -81,7 +85,7 @@ export async function signUpMembers(stack: BenchStack, count: number): Promise<M
           address: { name: `Bench Member ${i}`, line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
         },
       });
-      return { token: member.accessToken, customerId: member.customerId, size, categories };
+      return { token: member.accessToken, refreshToken: member.refreshToken, customerId: member.customerId, size, categories };
     }),
   );
 }
@@ -96,18 +100,40 @@ export const overloadedAnswersSoFar = (): number => overloadedAnswers;
 export async function placeBox(stack: BenchStack, member: Member, key: string, giveUpAfterMs = 900_000): Promise<Box> {
   const deadline = Date.now() + giveUpAfterMs;
   for (let attempt = 1; ; attempt++) {
+    const sentWith = member.token;
     const res = await fetch(`${stack.url}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${member.token}`, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ itemCount: ITEMS_PER_BOX }),
     }).catch((err: unknown) => ({ status: 0, text: async () => String(err), headers: new Headers() }));
     if (res.status === 202) return { orderId: ((await (res as Response).json()) as { orderId: string }).orderId, size: member.size };
+    if (res.status === 401 && attempt < 30) {
+      await refreshMember(stack, member, sentWith);
+      continue;
+    }
     // Backpressure (503 + Retry-After) for as long as the system is behind; any other failure a few times.
     if (res.status === 503) overloadedAnswers += 1;
     const retryAfter = Number(res.headers.get('retry-after') ?? 1);
     if ((res.status !== 503 && attempt >= 30) || Date.now() > deadline) throw new Error(`POST /v1/orders answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     await sleep(Math.max(0.2, retryAfter) * 1000);
   }
+}
+
+/** Renews a member's access token as a client would, once for every request that found `expired` stale. */
+async function refreshMember(stack: BenchStack, member: Member, expired: string): Promise<void> {
+  if (member.token !== expired) return;
+  member.refreshing ??= (async () => {
+    try {
+      const res = await fetch(`${stack.url}/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: member.refreshToken }) });
+      if (res.status !== 200) throw new Error(`POST /v1/auth/refresh answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      const pair = (await res.json()) as { accessToken: string; refreshToken: string };
+      member.token = pair.accessToken;
+      member.refreshToken = pair.refreshToken;
+    } finally {
+      member.refreshing = undefined;
+    }
+  })();
+  await member.refreshing;
 }
 
 /** `count` boxes, twenty requests at a time. */
