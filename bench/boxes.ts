@@ -13,6 +13,16 @@ export const SIZES = ['XS', 'S', 'M', 'L', 'XL'] as const;
 export const CATEGORIES = ['dress', 'top', 'trousers', 'skirt', 'jacket', 'knitwear'] as const;
 export const ITEMS_PER_BOX = 3;
 
+/** `--stack-env KEY=VALUE,KEY=VALUE`: settings for the stack a bench starts (a value may hold `=`, not `,`). */
+export function parseStackEnv(spec: string): Record<string, string> {
+  return Object.fromEntries(
+    spec
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
 /** Progress on the terminal (stderr), tagged with the bench's name. */
 export const progress = (bench: string) => (line: string): void => void process.stderr.write(`[${bench}] ${line}\n`);
 const say = progress('bench');

@@ -31,7 +31,7 @@ import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { countActions } from './actions';
-import { boxStates, mb, overloadedAnswersSoFar, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
 import { quantile } from './open-load';
 import { peakRssSampler, stackProcesses } from './processes';
 import { startBenchStack, type BenchStack } from './stack';
@@ -88,7 +88,7 @@ interface PhaseResult {
 async function main(): Promise<void> {
   const metricsBase = 20000 + Math.floor(Math.random() * 20000);
   say(`starting the stack (npm start) ...`);
-  const stackEnv = Object.fromEntries((values['stack-env'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const stackEnv = parseStackEnv(values['stack-env'] ?? '');
   const stack = await startBenchStack({ apiOnly: false, env: { ...stackEnv, WORKER_METRICS_BASE_PORT: String(metricsBase) } });
   const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => undefined });
   const connection = await Connection.connect({ address: stack.temporalAddress });

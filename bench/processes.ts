@@ -36,6 +36,20 @@ function rssOf(pid: number): number {
   }
 }
 
+/**
+ * A process's proportional set size: its private pages plus its share of pages mapped by several
+ * processes (the node binary, the Temporal core library: ~60 MB each worker maps, counted whole in
+ * every RSS). The sum over processes is the memory they take together.
+ */
+export function pssOf(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** What a process is, from its command line. */
 export function processName(cmdline: string[]): string {
   const joined = cmdline.join(' ');

@@ -18,9 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { boxStates, mb, overloadedAnswersSoFar, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
 import { quantile } from './open-load';
-import { byName, stackProcesses } from './processes';
+import { byName, pssOf, stackProcesses } from './processes';
 import { startBenchStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -45,6 +45,8 @@ const say = progress('soak');
 interface Sample {
   minute: number;
   workersRss: number;
+  /** The workers' proportional set size together (shared pages counted once). */
+  workersPss: number;
   maxWorkerRss: { name: string; rss: number };
   rss: Map<string, number>;
   cached: number;
@@ -55,7 +57,7 @@ interface Sample {
 
 async function main(): Promise<void> {
   const metricsBase = 20000 + Math.floor(Math.random() * 20000);
-  const stackEnv = Object.fromEntries((values['stack-env'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const stackEnv = parseStackEnv(values['stack-env'] ?? '');
   say('starting the stack (npm start) ...');
   const stack = await startBenchStack({ apiOnly: false, env: { ...stackEnv, WORKER_METRICS_BASE_PORT: String(metricsBase) } });
   const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => undefined });
@@ -72,13 +74,15 @@ async function main(): Promise<void> {
     }
     const look = async (): Promise<Sample> => {
       const memory = await readMemory(stack, metricsBase);
-      const processes = byName(stackProcesses(stack.pid));
+      const all = stackProcesses(stack.pid);
+      const processes = byName(all);
       const rss = new Map([...processes].map(([name, p]) => [name, p.rssBytes]));
       const workers = [...memory.workers].map(([name, w]) => ({ name, rss: w.rss }));
       const statuses = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders group by status`;
       const sample: Sample = {
         minute: (Date.now() - t0) / 60_000,
         workersRss: memory.totalWorkers,
+        workersPss: all.filter((p) => p.name.startsWith('worker:')).reduce((sum, p) => sum + pssOf(p.pid), 0),
         maxWorkerRss: workers.sort((a, b) => b.rss - a.rss)[0] ?? { name: '—', rss: 0 },
         rss,
         cached: [...memory.workers.values()].reduce((sum, w) => sum + w.cached, 0),
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
         load: os.loadavg()[0],
       };
       say(
-        `${round(sample.minute, 1)} min · workers ${mb(sample.workersRss)} MB (largest ${sample.maxWorkerRss.name} ${mb(sample.maxWorkerRss.rss)} MB) · cached ${sample.cached} · delivered ${sample.byStatus.get('delivered') ?? 0} · cancelled ${sample.byStatus.get('cancelled') ?? 0} · 503s ${sample.overloaded} · load ${round(sample.load, 2)}`,
+        `${round(sample.minute, 1)} min · workers ${mb(sample.workersRss)} MB RSS, ${mb(sample.workersPss)} MB PSS (largest ${sample.maxWorkerRss.name} ${mb(sample.maxWorkerRss.rss)} MB) · cached ${sample.cached} · delivered ${sample.byStatus.get('delivered') ?? 0} · cancelled ${sample.byStatus.get('cancelled') ?? 0} · 503s ${sample.overloaded} · load ${round(sample.load, 2)}`,
       );
       return sample;
     };
@@ -144,7 +148,8 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
   );
   lines.push('');
   lines.push(`- Open boxes at the end (delivered, waiting for their return): **${last.byStatus.get('delivered') ?? 0}**; cancelled: ${[...cancelled].map(([why, n]) => `${n} (${why})`).join('; ') || '**0**'}; 503 overloaded answers: ${last.overloaded}.`);
-  lines.push(`- All domain workers together: ${mb(samples[0].workersRss)} MB at the start, ${mb(full.workersRss)} MB once the caches were full (minute ${round(full.minute, 0)}, ${full.cached} workflows cached), **${mb(last.workersRss)} MB** at the end: ${round(growthPerMinute / 1024 / 1024, 2)} MB per minute after the caches filled.`);
+  lines.push(`- All domain workers together, RSS: ${mb(samples[0].workersRss)} MB at the start, ${mb(full.workersRss)} MB once the caches were full (minute ${round(full.minute, 0)}, ${full.cached} workflows cached), **${mb(last.workersRss)} MB** at the end: ${round(growthPerMinute / 1024 / 1024, 2)} MB per minute after the caches filled.`);
+  lines.push(`- The same as PSS (pages the workers share, such as the node binary, counted once): ${mb(samples[0].workersPss)} MB at the start, **${mb(last.workersPss)} MB** at the end.`);
   lines.push('');
   lines.push('## Placed → WMS instruction accepted, per 5-minute window of placing');
   lines.push('');
@@ -158,9 +163,9 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
   lines.push('## Memory and load over time');
   lines.push('');
   const names = [...new Set(samples.flatMap((s) => [...s.rss.keys()]))].filter((n) => n !== 'worker:baseline').sort();
-  lines.push(`| minute | workers MB | cached workflows | delivered (open) | load | ${names.join(' | ')} |`);
-  lines.push(`|---|---|---|---|---|${names.map(() => '---').join('|')}|`);
-  for (const s of samples) lines.push(`| ${round(s.minute, 1)} | ${mb(s.workersRss)} | ${s.cached} | ${s.byStatus.get('delivered') ?? 0} | ${round(s.load, 2)} | ${names.map((n) => mb(s.rss.get(n) ?? 0)).join(' | ')} |`);
+  lines.push(`| minute | workers RSS MB | workers PSS MB | cached workflows | delivered (open) | load | ${names.join(' | ')} |`);
+  lines.push(`|---|---|---|---|---|---|${names.map(() => '---').join('|')}|`);
+  for (const s of samples) lines.push(`| ${round(s.minute, 1)} | ${mb(s.workersRss)} | ${mb(s.workersPss)} | ${s.cached} | ${s.byStatus.get('delivered') ?? 0} | ${round(s.load, 2)} | ${names.map((n) => mb(s.rss.get(n) ?? 0)).join(' | ')} |`);
   fs.mkdirSync(path.dirname(values.out!), { recursive: true });
   fs.writeFileSync(values.out!, `${lines.join('\n')}\n`);
   say(`results written to ${path.relative(process.cwd(), values.out!)}`);
