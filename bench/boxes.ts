@@ -3,6 +3,8 @@
  * client would (honouring 503 overloaded and Retry-After), following them through the read model
  * and the event log, and reading each worker's memory and workflow cache.
  */
+import { execSync } from 'node:child_process';
+import path from 'node:path';
 import postgres from 'postgres';
 import { signUpVerified } from '../scripts/member-signup';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
@@ -12,6 +14,15 @@ import type { BenchStack } from './stack';
 export const SIZES = ['XS', 'S', 'M', 'L', 'XL'] as const;
 export const CATEGORIES = ['dress', 'top', 'trousers', 'skirt', 'jacket', 'knitwear'] as const;
 export const ITEMS_PER_BOX = 3;
+
+/** The commit being measured, `-dirty` when the tree has uncommitted changes (then the figures are not that commit's). */
+export function codeVersion(): string {
+  try {
+    return execSync('git describe --always --dirty --abbrev=7', { cwd: path.resolve(__dirname, '..') }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** `--stack-env KEY=VALUE,KEY=VALUE`: settings for the stack a bench starts (a value may hold `=`, not `,`). */
 export function parseStackEnv(spec: string): Record<string, string> {

@@ -22,7 +22,6 @@
  * Progress goes to the terminal; results to bench/results/pipeline.md (with the machine's load).
  */
 import { spawn } from 'node:child_process';
-import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +30,10 @@ import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { countActions } from './actions';
-import { boxStates, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+
+/** The code measured, read when the bench starts (the tree may change while it runs). */
+const commit = codeVersion();
 import { quantile } from './open-load';
 import { peakRssSampler, stackProcesses } from './processes';
 import { startBenchStack, type BenchStack } from './stack';
@@ -300,13 +302,6 @@ function killWorkersInTurn(rootPid: number, everyMs: number): { stop(): void; co
 }
 
 function writeResults({ baseline, results, actions, memory }: { baseline: NonNullable<Awaited<ReturnType<typeof runBaseline>>>; results: PhaseResult[]; actions?: Awaited<ReturnType<typeof actionsPerBox>>; memory?: Awaited<ReturnType<typeof readMemory>> }): void {
-  const commit = (() => {
-    try {
-      return execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-    } catch {
-      return 'unknown';
-    }
-  })();
   const lines: string[] = [];
   lines.push('# Pipeline throughput: boxes per second against the baseline');
   lines.push('');

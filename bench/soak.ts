@@ -12,13 +12,15 @@
  *
  * Progress goes to the terminal; results to bench/results/soak.md (with the machine's load).
  */
-import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { boxStates, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+
+/** The code measured, read when the bench starts (the tree may change while it runs). */
+const commit = codeVersion();
 import { quantile } from './open-load';
 import { byName, pssOf, stackProcesses } from './processes';
 import { startBenchStack } from './stack';
@@ -117,13 +119,6 @@ async function main(): Promise<void> {
 }
 
 function writeResults({ samples, states, warmupStates, placingStart }: { samples: Sample[]; states: BoxState[]; warmupStates: { status: string; reason: string | null }[]; placingStart: number }): void {
-  const commit = (() => {
-    try {
-      return execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-    } catch {
-      return 'unknown';
-    }
-  })();
   // Latency per window of placing (by when the box was accepted).
   const windowMs = 5 * 60_000;
   const windows = new Map<number, number[]>();
