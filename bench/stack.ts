@@ -33,6 +33,15 @@ export async function startBenchStack({ apiOnly, env = {} }: { apiOnly: boolean;
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((r) => child.once('exit', r));
+  // A bench stopped (Ctrl-C) or crashed must not leave its stack running: ask it to stop, as npm start's own Ctrl-C does.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    child.kill('SIGINT');
+    void exited.then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  const onExit = (): void => void child.kill('SIGINT');
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', onExit);
   while (!fs.existsSync(info)) {
     if (child.exitCode !== null) throw new Error('the stack did not start');
     await new Promise((r) => setTimeout(r, 250));
@@ -42,6 +51,9 @@ export async function startBenchStack({ apiOnly, env = {} }: { apiOnly: boolean;
     ...parsed,
     pid: child.pid!,
     stop: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('exit', onExit);
       child.kill('SIGINT');
       await exited;
     },
