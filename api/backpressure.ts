@@ -110,7 +110,10 @@ export function overloadOf(report: LagReport, limits: LoadLimits): Overload | un
   if (oldestAgeSeconds > limits.maxStartAgeSeconds) {
     return { reason: `the oldest accepted order has waited ${Math.round(oldestAgeSeconds)} s for its workflow to start (limit ${limits.maxStartAgeSeconds} s)`, retryAfterSeconds: retryAfter(oldestAgeSeconds), figures: { pendingStarts: pending, oldestStartAgeSeconds: oldestAgeSeconds } };
   }
-  const worst = report.taskQueues.filter((q) => q.type === 'workflow').sort((a, b) => b.backlogAgeSeconds - a.backlogAgeSeconds)[0];
+  // A queue nobody polls is an outage of that domain's worker, not load: refusing orders would not
+  // drain it (ops see `pollers: 0` at /admin/lag), and a stack run without some workers (the API-only
+  // stack) would refuse every order.
+  const worst = report.taskQueues.filter((q) => q.type === 'workflow' && q.pollers > 0).sort((a, b) => b.backlogAgeSeconds - a.backlogAgeSeconds)[0];
   if (worst && worst.backlogAgeSeconds > limits.maxTaskBacklogAgeSeconds) {
     return {
       reason: `${worst.taskQueue}'s workflow tasks wait ${Math.round(worst.backlogAgeSeconds)} s for a worker (limit ${limits.maxTaskBacklogAgeSeconds} s)`,

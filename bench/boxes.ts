@@ -4,6 +4,7 @@
  * and the event log, and reading each worker's memory and workflow cache.
  */
 import { execSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { signUpVerified } from '../scripts/member-signup';
@@ -22,6 +23,25 @@ export function codeVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Writes a bench's result lines (markdown) to `out` and the terminal. */
+export function writeResultsFile(out: string, lines: string[], say: (line: string) => void): void {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${lines.join('\n')}\n`);
+  say(`results written to ${path.relative(process.cwd(), out)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Runs a bench's main and exits: 0 when it finished, 1 (with why) when it failed. */
+export function runBench(main: () => Promise<void>, say: (line: string) => void): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      say(`failed: ${String((err as Error)?.stack ?? err)}`);
+      process.exit(1);
+    },
+  );
 }
 
 /** `--stack-env KEY=VALUE,KEY=VALUE`: settings for the stack a bench starts (a value may hold `=`, not `,`). */

@@ -22,7 +22,6 @@
  * Progress goes to the terminal; results to bench/results/pipeline.md (with the machine's load).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +29,7 @@ import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { countActions } from './actions';
-import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, runBench, seedStock, signUpMembers, sleep, writeResultsFile, type Box, type BoxState } from './boxes';
 
 /** The code measured, read when the bench starts (the tree may change while it runs). */
 const commit = codeVersion();
@@ -356,16 +355,7 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
     lines.push('|---|---|---|---|');
     for (const [domain, w] of memory.workers) lines.push(`| ${domain} | ${mb(w.rss)} | ${w.cached} | ${memory.perCached.has(domain) ? round(memory.perCached.get(domain)! / 1024 / 1024, 2) : '—'} |`);
   }
-  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-  fs.writeFileSync(values.out!, `${lines.join('\n')}\n`);
-  say(`results written to ${path.relative(process.cwd(), values.out!)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeResultsFile(values.out!, lines, say);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    say(`failed: ${String((err as Error)?.stack ?? err)}`);
-    process.exit(1);
-  },
-);
+runBench(main, say);

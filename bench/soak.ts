@@ -12,12 +12,11 @@
  *
  * Progress goes to the terminal; results to bench/results/soak.md (with the machine's load).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, seedStock, signUpMembers, sleep, type Box, type BoxState } from './boxes';
+import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, runBench, seedStock, signUpMembers, sleep, writeResultsFile, type Box, type BoxState } from './boxes';
 
 /** The code measured, read when the bench starts (the tree may change while it runs). */
 const commit = codeVersion();
@@ -161,16 +160,7 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
   lines.push(`| minute | workers RSS MB | workers PSS MB | cached workflows | delivered (open) | load | ${names.join(' | ')} |`);
   lines.push(`|---|---|---|---|---|---|${names.map(() => '---').join('|')}|`);
   for (const s of samples) lines.push(`| ${round(s.minute, 1)} | ${mb(s.workersRss)} | ${mb(s.workersPss)} | ${s.cached} | ${s.byStatus.get('delivered') ?? 0} | ${round(s.load, 2)} | ${names.map((n) => mb(s.rss.get(n) ?? 0)).join(' | ')} |`);
-  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-  fs.writeFileSync(values.out!, `${lines.join('\n')}\n`);
-  say(`results written to ${path.relative(process.cwd(), values.out!)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeResultsFile(values.out!, lines, say);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    say(`failed: ${String((err as Error)?.stack ?? err)}`);
-    process.exit(1);
-  },
-);
+runBench(main, say);

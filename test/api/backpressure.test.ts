@@ -115,4 +115,16 @@ describe('backpressure', () => {
     expect(overloadOf(report, limits)).toMatchObject({ reason: expect.stringContaining('styling'), retryAfterSeconds: 12, figures: { stylingBacklog: 120 } });
     expect(overloadOf(report, { ...limits, maxTaskBacklogAgeSeconds: 60 })).toBeUndefined();
   });
+
+  it('does not call a domain with no worker polling overloaded: its backlog is an outage that refusing orders would not drain', () => {
+    const report: LagReport = {
+      at: new Date().toISOString(),
+      orderStarts: { pending: 0, oldestAgeSeconds: 0 },
+      taskQueues: [
+        { taskQueue: 'payment', type: 'workflow', backlog: 1, backlogAgeSeconds: 31, addRate: 0, dispatchRate: 0, pollers: 0 },
+        { taskQueue: 'orders', type: 'workflow', backlog: 0, backlogAgeSeconds: 0, addRate: 1, dispatchRate: 1, pollers: 2 },
+      ],
+    };
+    expect(overloadOf(report, { maxPendingStarts: 100, maxStartAgeSeconds: 30, maxTaskBacklogAgeSeconds: 30 })).toBeUndefined();
+  });
 });
