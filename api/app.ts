@@ -63,14 +63,23 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
           intervalMs: config.LOAD_SAMPLE_INTERVAL_MS,
           log,
           metrics,
-          limits: { maxPendingStarts: config.ORDER_BACKLOG_MAX_PENDING, maxStartAgeSeconds: config.ORDER_BACKLOG_MAX_AGE_SECONDS, maxTaskBacklogAgeSeconds: config.TASK_BACKLOG_MAX_AGE_SECONDS },
+          limits: {
+            maxPendingStarts: config.ORDER_BACKLOG_MAX_PENDING,
+            maxStartAgeSeconds: config.ORDER_BACKLOG_MAX_AGE_SECONDS,
+            maxTaskBacklogAgeSeconds: config.TASK_BACKLOG_MAX_AGE_SECONDS,
+          },
         })
       : undefined;
   const sessions = createSessionStore({ db: database.db, ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
   const tokens = createTokenService({ secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, sessions });
   const limitWindow = config.RATE_LIMIT_WINDOW_SECONDS;
   // After requireAuth: each member has their own budget, whichever addresses they call from.
-  const perCustomer = rateLimit({ name: 'per customer', max: config.RATE_LIMIT_PER_CUSTOMER, windowSeconds: limitWindow, keyOf: (_req, res) => (res.locals.auth as { customerId?: string } | undefined)?.customerId });
+  const perCustomer = rateLimit({
+    name: 'per customer',
+    max: config.RATE_LIMIT_PER_CUSTOMER,
+    windowSeconds: limitWindow,
+    keyOf: (_req, res) => (res.locals.auth as { customerId?: string } | undefined)?.customerId,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -82,7 +91,14 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   app.use(requestContext(log));
   app.use(securityHeaders);
   app.use(cors(config.CORS_ALLOWED_ORIGINS));
-  app.use(rateLimit({ name: 'per IP', max: config.RATE_LIMIT_PER_IP, windowSeconds: limitWindow, keyOf: (req) => (req.path === '/healthz' ? undefined : (req.ip ?? 'unknown')) }));
+  app.use(
+    rateLimit({
+      name: 'per IP',
+      max: config.RATE_LIMIT_PER_IP,
+      windowSeconds: limitWindow,
+      keyOf: (req) => (req.path === '/healthz' ? undefined : (req.ip ?? 'unknown')),
+    }),
+  );
   app.use(openApiRoutes({ config }));
 
   app.use(healthRoutes({ database, temporal }));
@@ -90,7 +106,11 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   app.use('/v1/webhooks', express.raw({ type: 'application/json', limit: BODY_LIMIT }), webhookRoutes({ config, db: database.db, temporal }));
 
   app.use(express.json({ limit: BODY_LIMIT }));
-  const limits = { maxFailuresPerAccountAndIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP, maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS };
+  const limits = {
+    maxFailuresPerAccountAndIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP,
+    maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+    lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS,
+  };
   const mail = { publicUrl: config.API_PUBLIC_URL, verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS, queued: mailQueued };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits, mail }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));

@@ -77,7 +77,12 @@ export async function readLag({ temporal: client, db }: { temporal: Client; db: 
     orderStartBacklog(db),
     ...DOMAIN_TASK_QUEUES.flatMap((name) =>
       types.map(async ([type, taskQueueType]): Promise<TaskQueueLag> => {
-        const res = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name }, taskQueueType, reportStats: true });
+        const res = await client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name },
+          taskQueueType,
+          reportStats: true,
+        });
         return {
           taskQueue: name,
           type,
@@ -105,10 +110,18 @@ export function overloadOf(report: LagReport, limits: LoadLimits): Overload | un
   const { pending, oldestAgeSeconds } = report.orderStarts;
   const retryAfter = (age: number) => Math.min(60, Math.max(2, Math.ceil(age / 4)));
   if (pending > limits.maxPendingStarts) {
-    return { reason: `${pending} accepted orders wait for their workflow to start (limit ${limits.maxPendingStarts})`, retryAfterSeconds: retryAfter(oldestAgeSeconds), figures: { pendingStarts: pending, oldestStartAgeSeconds: oldestAgeSeconds } };
+    return {
+      reason: `${pending} accepted orders wait for their workflow to start (limit ${limits.maxPendingStarts})`,
+      retryAfterSeconds: retryAfter(oldestAgeSeconds),
+      figures: { pendingStarts: pending, oldestStartAgeSeconds: oldestAgeSeconds },
+    };
   }
   if (oldestAgeSeconds > limits.maxStartAgeSeconds) {
-    return { reason: `the oldest accepted order has waited ${Math.round(oldestAgeSeconds)} s for its workflow to start (limit ${limits.maxStartAgeSeconds} s)`, retryAfterSeconds: retryAfter(oldestAgeSeconds), figures: { pendingStarts: pending, oldestStartAgeSeconds: oldestAgeSeconds } };
+    return {
+      reason: `the oldest accepted order has waited ${Math.round(oldestAgeSeconds)} s for its workflow to start (limit ${limits.maxStartAgeSeconds} s)`,
+      retryAfterSeconds: retryAfter(oldestAgeSeconds),
+      figures: { pendingStarts: pending, oldestStartAgeSeconds: oldestAgeSeconds },
+    };
   }
   // A queue nobody polls is an outage of that domain's worker, not load: refusing orders would not
   // drain it (ops see `pollers: 0` at /admin/lag), and a stack run without some workers (the API-only
@@ -132,7 +145,19 @@ export interface LoadMonitor {
 }
 
 /** Samples `read` every `intervalMs`; a failed read keeps the last report (the brake holds, or stays off). */
-export function createLoadMonitor({ read, limits, intervalMs, log, metrics }: { read: () => Promise<LagReport>; limits: LoadLimits; intervalMs: number; log: Logger; metrics?: Registry }): LoadMonitor {
+export function createLoadMonitor({
+  read,
+  limits,
+  intervalMs,
+  log,
+  metrics,
+}: {
+  read: () => Promise<LagReport>;
+  limits: LoadLimits;
+  intervalMs: number;
+  log: Logger;
+  metrics?: Registry;
+}): LoadMonitor {
   let last: LagReport | undefined;
   let verdict: Overload | undefined;
   let running = false;
@@ -160,7 +185,13 @@ export function createLoadMonitor({ read, limits, intervalMs, log, metrics }: { 
         this.reset();
         for (const q of last?.taskQueues ?? []) this.set({ task_queue: q.taskQueue, type: q.type }, pick(q));
       };
-    new Gauge({ name: 'closetflow_task_queue_backlog', help: 'Tasks waiting for a worker, per domain task queue and type (Temporal, approximate)', labelNames: ['task_queue', 'type'], registers: [metrics], collect: byQueue((q) => q.backlog) });
+    new Gauge({
+      name: 'closetflow_task_queue_backlog',
+      help: 'Tasks waiting for a worker, per domain task queue and type (Temporal, approximate)',
+      labelNames: ['task_queue', 'type'],
+      registers: [metrics],
+      collect: byQueue((q) => q.backlog),
+    });
     new Gauge({
       name: 'closetflow_task_queue_backlog_age_seconds',
       help: 'How long the oldest task of a domain task queue has waited for a worker (its schedule-to-start so far)',
@@ -190,14 +221,21 @@ export interface Overloaded {
  * with Retry-After and the figures), counted on `/metrics` when it is given.
  */
 export function orderAdmission(monitor: LoadMonitor, metrics?: Registry): () => Overloaded | undefined {
-  const refused = metrics ? new Counter({ name: 'closetflow_orders_refused_overloaded_total', help: 'Orders refused with 503 overloaded', registers: [metrics] }) : undefined;
+  const refused = metrics
+    ? new Counter({ name: 'closetflow_orders_refused_overloaded_total', help: 'Orders refused with 503 overloaded', registers: [metrics] })
+    : undefined;
   return () => {
     const overload = monitor.overload();
     if (!overload) return undefined;
     return {
       refuse() {
         refused?.inc();
-        return new ProblemError('overloaded', `The system is behind: ${overload.reason}. Nothing was placed; retry after the delay (the same Idempotency-Key is safe).`, { lag: overload.figures }, { 'Retry-After': String(overload.retryAfterSeconds) });
+        return new ProblemError(
+          'overloaded',
+          `The system is behind: ${overload.reason}. Nothing was placed; retry after the delay (the same Idempotency-Key is safe).`,
+          { lag: overload.figures },
+          { 'Retry-After': String(overload.retryAfterSeconds) },
+        );
       },
     };
   };

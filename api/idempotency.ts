@@ -48,7 +48,9 @@ function canonicalJson(value: unknown): string {
 
 /** What makes two requests "the same": method, path and canonical JSON body. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 /** The idempotency key of a request, validated; undefined when the header is absent. */
@@ -56,7 +58,9 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get(IDEMPOTENCY_KEY_HEADER);
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new RequestValidationError([{ in: 'header', path: IDEMPOTENCY_KEY_HEADER, message: 'must be 1-255 characters of A-Z a-z 0-9 . _ : ~ -', code: 'invalid_idempotency_key' }]);
+    throw new RequestValidationError([
+      { in: 'header', path: IDEMPOTENCY_KEY_HEADER, message: 'must be 1-255 characters of A-Z a-z 0-9 . _ : ~ -', code: 'invalid_idempotency_key' },
+    ]);
   }
   return key;
 }
@@ -131,9 +135,18 @@ export function sendAnswer(res: Response, answer: StoredAnswer, replayed = false
 export async function answerForHeldKey(db: Db, res: Response, k: KeyedRequest): Promise<void> {
   const row = await heldKey(db, k);
   if (!row) throw new ProblemError('idempotency-key-in-flight', 'The key was released while we looked; retry.', {}, { 'Retry-After': '1' });
-  if (row.fingerprint !== k.fingerprint) throw new ProblemError('idempotency-key-reused', `This ${IDEMPOTENCY_KEY_HEADER} was first used with a different method, path or body; use a new key for a new request.`);
+  if (row.fingerprint !== k.fingerprint)
+    throw new ProblemError(
+      'idempotency-key-reused',
+      `This ${IDEMPOTENCY_KEY_HEADER} was first used with a different method, path or body; use a new key for a new request.`,
+    );
   if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) {
-    throw new ProblemError('idempotency-key-in-flight', `The first request with this ${IDEMPOTENCY_KEY_HEADER} has not finished; retry shortly.`, {}, { 'Retry-After': '1' });
+    throw new ProblemError(
+      'idempotency-key-in-flight',
+      `The first request with this ${IDEMPOTENCY_KEY_HEADER} has not finished; retry shortly.`,
+      {},
+      { 'Retry-After': '1' },
+    );
   }
   ctx(res).log.info({ idempotencyKey: k.key, status: row.responseStatus }, 'idempotent replay');
   sendAnswer(res, { status: row.responseStatus, headers: row.responseHeaders ?? {}, body: row.responseBody }, true);
@@ -205,7 +218,14 @@ export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): Requ
             log.error({ err }, 'could not store idempotent response');
             void release().then(() => {
               res.status(500);
-              send(JSON.stringify({ type: 'https://closetflow.dev/problems/internal', title: 'Internal server error', status: 500, requestId: ctx(res).requestId }));
+              send(
+                JSON.stringify({
+                  type: 'https://closetflow.dev/problems/internal',
+                  title: 'Internal server error',
+                  status: 500,
+                  requestId: ctx(res).requestId,
+                }),
+              );
             });
           },
         );

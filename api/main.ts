@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateJwtSecret(config.DATA_DIR);
 
   const database = connectDatabase(config.DATABASE_URL);
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) logger.info(await ensureAdminAccount(database.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }), 'admin account ensured');
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
+    logger.info(await ensureAdminAccount(database.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }), 'admin account ensured');
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, each request is a span and the workflows it starts,
   // signals or updates continue its trace (the client interceptor puts the context in headers).
   const tracing = tracingFromConfig(config, 'api');
@@ -47,7 +48,15 @@ async function main(): Promise<void> {
   // Signup only writes the outbox; this relay sends, so a mail provider outage never reaches signup.
   const mailRelay = createMailRelay({ database, mailUrl: config.MAIL_URL, log: logger.child({ component: 'mail-relay' }) });
   const mailing = mailRelay.run();
-  const app = createApp({ config: { ...config, JWT_SECRET: jwtSecret }, database, temporal, logger, tracer: tracing?.tracer, metrics, mailQueued: mailRelay.wake });
+  const app = createApp({
+    config: { ...config, JWT_SECRET: jwtSecret },
+    database,
+    temporal,
+    logger,
+    tracer: tracing?.tracer,
+    metrics,
+    mailQueued: mailRelay.wake,
+  });
   // Prometheus scrapes its own port, kept off the public edge (the public app answers 404 there).
   const metricsServer = config.API_METRICS_PORT
     ? createMetricsApp(metrics).listen(config.API_METRICS_PORT, (err?: Error) => {
@@ -62,7 +71,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const { port } = server.address() as AddressInfo;
-    logger.info({ port, publicUrl: config.API_PUBLIC_URL, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, `API listening on port ${port}`);
+    logger.info(
+      { port, publicUrl: config.API_PUBLIC_URL, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
+      `API listening on port ${port}`,
+    );
   });
 
   let stopping = false;

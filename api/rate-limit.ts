@@ -54,7 +54,17 @@ export const retryAfterSeconds = (resetAt: number, now = Date.now()): number => 
  * Refuses requests over `max` per window with 429 `rate-limited` and `Retry-After`. `keyOf`
  * picks what is limited (client IP, or the authenticated member); undefined skips the request.
  */
-export function rateLimit({ name, max, windowSeconds, keyOf }: { name: string; max: number; windowSeconds: number; keyOf: (req: Request, res: Response) => string | undefined }): RequestHandler {
+export function rateLimit({
+  name,
+  max,
+  windowSeconds,
+  keyOf,
+}: {
+  name: string;
+  max: number;
+  windowSeconds: number;
+  keyOf: (req: Request, res: Response) => string | undefined;
+}): RequestHandler {
   const counter = new WindowCounter(windowSeconds * 1000);
   return (req: Request, res: Response, next: NextFunction): void => {
     const key = keyOf(req, res);
@@ -65,7 +75,14 @@ export function rateLimit({ name, max, windowSeconds, keyOf }: { name: string; m
     if (count > max) {
       if (count === max + 1) ctx(res).log.warn({ limit: name, max, windowSeconds }, 'rate limit reached');
       const retryAfter = String(retryAfterSeconds(resetAt));
-      return next(new ProblemError('rate-limited', `More than ${max} requests in ${windowSeconds} s (${name}); retry after ${retryAfter} s.`, {}, { 'Retry-After': retryAfter }));
+      return next(
+        new ProblemError(
+          'rate-limited',
+          `More than ${max} requests in ${windowSeconds} s (${name}); retry after ${retryAfter} s.`,
+          {},
+          { 'Retry-After': retryAfter },
+        ),
+      );
     }
     next();
   };

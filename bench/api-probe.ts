@@ -97,7 +97,14 @@ async function main(): Promise<void> {
   try {
     const auth = { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' };
     const runId = Date.now().toString(36);
-    const post = (prefix: string) => (i: number): LoadRequest => ({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': `${prefix}-${runId}-${i}` }, body: '{"itemCount":1}' });
+    const post =
+      (prefix: string) =>
+      (i: number): LoadRequest => ({
+        method: 'POST',
+        path: '/v1/orders',
+        headers: { ...auth, 'idempotency-key': `${prefix}-${runId}-${i}` },
+        body: '{"itemCount":1}',
+      });
     await openLoad({ baseUrl: stack.url, rate: 50, durationS: 5, next: post('warmup') });
 
     for (let round = 1; round <= Number(values.rounds); round++) {
@@ -108,7 +115,9 @@ async function main(): Promise<void> {
       const top = await waits.stop();
       const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
 
-      const buckets = Object.keys(after).filter((k) => k.startsWith('closetflow_http_request_duration_seconds_bucket{') && k.includes('method="POST"') && k.includes('status="202"'));
+      const buckets = Object.keys(after).filter(
+        (k) => k.startsWith('closetflow_http_request_duration_seconds_bucket{') && k.includes('method="POST"') && k.includes('status="202"'),
+      );
       const served = delta(buckets.find((k) => k.includes('le="+Inf"')) ?? '');
       const histogram = buckets
         .filter((k) => !k.includes('+Inf'))
@@ -118,11 +127,17 @@ async function main(): Promise<void> {
         .filter((k) => k.startsWith('nodejs_gc_duration_seconds_sum{'))
         .map((k) => `${/kind="([^"]+)"/.exec(k)![1]} ${delta(k.replace('_sum', '_count'))}× ${(delta(k) * 1000).toFixed(0)} ms`)
         .join(', ');
-      const cpu = Object.keys(cpuAfter).map((g) => `${g} ${(cpuAfter[g]! - (cpuBefore[g] ?? 0)).toFixed(1)} s`).join(', ');
+      const cpu = Object.keys(cpuAfter)
+        .map((g) => `${g} ${(cpuAfter[g]! - (cpuBefore[g] ?? 0)).toFixed(1)} s`)
+        .join(', ');
 
-      console.log(`\nround ${round}: POST /v1/orders at ${rate} req/s for ${durationS} s — p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms, errors ${result.errors}, generator send lag p99 ${result.sendLagP99} ms`);
+      console.log(
+        `\nround ${round}: POST /v1/orders at ${rate} req/s for ${durationS} s — p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms, errors ${result.errors}, generator send lag p99 ${result.sendLagP99} ms`,
+      );
       console.log(`  server-side 202s: ${histogram}`);
-      console.log(`  API GC: ${gc || 'none'}; event-loop delay p99 ${((after.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(1)} ms, max ${((after.nodejs_eventloop_lag_max_seconds ?? 0) * 1000).toFixed(1)} ms`);
+      console.log(
+        `  API GC: ${gc || 'none'}; event-loop delay p99 ${((after.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(1)} ms, max ${((after.nodejs_eventloop_lag_max_seconds ?? 0) * 1000).toFixed(1)} ms`,
+      );
       console.log(`  CPU (of ${2 * durationS} core-seconds on 2 cores): ${cpu}`);
       console.log('  PostgreSQL, active backends by wait (20 ms samples):');
       for (const [what, n] of top.slice(0, 12)) console.log(`    ${String(n).padStart(5)}  ${what}`);

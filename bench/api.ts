@@ -44,7 +44,10 @@ interface Row extends LoadResult {
 }
 
 async function pendingStarts(metricsUrl: string): Promise<number | undefined> {
-  const text = await fetch(metricsUrl).then((r) => r.text(), () => '');
+  const text = await fetch(metricsUrl).then(
+    (r) => r.text(),
+    () => '',
+  );
   const match = /^closetflow_order_starts_pending (\d+)/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
@@ -60,19 +63,35 @@ async function main(): Promise<void> {
     const runId = Date.now().toString(36);
     const authHeaders = { authorization: `Bearer ${stack.token}` };
     // Warm-up, not recorded: a just-started process runs unoptimised code and loads modules lazily.
-    await openLoad({ baseUrl: stack.url, rate: 50, durationS: 5, next: (i) => ({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': `warmup-${runId}-${i}` }, body: '{"itemCount":1}' }) });
+    await openLoad({
+      baseUrl: stack.url,
+      rate: 50,
+      durationS: 5,
+      next: (i) => ({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': `warmup-${runId}-${i}` }, body: '{"itemCount":1}' }),
+    });
     await openLoad({ baseUrl: stack.url, rate: 50, durationS: 5, next: () => ({ method: 'GET', path: `/v1/orders/${orderId}`, headers: authHeaders }) });
-    for (let round = 1; round <= REPEAT; round++) for (const rate of RATES) {
-      const post = await openLoad({
-        baseUrl: stack.url,
-        rate,
-        durationS: DURATION_S,
-        next: (i) => ({ method: 'POST', path: '/v1/orders', headers: { ...auth, 'idempotency-key': `bench-${runId}-${round}-${rate}-${i}` }, body: '{"itemCount":1}' }),
-      });
-      rows.push({ endpoint: 'POST /v1/orders', rate, round, ...post, backlog: await pendingStarts(stack.metricsUrl) });
-      const get = await openLoad({ baseUrl: stack.url, rate, durationS: DURATION_S, next: () => ({ method: 'GET', path: `/v1/orders/${orderId}`, headers: authHeaders }) });
-      rows.push({ endpoint: 'GET /v1/orders/:id', rate, round, ...get });
-    }
+    for (let round = 1; round <= REPEAT; round++)
+      for (const rate of RATES) {
+        const post = await openLoad({
+          baseUrl: stack.url,
+          rate,
+          durationS: DURATION_S,
+          next: (i) => ({
+            method: 'POST',
+            path: '/v1/orders',
+            headers: { ...auth, 'idempotency-key': `bench-${runId}-${round}-${rate}-${i}` },
+            body: '{"itemCount":1}',
+          }),
+        });
+        rows.push({ endpoint: 'POST /v1/orders', rate, round, ...post, backlog: await pendingStarts(stack.metricsUrl) });
+        const get = await openLoad({
+          baseUrl: stack.url,
+          rate,
+          durationS: DURATION_S,
+          next: () => ({ method: 'GET', path: `/v1/orders/${orderId}`, headers: authHeaders }),
+        });
+        rows.push({ endpoint: 'GET /v1/orders/:id', rate, round, ...get });
+      }
   } finally {
     await stack.stop();
   }
@@ -87,7 +106,8 @@ async function main(): Promise<void> {
     p99s: g.map((r) => r.p99),
     failures: g.reduce((n, r) => n + r.errors + non2xx(r), 0),
   }));
-  const verdict = (r: { rate: number; p99: number; failures: number }) => (r.rate === 100 ? (r.p99 < TARGET_P99_MS && r.failures === 0 ? 'meets target' : 'misses target') : '');
+  const verdict = (r: { rate: number; p99: number; failures: number }) =>
+    r.rate === 100 ? (r.p99 < TARGET_P99_MS && r.failures === 0 ? 'meets target' : 'misses target') : '';
   const lines = [
     '# API latency (bench/api.ts)',
     '',
@@ -106,7 +126,10 @@ async function main(): Promise<void> {
     '',
     '| round | endpoint | rate (req/s) | sent | achieved | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | client send lag p99 ms | starts pending after |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.round} | ${r.endpoint} | ${r.rate} | ${r.sent} | ${r.achieved} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${non2xx(r)} | ${r.errors} | ${r.sendLagP99} | ${r.backlog ?? ''} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.round} | ${r.endpoint} | ${r.rate} | ${r.sent} | ${r.achieved} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${non2xx(r)} | ${r.errors} | ${r.sendLagP99} | ${r.backlog ?? ''} |`,
+    ),
     '',
   ];
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });

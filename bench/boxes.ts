@@ -19,7 +19,9 @@ export const ITEMS_PER_BOX = 3;
 /** The commit being measured, `-dirty` when the tree has uncommitted changes (then the figures are not that commit's). */
 export function codeVersion(): string {
   try {
-    return execSync('git describe --always --dirty --abbrev=7', { cwd: path.resolve(__dirname, '..') }).toString().trim();
+    return execSync('git describe --always --dirty --abbrev=7', { cwd: path.resolve(__dirname, '..') })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -55,7 +57,10 @@ export function parseStackEnv(spec: string): Record<string, string> {
 }
 
 /** Progress on the terminal (stderr), tagged with the bench's name. */
-export const progress = (bench: string) => (line: string): void => void process.stderr.write(`[${bench}] ${line}\n`);
+export const progress =
+  (bench: string) =>
+  (line: string): void =>
+    void process.stderr.write(`[${bench}] ${line}\n`);
 const say = progress('bench');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : Number.NaN);
@@ -131,7 +136,6 @@ export async function signUpMembers(stack: BenchStack, count: number): Promise<M
   );
 }
 
-
 /** 503 overloaded answers the API gave while boxes were placed (the client waited Retry-After and retried). */
 export let overloadedAnswers = 0;
 /** How many 503 overloaded answers the API has given the bench so far. */
@@ -155,7 +159,8 @@ export async function placeBox(stack: BenchStack, member: Member, key: string, g
     // Backpressure (503 + Retry-After) for as long as the system is behind; any other failure a few times.
     if (res.status === 503) overloadedAnswers += 1;
     const retryAfter = Number(res.headers.get('retry-after') ?? 1);
-    if ((res.status !== 503 && attempt >= 30) || Date.now() > deadline) throw new Error(`POST /v1/orders answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if ((res.status !== 503 && attempt >= 30) || Date.now() > deadline)
+      throw new Error(`POST /v1/orders answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     await sleep(Math.max(0.2, retryAfter) * 1000);
   }
 }
@@ -165,7 +170,11 @@ async function refreshMember(stack: BenchStack, member: Member, expired: string)
   if (member.token !== expired) return;
   member.refreshing ??= (async () => {
     try {
-      const res = await fetch(`${stack.url}/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: member.refreshToken }) });
+      const res = await fetch(`${stack.url}/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken: member.refreshToken }),
+      });
       if (res.status !== 200) throw new Error(`POST /v1/auth/refresh answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
       const pair = (await res.json()) as { accessToken: string; refreshToken: string };
       member.token = pair.accessToken;
@@ -182,7 +191,11 @@ export async function placeBurst(stack: BenchStack, members: Member[], count: nu
   const run = Date.now().toString(36);
   const boxes: Box[] = [];
   for (let i = 0; i < count; i += 20) {
-    boxes.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, k) => placeBox(stack, members[(i + k) % members.length], `bench-${run}-${i + k}`)))));
+    boxes.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(20, count - i) }, (_, k) => placeBox(stack, members[(i + k) % members.length], `bench-${run}-${i + k}`)),
+      )),
+    );
   }
   return boxes;
 }
@@ -209,7 +222,9 @@ export async function boxStates(sql: postgres.Sql, ids: string[]): Promise<Map<s
            (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'wms:' || o.id || ':shipment-requested') as requested,
            (select (extract(epoch from e.occurred_at) * 1000)::float8 from events.event_log e where e.id = 'shipment:' || o.id || ':delivered') as delivered
       from orders.orders o where o.id = any(${ids})`;
-  return new Map(rows.map((r) => [r.id, { status: r.status, reason: r.status_reason, createdMs: r.created, requestedMs: r.requested, deliveredMs: r.delivered }]));
+  return new Map(
+    rows.map((r) => [r.id, { status: r.status, reason: r.status_reason, createdMs: r.created, requestedMs: r.requested, deliveredMs: r.delivered }]),
+  );
 }
 
 /** Each worker's RSS and workflow cache size (its /metrics), and per cached workflow when a `before` is given. */
@@ -218,7 +233,10 @@ export async function readMemory(stack: BenchStack, metricsBase: number, before?
   const workers = new Map<string, { rss: number; cached: number }>();
   await Promise.all(
     DOMAIN_WORKER_NAMES.map(async (domain, index) => {
-      const text = await fetch(`http://127.0.0.1:${metricsBase + index}/metrics`).then((r) => r.text(), () => '');
+      const text = await fetch(`http://127.0.0.1:${metricsBase + index}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       const cached = [...text.matchAll(/^temporal_sticky_cache_size(?:\{[^}]*\})? (\d+(?:\.\d+)?)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
       workers.set(domain, { rss: processes.get(`worker:${domain}`)?.rssBytes ?? 0, cached });
     }),
@@ -233,4 +251,3 @@ export async function readMemory(stack: BenchStack, metricsBase: number, before?
   const totalWorkers = [...workers.values()].reduce((sum, w) => sum + w.rss, 0);
   return { workers, perCached, totalWorkers };
 }
-

@@ -16,7 +16,11 @@ import { signUpVerified } from '../scripts/member-signup';
 import { costOfBox } from './actions';
 
 const { values } = parseArgs({
-  options: { api: { type: 'string', default: 'http://localhost:3000' }, mail: { type: 'string', default: 'http://127.0.0.1:4030' }, temporal: { type: 'string', default: '127.0.0.1:7233' } },
+  options: {
+    api: { type: 'string', default: 'http://localhost:3000' },
+    mail: { type: 'string', default: 'http://127.0.0.1:4030' },
+    temporal: { type: 'string', default: '127.0.0.1:7233' },
+  },
 });
 const api = values.api!;
 
@@ -89,7 +93,13 @@ async function main(): Promise<void> {
     lines.push(`| **total** (${costs.length} workflows) | | | ${total.events} | ${total.actions} |`, '');
     const breakdown: Record<string, number> = {};
     for (const c of costs) for (const [k, v] of Object.entries(c.breakdown)) breakdown[k] = (breakdown[k] ?? 0) + v;
-    lines.push('Actions by kind: ' + Object.entries(breakdown).map(([k, v]) => `${k} ${v}`).join(', ') + '.');
+    lines.push(
+      'Actions by kind: ' +
+        Object.entries(breakdown)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') +
+        '.',
+    );
     const text = lines.join('\n');
     console.log(text);
     const out = path.join(__dirname, 'results', 'lifecycle-actions.md');

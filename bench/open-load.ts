@@ -76,7 +76,15 @@ export async function openLoad({
       sendLags.push(performance.now() - dueAt);
       const spec = next(i);
       const req = http.request(
-        { agent, host: url.hostname, port: url.port, method: spec.method, path: spec.path, headers: spec.body ? { ...spec.headers, 'content-length': Buffer.byteLength(spec.body) } : spec.headers, timeout: timeoutMs },
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: spec.method,
+          path: spec.path,
+          headers: spec.body ? { ...spec.headers, 'content-length': Buffer.byteLength(spec.body) } : spec.headers,
+          timeout: timeoutMs,
+        },
         (res) => {
           res.resume();
           res.on('end', () => {

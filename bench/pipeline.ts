@@ -29,7 +29,25 @@ import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { countActions } from './actions';
-import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, runBench, seedStock, signUpMembers, sleep, writeResultsFile, type Box, type BoxState } from './boxes';
+import {
+  boxStates,
+  codeVersion,
+  mb,
+  overloadedAnswersSoFar,
+  parseStackEnv,
+  placeAtRate,
+  placeBurst,
+  progress,
+  readMemory,
+  round,
+  runBench,
+  seedStock,
+  signUpMembers,
+  sleep,
+  writeResultsFile,
+  type Box,
+  type BoxState,
+} from './boxes';
 
 /** The code measured, read when the bench starts (the tree may change while it runs). */
 const commit = codeVersion();
@@ -114,7 +132,14 @@ async function main(): Promise<void> {
     results.push((await runPhase(stack, sql, 'sustained', `${RATE} boxes/s for ${DURATION_S} s`, () => placeAtRate(stack, members, RATE, DURATION_S))).result);
     if (values.restarts) {
       const killer = killWorkersInTurn(stack.pid, 15_000);
-      const phase = await runPhase(stack, sql, 'burst, workers killed in turn', `${BURST} boxes at once, one domain worker kill -9 every 15 s`, () => placeBurst(stack, members, BURST), killer.stop);
+      const phase = await runPhase(
+        stack,
+        sql,
+        'burst, workers killed in turn',
+        `${BURST} boxes at once, one domain worker kill -9 every 15 s`,
+        () => placeBurst(stack, members, BURST),
+        killer.stop,
+      );
       phase.result.restarts = killer.count();
       results.push(phase.result);
     }
@@ -136,7 +161,7 @@ async function main(): Promise<void> {
 async function quiet(rootPid: number): Promise<void> {
   const cpu = () => stackProcesses(rootPid).reduce((sum, p) => sum + p.cpuSeconds, 0);
   const deadline = Date.now() + 120_000;
-  for (let before = cpu(); Date.now() < deadline; ) {
+  for (let before = cpu(); Date.now() < deadline;) {
     await sleep(3000);
     const now = cpu();
     if (now - before < 0.45) return;
@@ -148,10 +173,14 @@ async function quiet(rootPid: number): Promise<void> {
 /** N no-op workflows on the same Temporal, from a worker process at the domain workers' niceness. */
 async function runBaseline(stack: BenchStack, client: Client) {
   const taskQueue = `bench-baseline-${Date.now().toString(36)}`;
-  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/baseline/worker.ts'), '--address', stack.temporalAddress, '--task-queue', taskQueue], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench/baseline/worker.ts'), '--address', stack.temporalAddress, '--task-queue', taskQueue],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -164,7 +193,13 @@ async function runBaseline(stack: BenchStack, client: Client) {
     const started = Date.now();
     const handles = [];
     for (let i = 0; i < BASELINE; i += 50) {
-      handles.push(...(await Promise.all(Array.from({ length: Math.min(50, BASELINE - i) }, (_, k) => client.workflow.start('baselineWorkflow', { taskQueue, workflowId: `${taskQueue}-${i + k}` })))));
+      handles.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(50, BASELINE - i) }, (_, k) =>
+            client.workflow.start('baselineWorkflow', { taskQueue, workflowId: `${taskQueue}-${i + k}` }),
+          ),
+        )),
+      );
     }
     await Promise.all(handles.map((h) => h.result()));
     const seconds = (Date.now() - started) / 1000;
@@ -230,7 +265,9 @@ async function runPhase(stack: BenchStack, sql: postgres.Sql, name: string, offe
     loadAfter: os.loadavg()[0],
     overloaded: overloadedAnswersSoFar() - overloadedBefore,
   };
-  say(`${name}: ${round(result.awaitingPerSecond, 2)} boxes/s to awaiting_shipment, ${round(result.deliveredPerSecond, 2)} to delivered, placed → instruction p50 ${round(result.placedToInstructionP50Ms / 1000, 2)} s p99 ${round(result.placedToInstructionP99Ms / 1000, 2)} s, cancelled ${[...cancelled.values()].reduce((a, b) => a + b, 0)}`);
+  say(
+    `${name}: ${round(result.awaitingPerSecond, 2)} boxes/s to awaiting_shipment, ${round(result.deliveredPerSecond, 2)} to delivered, placed → instruction p50 ${round(result.placedToInstructionP50Ms / 1000, 2)} s p99 ${round(result.placedToInstructionP99Ms / 1000, 2)} s, cancelled ${[...cancelled.values()].reduce((a, b) => a + b, 0)}`,
+  );
   return { result, delivered: ids.filter((id) => states.get(id)?.deliveredMs !== null) };
 }
 
@@ -300,15 +337,31 @@ function killWorkersInTurn(rootPid: number, everyMs: number): { stop(): void; co
   return { stop: () => clearInterval(timer), count: () => kills };
 }
 
-function writeResults({ baseline, results, actions, memory }: { baseline: NonNullable<Awaited<ReturnType<typeof runBaseline>>>; results: PhaseResult[]; actions?: Awaited<ReturnType<typeof actionsPerBox>>; memory?: Awaited<ReturnType<typeof readMemory>> }): void {
+function writeResults({
+  baseline,
+  results,
+  actions,
+  memory,
+}: {
+  baseline: NonNullable<Awaited<ReturnType<typeof runBaseline>>>;
+  results: PhaseResult[];
+  actions?: Awaited<ReturnType<typeof actionsPerBox>>;
+  memory?: Awaited<ReturnType<typeof readMemory>>;
+}): void {
   const lines: string[] = [];
   lines.push('# Pipeline throughput: boxes per second against the baseline');
   lines.push('');
-  lines.push(`Measured ${new Date().toISOString()} with \`npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on the embedded stack (\`npm start\`), ${os.cpus().length} cores, ${mb(os.totalmem())} MB.`);
+  lines.push(
+    `Measured ${new Date().toISOString()} with \`npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on the embedded stack (\`npm start\`), ${os.cpus().length} cores, ${mb(os.totalmem())} MB.`,
+  );
   lines.push('');
-  lines.push(`**Baseline:** ${baseline.workflows} workflows of one no-op activity in ${round(baseline.seconds)} s = **${round(baseline.perSecond)} workflows/s** (load before ${round(baseline.loadBefore, 2)}).`);
+  lines.push(
+    `**Baseline:** ${baseline.workflows} workflows of one no-op activity in ${round(baseline.seconds)} s = **${round(baseline.perSecond)} workflows/s** (load before ${round(baseline.loadBefore, 2)}).`,
+  );
   lines.push('');
-  lines.push('| phase | offered | boxes | → awaiting_shipment /s | → delivered /s | baseline workflows per box | placed → instruction p50 / p99 | cancelled (why) | unsettled | 503 overloaded answers | peak RSS of all workers | load before → after |');
+  lines.push(
+    '| phase | offered | boxes | → awaiting_shipment /s | → delivered /s | baseline workflows per box | placed → instruction p50 / p99 | cancelled (why) | unsettled | 503 overloaded answers | peak RSS of all workers | load before → after |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const cancelled = [...r.cancelled].map(([why, n]) => `${n}: ${why}`).join('; ') || '0';
@@ -317,27 +370,39 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
     );
   }
   lines.push('');
-  lines.push('"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step). Placed → instruction counts from the order\'s acceptance; a box refused with 503 overloaded first (the client waits Retry-After) waited before that.');
+  lines.push(
+    '"Baseline workflows per box" is baseline workflows/s ÷ boxes/s reaching `awaiting_shipment` (the WMS accepted the instruction): what one box costs this Temporal and these two cores, in workflows of one no-op activity. Delivery adds the WMS\'s own pace (`WMS_STEP_MS` per step). Placed → instruction counts from the order\'s acceptance; a box refused with 503 overloaded first (the client waits Retry-After) waited before that.',
+  );
   if (actions) {
     lines.push('');
-    lines.push(`**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events, ${round(actions.workflowTasks, 1)} workflow tasks.`);
+    lines.push(
+      `**Temporal actions per delivered box** (histories of ${actions.boxes} burst boxes): ${round(actions.workflows, 1)} workflows, ${round(actions.actions, 1)} actions, ${round(actions.historyEvents, 0)} history events, ${round(actions.workflowTasks, 1)} workflow tasks.`,
+    );
     lines.push('');
     lines.push('| workflow type | history events | workflow tasks | activities scheduled | signals |');
     lines.push('|---|---|---|---|---|');
-    for (const [type, t] of [...actions.byType].sort()) lines.push(`| ${type} | ${round(t.events, 1)} | ${round(t.workflowTasks, 1)} | ${round(t.activities, 1)} | ${round(t.signals, 1)} |`);
+    for (const [type, t] of [...actions.byType].sort())
+      lines.push(`| ${type} | ${round(t.events, 1)} | ${round(t.workflowTasks, 1)} | ${round(t.activities, 1)} | ${round(t.signals, 1)} |`);
     lines.push('');
-    lines.push(`Activities per box: ${[...actions.activities].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${round(v, 1)}`).join(', ')}.`);
+    lines.push(
+      `Activities per box: ${[...actions.activities]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${round(v, 1)}`)
+        .join(', ')}.`,
+    );
   }
   lines.push('');
-  lines.push('**CPU seconds per box** (every process of the stack, by phase): ' +
-    results
-      .map((r) => {
-        const total = [...r.cpuSeconds.values()].reduce((a, b) => a + b, 0);
-        const workers = [...r.cpuSeconds].filter(([n]) => n.startsWith('worker:')).reduce((a, [, v]) => a + v, 0);
-        return `${r.name} ${round(total / r.boxes, 2)} (Temporal ${round((r.cpuSeconds.get('temporal') ?? 0) / r.boxes, 2)}, workers ${round(workers / r.boxes, 2)}, PostgreSQL ${round((r.cpuSeconds.get('postgres') ?? 0) / r.boxes, 2)})`;
-      })
-      .join('; ') +
-    '.');
+  lines.push(
+    '**CPU seconds per box** (every process of the stack, by phase): ' +
+      results
+        .map((r) => {
+          const total = [...r.cpuSeconds.values()].reduce((a, b) => a + b, 0);
+          const workers = [...r.cpuSeconds].filter(([n]) => n.startsWith('worker:')).reduce((a, [, v]) => a + v, 0);
+          return `${r.name} ${round(total / r.boxes, 2)} (Temporal ${round((r.cpuSeconds.get('temporal') ?? 0) / r.boxes, 2)}, workers ${round(workers / r.boxes, 2)}, PostgreSQL ${round((r.cpuSeconds.get('postgres') ?? 0) / r.boxes, 2)})`;
+        })
+        .join('; ') +
+      '.',
+  );
   lines.push('');
   lines.push('## Peak RSS and CPU seconds per process, by phase');
   lines.push('');
@@ -353,7 +418,8 @@ function writeResults({ baseline, results, actions, memory }: { baseline: NonNul
     lines.push('');
     lines.push('| worker | RSS MB | cached workflows | MB per cached workflow (growth over the phase) |');
     lines.push('|---|---|---|---|');
-    for (const [domain, w] of memory.workers) lines.push(`| ${domain} | ${mb(w.rss)} | ${w.cached} | ${memory.perCached.has(domain) ? round(memory.perCached.get(domain)! / 1024 / 1024, 2) : '—'} |`);
+    for (const [domain, w] of memory.workers)
+      lines.push(`| ${domain} | ${mb(w.rss)} | ${w.cached} | ${memory.perCached.has(domain) ? round(memory.perCached.get(domain)! / 1024 / 1024, 2) : '—'} |`);
   }
   writeResultsFile(values.out!, lines, say);
 }

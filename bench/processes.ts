@@ -112,7 +112,10 @@ export function byName(samples: ProcessSample[]): Map<string, { rssBytes: number
  * since the sampler started (per process: a process restarted meanwhile counts from zero, and one
  * that died counts what it had used at its last sample). `stop()` takes a last sample and ends it.
  */
-export function peakRssSampler(rootPid: number, intervalMs = 1000): { peaks: Map<string, number>; peakWorkersTotal: () => number; cpuSeconds: () => Map<string, number>; stop(): void } {
+export function peakRssSampler(
+  rootPid: number,
+  intervalMs = 1000,
+): { peaks: Map<string, number>; peakWorkersTotal: () => number; cpuSeconds: () => Map<string, number>; stop(): void } {
   const peaks = new Map<string, number>();
   let workersPeak = 0;
   const firstCpu = new Map<number, number>();

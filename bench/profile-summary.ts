@@ -42,7 +42,9 @@ export function frameGroup(frame: CallFrame): string {
   }
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
   // This repo's code, from the sources or from the workers' build (DATA_DIR/node-build-<hash>/), or the workflow bundle.
-  const repo = /(?:node-build-[0-9a-f]+|closetflow[^/]*)\/(activities|api|config|db|observability|simulators|workers|workflows)\//.exec(url) ?? /\/(activities|api|config|db|observability|simulators|workers|workflows)\//.exec(url);
+  const repo =
+    /(?:node-build-[0-9a-f]+|closetflow[^/]*)\/(activities|api|config|db|observability|simulators|workers|workflows)\//.exec(url) ??
+    /\/(activities|api|config|db|observability|simulators|workers|workflows)\//.exec(url);
   if (repo) return `repo:${repo[1]}`;
   if (url.includes('workflow-bundle')) return 'workflow bundle';
   return url.split('/').pop() ?? url;

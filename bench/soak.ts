@@ -16,7 +16,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { boxStates, codeVersion, mb, overloadedAnswersSoFar, parseStackEnv, placeAtRate, placeBurst, progress, readMemory, round, runBench, seedStock, signUpMembers, sleep, writeResultsFile, type Box, type BoxState } from './boxes';
+import {
+  boxStates,
+  codeVersion,
+  mb,
+  overloadedAnswersSoFar,
+  parseStackEnv,
+  placeAtRate,
+  placeBurst,
+  progress,
+  readMemory,
+  round,
+  runBench,
+  seedStock,
+  signUpMembers,
+  sleep,
+  writeResultsFile,
+  type Box,
+  type BoxState,
+} from './boxes';
 
 /** The code measured, read when the bench starts (the tree may change while it runs). */
 const commit = codeVersion();
@@ -110,14 +128,29 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     samples.push(await look());
     const states = await boxStates(sql, [...ids, ...warmup.map((b) => b.orderId)]);
-    writeResults({ samples, states: [...states.entries()].filter(([id]) => ids.includes(id)).map(([, s]) => s), warmupStates: warmup.map((b) => states.get(b.orderId)!), placingStart: placing });
+    writeResults({
+      samples,
+      states: [...states.entries()].filter(([id]) => ids.includes(id)).map(([, s]) => s),
+      warmupStates: warmup.map((b) => states.get(b.orderId)!),
+      placingStart: placing,
+    });
   } finally {
     await sql.end().catch(() => undefined);
     await stack.stop();
   }
 }
 
-function writeResults({ samples, states, warmupStates, placingStart }: { samples: Sample[]; states: BoxState[]; warmupStates: { status: string; reason: string | null }[]; placingStart: number }): void {
+function writeResults({
+  samples,
+  states,
+  warmupStates,
+  placingStart,
+}: {
+  samples: Sample[];
+  states: BoxState[];
+  warmupStates: { status: string; reason: string | null }[];
+  placingStart: number;
+}): void {
   // Latency per window of placing (by when the box was accepted).
   const windowMs = 5 * 60_000;
   const windows = new Map<number, number[]>();
@@ -128,7 +161,8 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
     else windows.set(w, [...(windows.get(w) ?? []), s.requestedMs - s.createdMs]);
   }
   const cancelled = new Map<string, number>();
-  for (const s of [...states, ...warmupStates].filter((x) => x.status === 'cancelled')) cancelled.set(s.reason ?? 'no reason', (cancelled.get(s.reason ?? 'no reason') ?? 0) + 1);
+  for (const s of [...states, ...warmupStates].filter((x) => x.status === 'cancelled'))
+    cancelled.set(s.reason ?? 'no reason', (cancelled.get(s.reason ?? 'no reason') ?? 0) + 1);
   // Memory once the caches are full: the growth from the first sample whose cache stopped growing to the last.
   const full = samples.find((s, i) => i > 0 && s.cached <= samples[i - 1].cached + 5) ?? samples[0];
   const last = samples[samples.length - 1];
@@ -141,9 +175,15 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
     `Measured ${new Date().toISOString()} with \`npm run bench:soak -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on the embedded stack (\`npm start\`), ${os.cpus().length} cores, ${mb(os.totalmem())} MB. ${warmupStates.length} boxes placed at once first (left open), then ${RATE} boxes/s for ${DURATION_S / 60} min: ${states.length} boxes.`,
   );
   lines.push('');
-  lines.push(`- Open boxes at the end (delivered, waiting for their return): **${last.byStatus.get('delivered') ?? 0}**; cancelled: ${[...cancelled].map(([why, n]) => `${n} (${why})`).join('; ') || '**0**'}; 503 overloaded answers: ${last.overloaded}.`);
-  lines.push(`- All domain workers together, RSS: ${mb(samples[0].workersRss)} MB at the start, ${mb(full.workersRss)} MB once the caches were full (minute ${round(full.minute, 0)}, ${full.cached} workflows cached), **${mb(last.workersRss)} MB** at the end: ${round(growthPerMinute / 1024 / 1024, 2)} MB per minute after the caches filled.`);
-  lines.push(`- The same as PSS (pages the workers share, such as the node binary, counted once): ${mb(samples[0].workersPss)} MB at the start, **${mb(last.workersPss)} MB** at the end.`);
+  lines.push(
+    `- Open boxes at the end (delivered, waiting for their return): **${last.byStatus.get('delivered') ?? 0}**; cancelled: ${[...cancelled].map(([why, n]) => `${n} (${why})`).join('; ') || '**0**'}; 503 overloaded answers: ${last.overloaded}.`,
+  );
+  lines.push(
+    `- All domain workers together, RSS: ${mb(samples[0].workersRss)} MB at the start, ${mb(full.workersRss)} MB once the caches were full (minute ${round(full.minute, 0)}, ${full.cached} workflows cached), **${mb(last.workersRss)} MB** at the end: ${round(growthPerMinute / 1024 / 1024, 2)} MB per minute after the caches filled.`,
+  );
+  lines.push(
+    `- The same as PSS (pages the workers share, such as the node binary, counted once): ${mb(samples[0].workersPss)} MB at the start, **${mb(last.workersPss)} MB** at the end.`,
+  );
   lines.push('');
   lines.push('## Placed → WMS instruction accepted, per 5-minute window of placing');
   lines.push('');
@@ -151,7 +191,9 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
   lines.push('|---|---|---|---|---|---|');
   for (const w of [...new Set([...windows.keys(), ...missing.keys()])].sort((a, b) => a - b)) {
     const l = (windows.get(w) ?? []).sort((a, b) => a - b);
-    lines.push(`| ${w * 5}–${w * 5 + 5} min | ${l.length + (missing.get(w) ?? 0)} | ${round(quantile(l, 0.5) / 1000, 2)} s | ${round(quantile(l, 0.99) / 1000, 2)} s | ${round((l[l.length - 1] ?? Number.NaN) / 1000, 2)} s | ${missing.get(w) ?? 0} |`);
+    lines.push(
+      `| ${w * 5}–${w * 5 + 5} min | ${l.length + (missing.get(w) ?? 0)} | ${round(quantile(l, 0.5) / 1000, 2)} s | ${round(quantile(l, 0.99) / 1000, 2)} s | ${round((l[l.length - 1] ?? Number.NaN) / 1000, 2)} s | ${missing.get(w) ?? 0} |`,
+    );
   }
   lines.push('');
   lines.push('## Memory and load over time');
@@ -159,7 +201,10 @@ function writeResults({ samples, states, warmupStates, placingStart }: { samples
   const names = [...new Set(samples.flatMap((s) => [...s.rss.keys()]))].filter((n) => n !== 'worker:baseline').sort();
   lines.push(`| minute | workers RSS MB | workers PSS MB | cached workflows | delivered (open) | load | ${names.join(' | ')} |`);
   lines.push(`|---|---|---|---|---|---|${names.map(() => '---').join('|')}|`);
-  for (const s of samples) lines.push(`| ${round(s.minute, 1)} | ${mb(s.workersRss)} | ${mb(s.workersPss)} | ${s.cached} | ${s.byStatus.get('delivered') ?? 0} | ${round(s.load, 2)} | ${names.map((n) => mb(s.rss.get(n) ?? 0)).join(' | ')} |`);
+  for (const s of samples)
+    lines.push(
+      `| ${round(s.minute, 1)} | ${mb(s.workersRss)} | ${mb(s.workersPss)} | ${s.cached} | ${s.byStatus.get('delivered') ?? 0} | ${round(s.load, 2)} | ${names.map((n) => mb(s.rss.get(n) ?? 0)).join(' | ')} |`,
+    );
   writeResultsFile(values.out!, lines, say);
 }
 

@@ -35,7 +35,11 @@ export const configSchema = z.object({
   /** Lifetime of an access token (short: a stolen one is useful briefly; clients refresh). */
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
   /** Lifetime of a refresh token (a login session); every refresh rotates it. */
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 24 * 3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(30 * 24 * 3600),
   /**
    * Failed logins allowed per (account, client IP) pair, and per client IP, within
    * LOGIN_LOCKOUT_SECONDS before 429. Per pair, not per account: someone failing with a member's
@@ -54,13 +58,27 @@ export const configSchema = z.object({
   CORS_ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://app.example.com'))),
   /** Express `trust proxy`: `false` (default, direct clients), a hop count, or comma-separated proxy addresses/subnets (`loopback`, `10.0.0.0/8`). */
   TRUST_PROXY: z
     .string()
     .default('false')
-    .transform((v): boolean | number | string[] => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
+    .transform((v): boolean | number | string[] =>
+      v === 'false'
+        ? false
+        : /^\d+$/.test(v)
+          ? Number(v)
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+    ),
   /**
    * CPU niceness `npm start` gives the workers and the Temporal dev server (0 = same as the API):
    * on one machine the API answers members first and the background catches up.
@@ -76,7 +94,12 @@ export const configSchema = z.object({
   /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long the relay keeps a started row in the order outbox (orders.workflow_starts) before deleting it. */
-  ORDER_START_KEEP_HOURS: z.coerce.number().int().min(1).max(24 * 366).default(7 * 24),
+  ORDER_START_KEEP_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(7 * 24),
   /**
    * Backpressure (api/backpressure.ts): every LOAD_SAMPLE_INTERVAL_MS (0: off) the API reads the
    * order outbox and each domain's workflow task queue; past a limit POST /v1/orders answers 503
@@ -90,7 +113,12 @@ export const configSchema = z.object({
   /** Age of the oldest workflow task waiting for a worker in any domain, in seconds, beyond which new orders are refused. */
   TASK_BACKLOG_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** How long an Idempotency-Key is remembered (and its response replayed), in hours. */
-  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** First administrator, created (or its password and role updated) at API start; both or neither. */
   ADMIN_EMAIL: z.string().trim().toLowerCase().pipe(z.email()).optional(),
   ADMIN_PASSWORD: z.string().min(10).max(256).optional(),
@@ -106,9 +134,15 @@ export const configSchema = z.object({
   WMS_STEP_MS: ms.default(2000),
 
   /** Inventory: how long a clean returned item spends in cleaning (a Temporal duration, e.g. `1 day`; unset: 1 day). */
-  INVENTORY_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').optional(),
+  INVENTORY_CLEANING_TIME: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"')
+    .optional(),
   /** Former name of INVENTORY_CLEANING_TIME (cleaning moved from returns to inventory), read when that is unset. */
-  RETURNS_CLEANING_TIME: z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"').optional(),
+  RETURNS_CLEANING_TIME: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/, 'a duration such as "1 day"')
+    .optional(),
 
   /** The payment service provider (simulators/psp when run locally). */
   PSP_PORT: port.default(4020),
@@ -117,7 +151,12 @@ export const configSchema = z.object({
   MAIL_PORT: port.default(4030),
   MAIL_URL: z.string().url().default('http://127.0.0.1:4030'),
   /** How long a signup's verification token is valid; past it, the member signs up again. */
-  SIGNUP_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 24 * 3600).default(24 * 3600),
+  SIGNUP_VERIFICATION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
   /** The fee of express shipping, charged when an express box is placed (refunded if it is cancelled). */
   EXPRESS_SHIPPING_FEE_CENTS: z.coerce.number().int().min(1).default(1500),
 
@@ -141,7 +180,6 @@ export const configSchema = z.object({
   WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset or empty, tracing is off. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
-
 });
 
 export type Config = z.infer<typeof configSchema>;

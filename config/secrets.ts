@@ -17,7 +17,9 @@ const PUBLISHED_WMS_WEBHOOK_SECRETS: readonly string[] = ['closetflow-local-wms-
 /** The WMS webhook secret, or a ConfigError naming WMS_WEBHOOK_SECRET when it is unset or a published value. */
 export function requireWmsWebhookSecret(secret: string | undefined): string {
   if (!secret) {
-    throw new ConfigError('WMS_WEBHOOK_SECRET is not set: set it to a random value of 16+ characters shared with the WMS (npm start generates one into DATA_DIR)');
+    throw new ConfigError(
+      'WMS_WEBHOOK_SECRET is not set: set it to a random value of 16+ characters shared with the WMS (npm start generates one into DATA_DIR)',
+    );
   }
   if (PUBLISHED_WMS_WEBHOOK_SECRETS.includes(secret)) {
     throw new ConfigError('WMS_WEBHOOK_SECRET is the former public default, which anyone can sign webhooks with: set a random value of 16+ characters');

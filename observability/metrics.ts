@@ -73,10 +73,17 @@ export function createOrderStartMetrics(registry: Registry, backlog: () => Promi
   // One read per scrape for both gauges (a scrape collects them together); a failed read keeps the
   // last value: a scrape should not fail because the database blinked.
   let reading: Promise<{ pending: number; oldestAgeSeconds: number } | undefined> | undefined;
-  const read = () => (reading ??= backlog().catch(() => undefined).finally(() => (reading = undefined)));
+  const read = () =>
+    (reading ??= backlog()
+      .catch(() => undefined)
+      .finally(() => (reading = undefined)));
   const gauges = [
     { name: 'closetflow_order_starts_pending', help: 'Orders accepted by the API whose workflow has not been started yet', pick: 'pending' },
-    { name: 'closetflow_order_starts_oldest_pending_seconds', help: 'Age of the oldest accepted order whose workflow has not been started yet', pick: 'oldestAgeSeconds' },
+    {
+      name: 'closetflow_order_starts_oldest_pending_seconds',
+      help: 'Age of the oldest accepted order whose workflow has not been started yet',
+      pick: 'oldestAgeSeconds',
+    },
   ] as const;
   for (const { name, help, pick } of gauges) {
     new Gauge({

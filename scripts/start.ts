@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   // Local only: a secret of this DATA_DIR, never a public default. A set one is checked like the API does.
-  const wmsWebhookSecret = requireWmsWebhookSecret(config.WMS_WEBHOOK_SECRET ?? loadOrCreateSecret({ dataDir: config.DATA_DIR, file: WMS_WEBHOOK_SECRET_FILE }));
+  const wmsWebhookSecret = requireWmsWebhookSecret(
+    config.WMS_WEBHOOK_SECRET ?? loadOrCreateSecret({ dataDir: config.DATA_DIR, file: WMS_WEBHOOK_SECRET_FILE }),
+  );
 
   const { temporalCliPath } = await provision();
   const temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
@@ -56,14 +58,32 @@ async function main(): Promise<void> {
   const build = await compileWorkerCode(config.DATA_DIR);
   logger.info({ schedule: await ensureMonthlyCloseScheduleWithConfig(config) }, 'accounting-monthly-close schedule ensured');
 
-  const tsx = (file: string, args: string[] = [], nodeFlags: string[] = []) => ({ command: process.execPath, args: [...nodeFlags, '--import', 'tsx', path.join(ROOT, file), ...args] });
+  const tsx = (file: string, args: string[] = [], nodeFlags: string[] = []) => ({
+    command: process.execPath,
+    args: [...nodeFlags, '--import', 'tsx', path.join(ROOT, file), ...args],
+  });
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, CLOSETFLOW_WORKFLOW_BUNDLE: bundlePath, DATA_DIR: config.DATA_DIR };
   const supervisor = new Supervisor(logger);
   cleanups.unshift(() => supervisor.stopAll());
   // The simulators stand in for other companies' systems: background on this machine too.
-  supervisor.start({ name: 'wms-simulator', ...tsx('simulators/wms/main.ts'), env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret }, niceness: config.BACKGROUND_NICENESS });
-  supervisor.start({ name: 'psp-simulator', ...tsx('simulators/psp/main.ts'), env: { ...env, PSP_PORT: String(config.PSP_PORT) }, niceness: config.BACKGROUND_NICENESS });
-  supervisor.start({ name: 'mail-simulator', ...tsx('simulators/mail/main.ts'), env: { ...env, MAIL_PORT: String(config.MAIL_PORT) }, niceness: config.BACKGROUND_NICENESS });
+  supervisor.start({
+    name: 'wms-simulator',
+    ...tsx('simulators/wms/main.ts'),
+    env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret },
+    niceness: config.BACKGROUND_NICENESS,
+  });
+  supervisor.start({
+    name: 'psp-simulator',
+    ...tsx('simulators/psp/main.ts'),
+    env: { ...env, PSP_PORT: String(config.PSP_PORT) },
+    niceness: config.BACKGROUND_NICENESS,
+  });
+  supervisor.start({
+    name: 'mail-simulator',
+    ...tsx('simulators/mail/main.ts'),
+    env: { ...env, MAIL_PORT: String(config.MAIL_PORT) },
+    niceness: config.BACKGROUND_NICENESS,
+  });
   // Each domain worker serves /metrics on its own port: WORKER_METRICS_BASE_PORT + its index.
   const metricsPort = (index: number) => (config.WORKER_METRICS_BASE_PORT ? config.WORKER_METRICS_BASE_PORT + index : 0);
   // Workers run from the JavaScript build (scripts/compile.ts), with a small young generation: nine
@@ -97,7 +117,9 @@ async function main(): Promise<void> {
       `  Mail simulator   ${config.MAIL_URL}/admin/messages?to=<email>   (signup's verification e-mails)`,
       `  Metrics          ${[
         config.API_METRICS_PORT ? `API http://localhost:${config.API_METRICS_PORT}/metrics` : 'API metrics off',
-        ...(config.WORKER_METRICS_BASE_PORT ? [`workers on :${metricsPort(0)}-${metricsPort(DOMAIN_WORKER_NAMES.length - 1)}/metrics (${DOMAIN_WORKER_NAMES.join(', ')})`] : []),
+        ...(config.WORKER_METRICS_BASE_PORT
+          ? [`workers on :${metricsPort(0)}-${metricsPort(DOMAIN_WORKER_NAMES.length - 1)}/metrics (${DOMAIN_WORKER_NAMES.join(', ')})`]
+          : []),
       ].join(', ')}`,
       `  Data             ${config.DATA_DIR}`,
       '  Ctrl-C stops everything; the next start keeps the data.',
@@ -124,12 +146,25 @@ async function startTemporal(config: Config, cliPath: string | undefined): Promi
   const child = spawn(
     cliPath,
     [
-      'server', 'start-dev',
-      '--ip', host, '--port', String(port), '--ui-port', String(config.TEMPORAL_UI_PORT),
-      '--db-filename', dbFile, '--namespace', config.TEMPORAL_NAMESPACE,
-      '--search-attribute', 'OrderId=Keyword', '--search-attribute', 'CustomerId=Keyword',
+      'server',
+      'start-dev',
+      '--ip',
+      host,
+      '--port',
+      String(port),
+      '--ui-port',
+      String(config.TEMPORAL_UI_PORT),
+      '--db-filename',
+      dbFile,
+      '--namespace',
+      config.TEMPORAL_NAMESPACE,
+      '--search-attribute',
+      'OrderId=Keyword',
+      '--search-attribute',
+      'CustomerId=Keyword',
       ...devServerSqlitePragmas(),
-      '--log-level', 'warn',
+      '--log-level',
+      'warn',
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );

@@ -9,7 +9,17 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { loadRegistry } from '../activities/bus/registry';
 import { orderCancelledData, orderPlacedData, addressSchema, SHIPPING_OPTIONS } from '../workflows/orders/contract';
-import { GENERATE_COMMAND, buildCatalogue, currentSchemas, dataSchema, generatedFiles, latestSnapshot, readRepoFile, renderAsyncApi, staleFiles } from '../scripts/catalogue';
+import {
+  GENERATE_COMMAND,
+  buildCatalogue,
+  currentSchemas,
+  dataSchema,
+  generatedFiles,
+  latestSnapshot,
+  readRepoFile,
+  renderAsyncApi,
+  staleFiles,
+} from '../scripts/catalogue';
 import { compareEventSchemas, describeIncompatibility, type JsonSchema } from '../scripts/event-compat';
 
 const catalogue = buildCatalogue();
@@ -47,7 +57,11 @@ describe('the generated event catalogue', () => {
     const receives = Object.entries(doc.operations).filter(([, op]) => op.action === 'receive');
     expect(receives.map(([name]) => name).sort()).toEqual(registry.subscriptions.map((s) => s.name).sort());
     expect(Object.values(doc.operations).filter((op) => op.action === 'send')).toHaveLength(registry.events.size);
-    const resolve = (ref: string): unknown => ref.replace(/^#\//, '').split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+    const resolve = (ref: string): unknown =>
+      ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
     for (const [name, op] of Object.entries(doc.operations)) {
       expect([name, resolve(op.channel.$ref) !== undefined]).toEqual([name, true]);
       for (const message of op.messages) expect([name, resolve(message.$ref) !== undefined]).toEqual([name, true]);
@@ -68,8 +82,17 @@ describe('the generated event catalogue', () => {
       when: "e.data.shipping === 'express' && !!e.data.shippingFeeCents",
       scope: 'order',
     });
-    expect(doc.operations['accounting.book-item-sold']['x-subscriber']).toMatchObject({ delivery: 'start', reopen: true, workflowId: 'ledger:<customerId>', scope: 'customer' });
-    expect(doc.operations['orders.track-shipment.shipped']['x-subscriber']).toMatchObject({ delivery: 'signal', workflowId: 'order:<correlationId>', when: null });
+    expect(doc.operations['accounting.book-item-sold']['x-subscriber']).toMatchObject({
+      delivery: 'start',
+      reopen: true,
+      workflowId: 'ledger:<customerId>',
+      scope: 'customer',
+    });
+    expect(doc.operations['orders.track-shipment.shipped']['x-subscriber']).toMatchObject({
+      delivery: 'signal',
+      workflowId: 'order:<correlationId>',
+      when: null,
+    });
   });
 });
 
@@ -90,7 +113,9 @@ describe('event schemas against the last release', () => {
       { eventType: 'order.placed', path: 'data.size', change: 'field removed', detail: 'was required' },
     ]);
     const nested = edited('order.placed', orderPlacedData.extend({ address: addressSchema.omit({ line2: true }) }));
-    expect(compareEventSchemas(today, nested)).toEqual([{ eventType: 'order.placed', path: 'data.address.line2', change: 'field removed', detail: 'was optional' }]);
+    expect(compareEventSchemas(today, nested)).toEqual([
+      { eventType: 'order.placed', path: 'data.address.line2', change: 'field removed', detail: 'was optional' },
+    ]);
   });
 
   it('reports a retyped field with the event type and field path', () => {

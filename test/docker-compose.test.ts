@@ -30,8 +30,7 @@ const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml')
 const services = compose.services;
 
 const commandOf = (s: ComposeService): string => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
-const envNames = (s: ComposeService): string[] =>
-  Array.isArray(s.environment) ? s.environment.map((e) => e.split('=')[0]) : Object.keys(s.environment ?? {});
+const envNames = (s: ComposeService): string[] => (Array.isArray(s.environment) ? s.environment.map((e) => e.split('=')[0]) : Object.keys(s.environment ?? {}));
 /** Published host port → container port, for the short ("8233:8080") and long port syntaxes. */
 const portMap = (s: ComposeService): Map<string, string> =>
   new Map(
@@ -46,9 +45,7 @@ const appServices = Object.entries(services).filter(([, s]) => s.build !== undef
 
 describe('docker-compose.yml', () => {
   it('has the infrastructure services', () => {
-    expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-setup', 'migrate', 'api', 'wms-simulator']),
-    );
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-setup', 'migrate', 'api', 'wms-simulator']));
     expect(services.postgres.image).toMatch(/^postgres:16/);
     expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(envNames(services.temporal)).toContain('DB');

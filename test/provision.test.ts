@@ -37,9 +37,7 @@ describe('provisioning', () => {
 
   it('uses CLOSETFLOW_CACHE_DIR for the cache locations', () => {
     expect(cachedTemporalCliPath(env)).toBe(path.join(tmp, 'cache', 'temporal-cli-1.5.1', 'temporal'));
-    expect(cachedTestServerPath(env)).toBe(
-      path.join(tmp, 'cache', 'temporal-test-server-1.31.0', 'temporal-test-server'),
-    );
+    expect(cachedTestServerPath(env)).toBe(path.join(tmp, 'cache', 'temporal-test-server-1.31.0', 'temporal-test-server'));
   });
 
   it('prefers TEMPORAL_CLI_PATH when it is set', () => {

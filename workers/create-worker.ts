@@ -23,15 +23,21 @@ export interface CreateDomainWorkerInput extends WorkerDeps {
 export async function createDomainWorker(input: CreateDomainWorkerInput): Promise<Worker> {
   const spec = DOMAIN_WORKERS[input.domain];
   const workflowSource = input.workflowBundlePath
-      ? { workflowBundle: { codePath: input.workflowBundlePath } }
-      : { workflowsPath: workflowBundleOptions({ tracing: !!input.tracing }).workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions({ tracing: !!input.tracing }).preloadModules } };
+    ? { workflowBundle: { codePath: input.workflowBundlePath } }
+    : {
+        workflowsPath: workflowBundleOptions({ tracing: !!input.tracing }).workflowsPath,
+        bundlerOptions: { preloadModules: workflowBundleOptions({ tracing: !!input.tracing }).preloadModules },
+      };
   return Worker.create({
     connection: input.connection,
     namespace: input.namespace,
     taskQueue: spec.taskQueue,
     // Every worker that runs workflows hosts the event layer's activities: its workflows publish
     // through them as local activities (workflows/bus/publish.ts).
-    activities: { ...createBusActivities({ db: input.database.db, client: input.client, registry: input.registry ?? loadRegistry() }), ...spec.activities(input) },
+    activities: {
+      ...createBusActivities({ db: input.database.db, client: input.client, registry: input.registry ?? loadRegistry() }),
+      ...spec.activities(input),
+    },
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
     shutdownGraceTime: '10 seconds',

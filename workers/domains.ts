@@ -44,11 +44,14 @@ export interface DomainWorker {
 }
 
 export const DOMAIN_WORKERS = {
-  orders: { taskQueue: ORDERS_TASK_QUEUE, activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }) },
+  orders: {
+    taskQueue: ORDERS_TASK_QUEUE,
+    activities: ({ database }) => ({ ...createOrderActivities({ db: database.db }), ...createMembershipActivities({ db: database.db }) }),
+  },
   styling: { taskQueue: STYLING_TASK_QUEUE, activities: ({ database }) => createStylingActivities({ db: database.db }) },
   inventory: {
     taskQueue: INVENTORY_TASK_QUEUE,
-    
+
     activities: ({ database, config }) => ({
       ...createInventoryActivities(database),
       ...createRestockActivities({ cleaningTime: config.INVENTORY_CLEANING_TIME ?? config.RETURNS_CLEANING_TIME }),
@@ -56,12 +59,12 @@ export const DOMAIN_WORKERS = {
   },
   'warehouse-integration': {
     taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
-    
+
     activities: ({ database, config }) => createWarehouseIntegrationActivities({ db: database.db, wms: createHttpWmsClient({ baseUrl: config.WMS_URL }) }),
   },
   payment: {
     taskQueue: PAYMENT_TASK_QUEUE,
-    
+
     activities: ({ database, config }) => createPaymentActivities({ db: database.db, psp: createHttpPspClient({ baseUrl: config.PSP_URL }) }),
   },
   warehouse: { taskQueue: WAREHOUSE_TASK_QUEUE, activities: ({ database }) => createWarehouseActivities({ db: database.db }) },

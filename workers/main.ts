@@ -41,12 +41,13 @@ async function main(): Promise<void> {
   let corePort: number | undefined;
   // Metrics are not worth a crash loop: a taken port is logged and the worker runs without them.
   const metricsServer = config.WORKER_METRICS_PORT
-    ? await startWorkerMetricsServer({ port: config.WORKER_METRICS_PORT, coreMetricsUrl: () => (corePort ? `http://127.0.0.1:${corePort}/metrics` : undefined) }).catch(
-        (err: unknown) => {
-          logger.error({ err, port: config.WORKER_METRICS_PORT }, 'metrics port unavailable; running without /metrics');
-          return undefined;
-        },
-      )
+    ? await startWorkerMetricsServer({
+        port: config.WORKER_METRICS_PORT,
+        coreMetricsUrl: () => (corePort ? `http://127.0.0.1:${corePort}/metrics` : undefined),
+      }).catch((err: unknown) => {
+        logger.error({ err, port: config.WORKER_METRICS_PORT }, 'metrics port unavailable; running without /metrics');
+        return undefined;
+      })
     : undefined;
   if (metricsServer) corePort = await freePort();
   installWorkerRuntime({
@@ -82,7 +83,10 @@ async function main(): Promise<void> {
   });
   if (domain === 'accounting') logger.info({ schedule: await ensureMonthlyCloseSchedule(client) }, 'accounting-monthly-close schedule ensured');
   // Orders owns its workflows' starts: the API only writes accepted orders to the outbox.
-  const relay = domain === 'orders' ? createOrderStartRelay({ database, client, log: logger, pollMs: config.ORDER_START_POLL_MS, keepStartedHours: config.ORDER_START_KEEP_HOURS }).run() : undefined;
+  const relay =
+    domain === 'orders'
+      ? createOrderStartRelay({ database, client, log: logger, pollMs: config.ORDER_START_POLL_MS, keepStartedHours: config.ORDER_START_KEEP_HOURS }).run()
+      : undefined;
   logger.info({ taskQueue: worker.options.taskQueue, orderStartRelay: !!relay }, 'worker started');
   await worker.run();
   await relay?.stop();

@@ -124,7 +124,15 @@ export function workflowSinks(tracing?: Tracing): InjectedSinks<OpenTelemetrySin
 }
 
 /** Worker options for one domain's logs, counters and (with `tracing`) traces. */
-export function workerObservabilityOptions({ domain, tracing, prebuiltBundle = false }: { domain: string; tracing?: Tracing; prebuiltBundle?: boolean }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+export function workerObservabilityOptions({
+  domain,
+  tracing,
+  prebuiltBundle = false,
+}: {
+  domain: string;
+  tracing?: Tracing;
+  prebuiltBundle?: boolean;
+}): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   const tracer: Tracer | undefined = tracing?.tracer;
   const activity: ActivityInterceptorsFactory[] = [activityContextInterceptors(domain)];
   if (tracer) {

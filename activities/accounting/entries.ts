@@ -35,11 +35,21 @@ export function entryFor(event: EventEnvelope): EntrySpec {
           : d.purpose === 'shipping'
             ? `express shipping of order ${d.orderId ?? '?'}`
             : `purchase of ${d.itemId ?? 'item'} (order ${d.orderId ?? '?'})`;
-      return { customerId: d.customerId, chargeKey: d.chargeKey, description: `Captured ${what}`, lines: [dr('cash', d.amountCents), cr(revenue, d.amountCents)] };
+      return {
+        customerId: d.customerId,
+        chargeKey: d.chargeKey,
+        description: `Captured ${what}`,
+        lines: [dr('cash', d.amountCents), cr(revenue, d.amountCents)],
+      };
     }
     case PaymentRefunded.type: {
       const d = PaymentRefunded.schema.parse(event.data) as PaymentRefundedData;
-      return { customerId: d.customerId, chargeKey: d.chargeKey, description: `Refunded charge ${d.chargeKey}`, lines: [dr('refunds', d.amountCents), cr('cash', d.amountCents)] };
+      return {
+        customerId: d.customerId,
+        chargeKey: d.chargeKey,
+        description: `Refunded charge ${d.chargeKey}`,
+        lines: [dr('refunds', d.amountCents), cr('cash', d.amountCents)],
+      };
     }
     case ItemSold.type: {
       const d = ItemSold.schema.parse(event.data) as ItemSoldData;

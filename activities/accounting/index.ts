@@ -92,7 +92,17 @@ function moneyEvent(sql: Database['sql']) {
 export async function unbookedMoneyEventsOf(database: Database, customerId: string, limit: number): Promise<EventEnvelope[]> {
   const { sql } = database;
   const rows = await sql<
-    { id: string; type: string; occurred_at: Date; correlation_id: string; causation_id: string | null; source_domain: string; source_workflow_id: string; source_run_id: string; data: unknown }[]
+    {
+      id: string;
+      type: string;
+      occurred_at: Date;
+      correlation_id: string;
+      causation_id: string | null;
+      source_domain: string;
+      source_workflow_id: string;
+      source_run_id: string;
+      data: unknown;
+    }[]
   >`
     select e.id, e.type, e.occurred_at, e.correlation_id, e.causation_id, e.source_domain, e.source_workflow_id, e.source_run_id, e.data
     from events.event_log e
@@ -131,9 +141,14 @@ export function createAccountingActivities({ database }: { database: Database })
         if (existing) return { posted: false, entryId, period: existing.period, customerSeq: existing.customer_seq };
 
         if (spec.chargeKey && event.type === PaymentRefunded.type) {
-          const [capture] = await tx`select 1 from accounting.journal_entries where charge_key = ${spec.chargeKey} and source_event_type = ${PaymentCaptured.type}`;
+          const [capture] =
+            await tx`select 1 from accounting.journal_entries where charge_key = ${spec.chargeKey} and source_event_type = ${PaymentCaptured.type}`;
           if (!capture) {
-            throw ApplicationFailure.create({ type: FailureType.NotFound, message: `refund ${event.id} before the capture of ${spec.chargeKey} is posted`, nonRetryable: true });
+            throw ApplicationFailure.create({
+              type: FailureType.NotFound,
+              message: `refund ${event.id} before the capture of ${spec.chargeKey} is posted`,
+              nonRetryable: true,
+            });
           }
         }
 
@@ -143,7 +158,11 @@ export function createAccountingActivities({ database }: { database: Database })
           const [row] = await tx<{ status: string }[]>`select status from accounting.periods where period = ${period} for share`;
           if (row.status === 'open') break;
           if (i >= MAX_PERIODS_FORWARD) {
-            throw ApplicationFailure.create({ type: FailureType.PeriodLocked, message: `no open period within ${MAX_PERIODS_FORWARD} months after ${periodOf(event.occurredAt)}`, nonRetryable: true });
+            throw ApplicationFailure.create({
+              type: FailureType.PeriodLocked,
+              message: `no open period within ${MAX_PERIODS_FORWARD} months after ${periodOf(event.occurredAt)}`,
+              nonRetryable: true,
+            });
           }
           log.warn('event arrived after its period was closed: posting into the next open period', { eventId: event.id, locked: period });
           period = shiftPeriod(period, 1);

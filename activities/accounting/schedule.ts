@@ -33,7 +33,9 @@ export async function ensureMonthlyCloseSchedule(client: Client): Promise<'creat
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
+    await client.schedule
+      .getHandle(options.scheduleId)
+      .update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
     return 'updated';
   }
 }

@@ -53,7 +53,12 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
         runId: handle.signaledRunId,
       });
       return startedHere
-        ? { subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'started', detail: `new run ${handle.signaledRunId}: the previous one had closed without completing` }
+        ? {
+            subscriber: d.subscriber,
+            workflowId: d.workflowId,
+            outcome: 'started',
+            detail: `new run ${handle.signaledRunId}: the previous one had closed without completing`,
+          }
         : { subscriber: d.subscriber, workflowId: d.workflowId, outcome: 'signalled' };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -63,7 +68,12 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
   }
 
   /** Signals each running subscriber and records every outcome (first outcome per subscriber stands). */
-  async function deliver(event: EventEnvelope, started: DeliveryOutcome[], signals: Delivery[], searchAttributes: Record<string, string> = {}): Promise<DeliveryOutcome[]> {
+  async function deliver(
+    event: EventEnvelope,
+    started: DeliveryOutcome[],
+    signals: Delivery[],
+    searchAttributes: Record<string, string> = {},
+  ): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = [...started];
     for (const d of signals) {
       try {

@@ -219,10 +219,18 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
           insert into inventory.reservations (order_id, attempt, outcome, item_ids, unavailable_item_ids)
           values (${input.orderId}, ${input.attempt}, ${outcome}, ${itemIds}::text[], ${unavailable}::text[])`;
         if (held instanceof PartialReservation) {
-          await record('shortage', input.items.map((i) => i.itemId), held.unavailable);
+          await record(
+            'shortage',
+            input.items.map((i) => i.itemId),
+            held.unavailable,
+          );
           return { reserved: false as const, unavailableItemIds: held.unavailable };
         }
-        await record('reserved', held.map((h) => h.itemId), []);
+        await record(
+          'reserved',
+          held.map((h) => h.itemId),
+          [],
+        );
         return { reserved: true as const, items: held };
       }) as Promise<ReserveItemsResult>;
     },

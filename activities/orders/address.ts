@@ -11,6 +11,10 @@ import { addressSchema, type Address } from '../../workflows/orders/contract';
  */
 export async function correctShippingAddress(db: Db, orderId: string, address: Address): Promise<boolean> {
   const valid = addressSchema.parse(address);
-  const rows = await db.update(orders).set({ address: valid, updatedAt: sql`now()` }).where(eq(orders.id, orderId)).returning({ id: orders.id });
+  const rows = await db
+    .update(orders)
+    .set({ address: valid, updatedAt: sql`now()` })
+    .where(eq(orders.id, orderId))
+    .returning({ id: orders.id });
   return rows.length > 0;
 }

@@ -23,4 +23,3 @@ export function createMembershipActivities({ db }: { db: Db }) {
   };
 }
 export type MembershipActivities = ReturnType<typeof createMembershipActivities>;
-

@@ -76,13 +76,15 @@ export function createOrderStartWaker(db: Db, log: Logger): () => void {
   const send = (): void => {
     inFlight = true;
     again = false;
-    db.execute(sql`select pg_notify(${ORDER_STARTS_CHANNEL}, '')`).then(
-      () => undefined,
-      (err: unknown) => log.warn({ err }, 'could not wake the order start relay; it will find the order on its next poll'),
-    ).finally(() => {
-      inFlight = false;
-      if (again) send();
-    });
+    db.execute(sql`select pg_notify(${ORDER_STARTS_CHANNEL}, '')`)
+      .then(
+        () => undefined,
+        (err: unknown) => log.warn({ err }, 'could not wake the order start relay; it will find the order on its next poll'),
+      )
+      .finally(() => {
+        inFlight = false;
+        if (again) send();
+      });
   };
   return () => {
     if (inFlight) again = true;
@@ -119,7 +121,10 @@ export async function startPendingOrder(db: Db, client: Client, orderId: string)
 }
 
 async function markStarted(db: Db, orderIds: string[]): Promise<void> {
-  await db.update(orderWorkflowStarts).set({ startedAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(orderWorkflowStarts.orderId, orderIds));
+  await db
+    .update(orderWorkflowStarts)
+    .set({ startedAt: sql`now()`, claimedUntil: null, lastError: null })
+    .where(inArray(orderWorkflowStarts.orderId, orderIds));
 }
 
 /** Orders accepted and not started yet, and the age of the oldest (for /metrics). */

@@ -70,8 +70,14 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
   /** Records an attempt's capture and the charge key's, in one transaction. */
   async function recordCapture(chargeKey: string, attempt: number, pspChargeId: string): Promise<void> {
     await db.transaction(async (tx) => {
-      await tx.update(chargeAttempts).set({ status: 'captured', pspChargeId, updatedAt: sql`now()` }).where(attemptOf(chargeKey, attempt));
-      await tx.update(charges).set({ status: 'captured', pspChargeId, updatedAt: sql`now()` }).where(eq(charges.chargeKey, chargeKey));
+      await tx
+        .update(chargeAttempts)
+        .set({ status: 'captured', pspChargeId, updatedAt: sql`now()` })
+        .where(attemptOf(chargeKey, attempt));
+      await tx
+        .update(charges)
+        .set({ status: 'captured', pspChargeId, updatedAt: sql`now()` })
+        .where(eq(charges.chargeKey, chargeKey));
     });
   }
 
@@ -124,22 +130,47 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         const [method] = await tx.select().from(paymentMethods).where(eq(paymentMethods.customerId, input.customerId));
         const [row] = await tx
           .insert(chargeAttempts)
-          .values({ chargeKey: input.chargeKey, attempt: input.attempt, idempotencyKey, cardToken: method?.cardToken ?? null, status: 'pending', attemptedAt: new Date(input.attemptedAt) })
+          .values({
+            chargeKey: input.chargeKey,
+            attempt: input.attempt,
+            idempotencyKey,
+            cardToken: method?.cardToken ?? null,
+            status: 'pending',
+            attemptedAt: new Date(input.attemptedAt),
+          })
           .returning();
         return { row };
       });
       if (decided.captured) {
-        log.info('charge key already captured; not charging again', { chargeKey: input.chargeKey, attempt: input.attempt, capturedAttempt: decided.captured.capturedAttempt });
+        log.info('charge key already captured; not charging again', {
+          chargeKey: input.chargeKey,
+          attempt: input.attempt,
+          capturedAttempt: decided.captured.capturedAttempt,
+        });
         return decided.captured;
       }
       if (decided.closed || !decided.row) {
-        throw ApplicationFailure.create({ type: FailureType.ChargeClosed, message: `charge ${input.chargeKey} has failed for good: attempt ${input.attempt} is not made`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.ChargeClosed,
+          message: `charge ${input.chargeKey} has failed for good: attempt ${input.attempt} is not made`,
+          nonRetryable: true,
+        });
       }
       const row = decided.row;
       // A recorded answer is final: the PSP would replay it for the same key anyway.
       if (row.status === 'declined') throw declined(row.declineCode ?? 'card_declined');
-      if (row.status === 'refused') throw ApplicationFailure.create({ type: FailureType.PaymentRejected, message: `PSP refused attempt ${input.attempt} of ${input.chargeKey}: ${row.declineCode ?? ''}`, nonRetryable: true });
-      if (row.status === 'voided') throw ApplicationFailure.create({ type: FailureType.ChargeVoided, message: `attempt ${input.attempt} of ${input.chargeKey} was voided at the PSP`, nonRetryable: true });
+      if (row.status === 'refused')
+        throw ApplicationFailure.create({
+          type: FailureType.PaymentRejected,
+          message: `PSP refused attempt ${input.attempt} of ${input.chargeKey}: ${row.declineCode ?? ''}`,
+          nonRetryable: true,
+        });
+      if (row.status === 'voided')
+        throw ApplicationFailure.create({
+          type: FailureType.ChargeVoided,
+          message: `attempt ${input.attempt} of ${input.chargeKey} was voided at the PSP`,
+          nonRetryable: true,
+        });
       if (!row.cardToken) {
         await recordUncaptured(input.chargeKey, input.attempt, 'declined', 'no_payment_method');
         throw declined('no_payment_method');
@@ -238,8 +269,14 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         return { outcome: 'refused', reason: err.message, amountCents, ...facts };
       }
       await db.transaction(async (tx) => {
-        await tx.insert(refunds).values({ chargeKey: input.chargeKey, idempotencyKey, amountCents, pspRefundId: refundId, reason: input.reason }).onConflictDoNothing();
-        await tx.update(charges).set({ status: 'refunded', updatedAt: sql`now()` }).where(eq(charges.chargeKey, input.chargeKey));
+        await tx
+          .insert(refunds)
+          .values({ chargeKey: input.chargeKey, idempotencyKey, amountCents, pspRefundId: refundId, reason: input.reason })
+          .onConflictDoNothing();
+        await tx
+          .update(charges)
+          .set({ status: 'refunded', updatedAt: sql`now()` })
+          .where(eq(charges.chargeKey, input.chargeKey));
       });
       return { outcome: 'refunded', pspRefundId: refundId, amountCents, ...facts };
     },

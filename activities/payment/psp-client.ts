@@ -21,10 +21,7 @@ export interface CardDeclinedDetails {
  * received it and refuses it from now on, so it can never capture later.
  */
 export type ResolvedCharge =
-  | { outcome: 'captured'; chargeId: string }
-  | { outcome: 'declined'; code: string }
-  | { outcome: 'refused'; reason: string }
-  | { outcome: 'voided' };
+  { outcome: 'captured'; chargeId: string } | { outcome: 'declined'; code: string } | { outcome: 'refused'; reason: string } | { outcome: 'voided' };
 
 /** The calls closetflow makes to a PSP; tests may pass another implementation. */
 export interface PspClient {
@@ -45,7 +42,11 @@ export function createHttpPspClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: 
   /** 5xx, 408, 429 and 409 (same key still in flight) are transient: a plain error, retried with backoff. */
   function failure(what: string, status: number, json: Record<string, unknown>): Error {
     if (status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429) {
-      return ApplicationFailure.create({ type: FailureType.PaymentRejected, message: `PSP refused the ${what} (${status}): ${JSON.stringify(json)}`, nonRetryable: true });
+      return ApplicationFailure.create({
+        type: FailureType.PaymentRejected,
+        message: `PSP refused the ${what} (${status}): ${JSON.stringify(json)}`,
+        nonRetryable: true,
+      });
     }
     return new Error(`PSP unavailable for the ${what} (${status}): ${JSON.stringify(json)}`);
   }
@@ -53,7 +54,11 @@ export function createHttpPspClient({ baseUrl, timeoutMs = 10_000 }: { baseUrl: 
   /** 409 `idempotency_key_voided`: this request can never take effect; not a transient 409. */
   function voided(what: string, status: number, json: Record<string, unknown>): ApplicationFailure | undefined {
     if (status !== 409 || json.error !== 'idempotency_key_voided') return undefined;
-    return ApplicationFailure.create({ type: FailureType.ChargeVoided, message: `PSP refused the ${what}: its key was voided when payment resolved the attempt`, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: FailureType.ChargeVoided,
+      message: `PSP refused the ${what}: its key was voided when payment resolved the attempt`,
+      nonRetryable: true,
+    });
   }
 
   return {

@@ -54,7 +54,9 @@ export function createStylingActivities({ db }: { db: Db }) {
       const chosenIds = new Set(chosen.map((c) => c.itemId));
       const chosenCategories = new Set(chosen.map((c) => c.category));
       // A repeat of a recorded pick has no candidates beyond its own items: no backups, the first answer's stand.
-      const alternatives = candidates.filter((c) => !chosenIds.has(c.itemId) && chosenCategories.has(c.category)).slice(0, ALTERNATIVES_PER_SLOT * chosen.length);
+      const alternatives = candidates
+        .filter((c) => !chosenIds.has(c.itemId) && chosenCategories.has(c.category))
+        .slice(0, ALTERNATIVES_PER_SLOT * chosen.length);
       if (!existing[0] && chosen.length > 0) {
         await db
           .insert(picks)

@@ -43,7 +43,8 @@ const shipmentCancelled = (orderId: string): ApplicationFailure =>
 
 /** Creates the warehouse-integration activities over a database and a WMS client. */
 export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }) {
-  const rowOf = async (orderId: string): Promise<InstructionRow | undefined> => (await db.select().from(instructions).where(eq(instructions.orderId, orderId)))[0];
+  const rowOf = async (orderId: string): Promise<InstructionRow | undefined> =>
+    (await db.select().from(instructions).where(eq(instructions.orderId, orderId)))[0];
 
   /** Moves the order's row only if it is still in one of `from` (under `key` when given); true when it moved. */
   async function move(orderId: string, from: InstructionStatus[], set: Partial<InstructionRow>, key?: string): Promise<boolean> {
@@ -73,7 +74,11 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
   /** Records an attempt under `key` before the WMS is called; false when the row changed meanwhile. */
   async function recordAttempt(orderId: string, row: InstructionRow | undefined, key: string): Promise<boolean> {
     if (!row) {
-      const inserted = await db.insert(instructions).values({ orderId, idempotencyKey: key, status: 'sending' }).onConflictDoNothing().returning({ orderId: instructions.orderId });
+      const inserted = await db
+        .insert(instructions)
+        .values({ orderId, idempotencyKey: key, status: 'sending' })
+        .onConflictDoNothing()
+        .returning({ orderId: instructions.orderId });
       return inserted.length > 0;
     }
     if (row.status === 'sending' && row.idempotencyKey === key) return true;
@@ -93,7 +98,7 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
       let row = await rowOf(orderId);
       let address: Address | undefined;
       let key: string | undefined;
-      for (;; row = await rowOf(orderId)) {
+      for (; ; row = await rowOf(orderId)) {
         if (row?.status === 'sent' && row.instructionId) return { instructionId: row.instructionId };
         // A confirmed cancel is final: a reset of a failed instruction workflow must not ship the box.
         if (row?.status === 'cancelled') throw shipmentCancelled(orderId);
@@ -178,7 +183,8 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
           case 'cancelled':
             return row.instructionId ? { outcome: 'cancelled', instructionId: row.instructionId } : { outcome: 'nothing-to-cancel' };
           case 'rejected':
-            if (await move(orderId, ['rejected'], { status: 'cancelled', detail: `cancelled after the WMS refused the instruction: ${row.detail ?? ''}` })) return { outcome: 'nothing-to-cancel' };
+            if (await move(orderId, ['rejected'], { status: 'cancelled', detail: `cancelled after the WMS refused the instruction: ${row.detail ?? ''}` }))
+              return { outcome: 'nothing-to-cancel' };
             continue;
           case 'sending':
             await resolveInDoubt(row, { status: 'cancelled', detail: 'cancelled while an attempt was in doubt; the WMS never accepted it' });

@@ -49,7 +49,16 @@ export function auditTrail({ db }: { db: Db }): RequestHandler {
       // names the admin and this request id, so the two can be matched.
       const outcome = !res.writableFinished ? 'aborted' : res.statusCode < 400 ? 'ok' : failed;
       db.insert(auditLog)
-        .values({ actorId, action, target: note.target ?? null, reason: note.reason ?? null, requestId, status: res.statusCode, outcome, details: note.details ?? {} })
+        .values({
+          actorId,
+          action,
+          target: note.target ?? null,
+          reason: note.reason ?? null,
+          requestId,
+          status: res.statusCode,
+          outcome,
+          details: note.details ?? {},
+        })
         .catch((err: unknown) => ctx(res).log.error({ err, action }, 'admin audit row not written'));
     };
     // `close` without `finish`: the caller went away, but the call (a reset, say) may have happened.

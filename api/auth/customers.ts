@@ -9,4 +9,3 @@ export async function findCustomerByEmail(db: Db, email: string): Promise<Custom
   const [row] = await db.select().from(customers).where(eq(customers.email, email)).limit(1);
   return row;
 }
-

@@ -68,9 +68,7 @@ export const loginBody = z
 
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
 
-export const verifyBody = z
-  .object({ token: z.string().max(200).meta({ description: 'The token of the verification e-mail (`vt_…`).' }) })
-  .strict();
+export const verifyBody = z.object({ token: z.string().max(200).meta({ description: 'The token of the verification e-mail (`vt_…`).' }) }).strict();
 
 /** What signup answers, for a new address and a registered one alike. */
 export const signupAcceptedSchema = z
@@ -116,7 +114,21 @@ const WHOLE_VERIFICATION_TOKEN = new RegExp(`^${VERIFICATION_TOKEN.source}$`);
 const accountAndIp = (email: string, ip: string): string => `${email}\n${ip}`;
 
 /** The `/v1/auth` router: signup, verify, login, refresh, logout (see the module comment). */
-export function authRoutes({ db, tokens, temporal, sessions, limits, mail }: { db: Db; tokens: TokenService; temporal: Client; sessions: SessionStore; limits: LoginLimits; mail: SignupMail }): Router {
+export function authRoutes({
+  db,
+  tokens,
+  temporal,
+  sessions,
+  limits,
+  mail,
+}: {
+  db: Db;
+  tokens: TokenService;
+  temporal: Client;
+  sessions: SessionStore;
+  limits: LoginLimits;
+  mail: SignupMail;
+}): Router {
   const router = Router();
   // Computed once up front so the first unknown-email login is not slower than the others.
   void dummyPasswordHash();
@@ -209,7 +221,12 @@ export function authRoutes({ db, tokens, temporal, sessions, limits, mail }: { d
     const locked = byPair.count >= limits.maxFailuresPerAccountAndIp ? byPair : byIp.count >= limits.maxFailuresPerIp ? byIp : undefined;
     if (locked) {
       ctx(res).log.warn({ lockedBy: locked === byPair ? 'account-and-ip' : 'ip' }, 'login refused: too many failures');
-      throw new ProblemError('too-many-login-attempts', 'Too many failed logins for this account from this address, or from this address.', {}, { 'Retry-After': String(retryAfterSeconds(locked.resetAt)) });
+      throw new ProblemError(
+        'too-many-login-attempts',
+        'Too many failed logins for this account from this address, or from this address.',
+        {},
+        { 'Retry-After': String(retryAfterSeconds(locked.resetAt)) },
+      );
     }
     const customer = await findCustomerByEmail(db, body.email);
     // Unknown email and wrong password cost the same and answer the same: no account enumeration.

@@ -69,12 +69,18 @@ export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: {
       if (row.expiresAt.getTime() <= now()) throw new InvalidRefreshTokenError('session expired');
       if (!sameHash(sha256(secret), row.refreshHash)) {
         // An old token of a live session: it was rotated away, so whoever holds it copied it.
-        await db.update(sessions).set({ revokedAt: new Date(now()), revokedReason: 'refresh token reused' }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+        await db
+          .update(sessions)
+          .set({ revokedAt: new Date(now()), revokedReason: 'refresh token reused' })
+          .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
         throw new InvalidRefreshTokenError('refresh token reused; session revoked');
       }
       if (joined.currentRole !== row.role) {
         // Promoted or demoted since login: the session's role is stale, so it ends; log in again.
-        await db.update(sessions).set({ revokedAt: new Date(now()), revokedReason: 'role changed' }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+        await db
+          .update(sessions)
+          .set({ revokedAt: new Date(now()), revokedReason: 'role changed' })
+          .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
         throw new InvalidRefreshTokenError('role changed since login');
       }
       const next = newSecret();
@@ -88,7 +94,10 @@ export function createSessionStore({ db, ttlSeconds, now = () => Date.now() }: {
     },
 
     async revoke(sessionId, reason) {
-      await db.update(sessions).set({ revokedAt: new Date(now()), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+      await db
+        .update(sessions)
+        .set({ revokedAt: new Date(now()), revokedReason: reason })
+        .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
     },
 
     async isActive({ sessionId, customerId, role }) {

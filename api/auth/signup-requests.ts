@@ -77,7 +77,10 @@ function signupAttemptMail({ publicUrl }: { publicUrl: string }): { subject: str
  * queues the "someone tried" e-mail; one statement either way. `registered` is for the log only:
  * the caller answers both alike.
  */
-export async function requestSignup(db: Db, { profile, publicUrl, ttlSeconds }: { profile: SignupProfile; publicUrl: string; ttlSeconds: number }): Promise<{ registered: boolean }> {
+export async function requestSignup(
+  db: Db,
+  { profile, publicUrl, ttlSeconds }: { profile: SignupProfile; publicUrl: string; ttlSeconds: number },
+): Promise<{ registered: boolean }> {
   const token = `vt_${randomBytes(32).toString('base64url')}`;
   const verify = verificationMail({ token, publicUrl, ttlSeconds });
   const attempt = signupAttemptMail({ publicUrl });

@@ -136,7 +136,7 @@ export const operations: Operation[] = [
     operationId: 'login',
     summary: 'Exchange email and password for an access token and a refresh token.',
     description:
-      'Failed logins are counted per (account, client IP) pair and per client IP; past the limit (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP / LOGIN_MAX_FAILURES_PER_IP within LOGIN_LOCKOUT_SECONDS) login answers 429 too-many-login-attempts with Retry-After, without checking the password. Failing with a member\'s email from one address does not lock the member out elsewhere.',
+      "Failed logins are counted per (account, client IP) pair and per client IP; past the limit (LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP / LOGIN_MAX_FAILURES_PER_IP within LOGIN_LOCKOUT_SECONDS) login answers 429 too-many-login-attempts with Retry-After, without checking the password. Failing with a member's email from one address does not lock the member out elsewhere.",
     tag: 'Auth',
     auth: 'none',
     body: loginBody,
@@ -192,7 +192,7 @@ export const operations: Operation[] = [
     operationId: 'placeOrder',
     summary: 'Order a box. Answers 202 as soon as the order is durably accepted; it is styled, reserved and shipped asynchronously.',
     description:
-      'While the system is behind (accepted orders waiting to start, or a domain\'s workflow tasks waiting for workers, past their limits), answers 503 `overloaded` with `Retry-After` and the figures, and places nothing: retry after the delay with the same Idempotency-Key.',
+      "While the system is behind (accepted orders waiting to start, or a domain's workflow tasks waiting for workers, past their limits), answers 503 `overloaded` with `Retry-After` and the figures, and places nothing: retry after the delay with the same Idempotency-Key.",
     tag: orderTag,
     auth: 'bearer',
     body: placeOrderBody,
@@ -203,7 +203,9 @@ export const operations: Operation[] = [
         description: 'Accepted; follow links.self.',
         schema: orderAcceptedSchema,
         headers: ['Location', IDEMPOTENT_REPLAYED_HEADER],
-        links: Object.fromEntries(['getOrder', 'getOrderTimeline', 'cancelOrder', 'returnOrder', 'purchaseItem'].map((id) => [id, { orderId: '$response.body#/orderId' }])),
+        links: Object.fromEntries(
+          ['getOrder', 'getOrderTimeline', 'cancelOrder', 'returnOrder', 'purchaseItem'].map((id) => [id, { orderId: '$response.body#/orderId' }]),
+        ),
       },
     },
     problems: ['membership-suspended', 'overloaded'],
@@ -251,7 +253,10 @@ export const operations: Operation[] = [
     params: orderIdParams,
     body: cancelBody,
     bodyRequired: false,
-    responses: { 200: { description: 'Cancelled.', schema: cancelResultSchema }, 202: { description: 'Accepted, still releasing stock.', schema: cancelResultSchema } },
+    responses: {
+      200: { description: 'Cancelled.', schema: cancelResultSchema },
+      202: { description: 'Accepted, still releasing stock.', schema: cancelResultSchema },
+    },
     problems: [...withOrder, 'order-not-cancellable', 'temporarily-unavailable'],
   },
   {
@@ -293,8 +298,18 @@ export const operations: Operation[] = [
     [
       ['get', '/admin/accounting/trial-balance', 'adminTrialBalance', 'Trial balance of a period.'],
       ['get', '/admin/accounting/ledger', 'adminLedger', 'Journal entries of a period.'],
-      ['post', '/admin/accounting/ledgers/:customerId/rebook', 'adminRebookLedger', "Make a customer's ledger book its unbooked money events: a running ledger sweeps, a closed one starts again (`{ reason }`, audited)."],
-      ['post', '/admin/accounting/periods/:period/close', 'adminRunPeriodClose', 'Run the close of an ended period again after a failure (`{ reason, maxWaitMs? }`, audited); a succeeded close is never repeated.'],
+      [
+        'post',
+        '/admin/accounting/ledgers/:customerId/rebook',
+        'adminRebookLedger',
+        "Make a customer's ledger book its unbooked money events: a running ledger sweeps, a closed one starts again (`{ reason }`, audited).",
+      ],
+      [
+        'post',
+        '/admin/accounting/periods/:period/close',
+        'adminRunPeriodClose',
+        'Run the close of an ended period again after a failure (`{ reason, maxWaitMs? }`, audited); a succeeded close is never repeated.',
+      ],
       ['get', '/admin/orders/:orderId/trace', 'adminTraceOrder', 'Every workflow of one box.'],
       ['get', '/admin/workflows', 'adminListWorkflows', 'Workflows by status and domain.'],
       ['post', '/admin/workflows/:workflowId/reset', 'adminResetWorkflow', 'Reset a workflow (audited).'],
@@ -302,27 +317,27 @@ export const operations: Operation[] = [
       ['get', '/admin/activities/pending', 'adminPendingActivities', 'Activities that keep retrying.'],
       ['get', '/admin/audit-log', 'adminAuditLog', 'The audit trail of admin calls, newest first (cursor).'],
     ] as const
-  ).map(
-    ([method, path, operationId, summary]): Operation => ({
-      method,
-      path,
-      operationId,
-      summary,
-      description: 'Admin role only; every call is audited.',
-      tag: 'Admin',
-      auth: 'admin',
-      params: path.includes(':') ? z.object(Object.fromEntries([...path.matchAll(/:(\w+)/g)].map((m) => [m[1], z.string().min(1).max(400)]))).strict() : undefined,
-      query: method === 'get' ? (adminReadQuery as unknown as z.ZodObject) : undefined,
-      body: method !== 'get' ? adminAnySchema : undefined,
-      responses: { 200: { description: 'OK.', schema: adminAnySchema } },
-      problems: ['forbidden', 'not-found'],
-    }),
-  ),
+  ).map(([method, path, operationId, summary]): Operation => ({
+    method,
+    path,
+    operationId,
+    summary,
+    description: 'Admin role only; every call is audited.',
+    tag: 'Admin',
+    auth: 'admin',
+    params: path.includes(':')
+      ? z.object(Object.fromEntries([...path.matchAll(/:(\w+)/g)].map((m) => [m[1], z.string().min(1).max(400)]))).strict()
+      : undefined,
+    query: method === 'get' ? (adminReadQuery as unknown as z.ZodObject) : undefined,
+    body: method !== 'get' ? adminAnySchema : undefined,
+    responses: { 200: { description: 'OK.', schema: adminAnySchema } },
+    problems: ['forbidden', 'not-found'],
+  })),
   {
     method: 'get',
     path: '/admin/lag',
     operationId: 'adminLag',
-    summary: 'How far behind each domain is: the order outbox and every task queue\'s backlog, with the backpressure verdict.',
+    summary: "How far behind each domain is: the order outbox and every task queue's backlog, with the backpressure verdict.",
     description: 'Admin role only; every call is audited.',
     tag: 'Admin',
     auth: 'admin',
@@ -334,7 +349,7 @@ export const operations: Operation[] = [
     method: 'get',
     path: '/admin/payments/charges/:chargeKey',
     operationId: 'adminReadCharge',
-    summary: 'One charge: its record, its attempts at the PSP, and its workflow\'s state.',
+    summary: "One charge: its record, its attempts at the PSP, and its workflow's state.",
     description: 'Admin role only; every call is audited.',
     tag: 'Admin',
     auth: 'admin',
@@ -348,7 +363,7 @@ export const operations: Operation[] = [
     operationId: 'adminRetryCharge',
     summary: 'Make the next attempt of a declined charge now, with the card on file now (audited).',
     description:
-      'For a charge in dunning (declined, waiting for its next attempt): one new attempt under its own PSP key, with the member\'s current card. Answers the charge after that attempt (`workflow.status` captured, or dunning again). A reset cannot do this: a re-run meets the recorded decline of every attempt it repeats.',
+      "For a charge in dunning (declined, waiting for its next attempt): one new attempt under its own PSP key, with the member's current card. Answers the charge after that attempt (`workflow.status` captured, or dunning again). A reset cannot do this: a re-run meets the recorded decline of every attempt it repeats.",
     tag: 'Admin',
     auth: 'admin',
     params: z.object({ chargeKey: z.string().min(1).max(400) }).strict(),
@@ -372,7 +387,10 @@ const HEADERS: Record<string, { description: string; schema: Record<string, unkn
   RateLimit: { description: 'Remaining budget of the rate limit: `limit=<n>, remaining=<n>, reset=<seconds>`.', schema: { type: 'string' } },
   'RateLimit-Policy': { description: 'The rate limit: `<max>;w=<window seconds>`.', schema: { type: 'string' } },
   Location: { description: 'URL of the created resource.', schema: { type: 'string' } },
-  [IDEMPOTENT_REPLAYED_HEADER]: { description: 'Present (`true`) when this is the stored response of an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
+  [IDEMPOTENT_REPLAYED_HEADER]: {
+    description: 'Present (`true`) when this is the stored response of an earlier request with the same Idempotency-Key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
   'WWW-Authenticate': { description: 'The Bearer challenge of a 401.', schema: { type: 'string' } },
 };
 
@@ -393,7 +411,12 @@ const problemSchema = {
       items: {
         type: 'object',
         required: ['in', 'path', 'message', 'code'],
-        properties: { in: { type: 'string', enum: ['body', 'query', 'params', 'header'] }, path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } },
+        properties: {
+          in: { type: 'string', enum: ['body', 'query', 'params', 'header'] },
+          path: { type: 'string' },
+          message: { type: 'string' },
+          code: { type: 'string' },
+        },
       },
     },
   },
@@ -416,17 +439,33 @@ function headerRefs(names: string[]): Record<string, unknown> {
 
 function operationObject(op: Operation): Record<string, unknown> {
   const parameters: unknown[] = [{ $ref: '#/components/parameters/RequestId' }];
-  for (const [where, schema] of [['path', op.params], ['query', op.query]] as const) {
+  for (const [where, schema] of [
+    ['path', op.params],
+    ['query', op.query],
+  ] as const) {
     if (!schema) continue;
     const js = jsonSchema(schema, 'input');
     const props = (js.properties ?? {}) as Record<string, Record<string, unknown>>;
     const required = new Set((js.required ?? []) as string[]);
     if (!js.properties && where === 'query') {
-      parameters.push({ name: 'filters', in: 'query', style: 'form', explode: true, schema: { type: 'object', additionalProperties: { type: 'string' } }, description: (js as { description?: string }).description });
+      parameters.push({
+        name: 'filters',
+        in: 'query',
+        style: 'form',
+        explode: true,
+        schema: { type: 'object', additionalProperties: { type: 'string' } },
+        description: (js as { description?: string }).description,
+      });
       continue;
     }
     for (const [name, prop] of Object.entries(props)) {
-      parameters.push({ name, in: where, required: where === 'path' || required.has(name), schema: prop, ...(prop.description ? { description: prop.description } : {}) });
+      parameters.push({
+        name,
+        in: where,
+        required: where === 'path' || required.has(name),
+        schema: prop,
+        ...(prop.description ? { description: prop.description } : {}),
+      });
     }
   }
   if (op.idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
@@ -447,7 +486,8 @@ function operationObject(op: Operation): Record<string, unknown> {
   const byStatus = new Map<number, ProblemType[]>();
   for (const p of problems) byStatus.set(PROBLEMS[p].status, [...(byStatus.get(PROBLEMS[p].status) ?? []), p]);
   for (const [status, types] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const extra = status === 401 ? ['WWW-Authenticate'] : status === 429 || status === 503 || types.includes('idempotency-key-in-flight') ? ['Retry-After'] : [];
+    const extra =
+      status === 401 ? ['WWW-Authenticate'] : status === 429 || status === 503 || types.includes('idempotency-key-in-flight') ? ['Retry-After'] : [];
     responses[String(status)] = {
       description: types.map((t) => `\`${problemUri(t)}\` — ${PROBLEMS[t].title}`).join('; '),
       headers: headerRefs(extra),
@@ -468,9 +508,7 @@ function operationObject(op: Operation): Record<string, unknown> {
     security: op.auth === 'none' ? [] : op.auth === 'wms-signature' ? [{ wmsSignature: [] }] : [{ bearerAuth: [] }],
     ...(op.auth === 'admin' ? { 'x-required-role': 'admin' } : op.auth === 'bearer' ? { 'x-required-role': 'customer' } : {}),
     parameters,
-    ...(op.body
-      ? { requestBody: { required: op.bodyRequired ?? true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }
-      : {}),
+    ...(op.body ? { requestBody: { required: op.bodyRequired ?? true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
     responses,
   };
 }
@@ -497,11 +535,27 @@ export function buildOpenApiDocument(config: Pick<Config, 'API_PUBLIC_URL'>): Re
     paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken from verify, login or refresh. Admin routes need a token of an admin session.' },
-        wmsSignature: { type: 'apiKey', in: 'header', name: WMS_SIGNATURE_HEADER, description: 'HMAC-SHA256 over "<t>.<raw body>" with the shared WMS secret.' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The accessToken from verify, login or refresh. Admin routes need a token of an admin session.',
+        },
+        wmsSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: WMS_SIGNATURE_HEADER,
+          description: 'HMAC-SHA256 over "<t>.<raw body>" with the shared WMS secret.',
+        },
       },
       parameters: {
-        RequestId: { name: REQUEST_ID_HEADER, in: 'header', required: false, description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); otherwise one is generated.', schema: { type: 'string' } },
+        RequestId: {
+          name: REQUEST_ID_HEADER,
+          in: 'header',
+          required: false,
+          description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); otherwise one is generated.',
+          schema: { type: 'string' },
+        },
         IdempotencyKey: {
           name: IDEMPOTENCY_KEY_HEADER,
           in: 'header',

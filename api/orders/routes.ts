@@ -142,7 +142,10 @@ const orderingCustomer = preparedQuery((db) =>
  */
 function orderIdFor(customerId: string, keyed: KeyedRequest): string {
   const digest = createHash('sha256').update(`${customerId}\n${keyed.key}\n${keyed.fingerprint}`).digest();
-  return `o_${BigInt(`0x${digest.subarray(0, 11).toString('hex')}`).toString(36).padStart(16, '0').slice(-16)}`;
+  return `o_${BigInt(`0x${digest.subarray(0, 11).toString('hex')}`)
+    .toString(36)
+    .padStart(16, '0')
+    .slice(-16)}`;
 }
 
 const cursorSchema = z
@@ -339,10 +342,14 @@ export function orderRoutes({
     }
     if (result.cancelRejected !== undefined) {
       // The cancel reached the WMS after the box had left: it is on its way, nothing was cancelled.
-      throw new ProblemError('order-not-cancellable', `Order ${order.id} was not cancelled: ${result.cancelRejected}. The box is on its way (status ${result.status}).`, {
-        orderStatus: result.status,
-        cancelRejected: result.cancelRejected,
-      });
+      throw new ProblemError(
+        'order-not-cancellable',
+        `Order ${order.id} was not cancelled: ${result.cancelRejected}. The box is on its way (status ${result.status}).`,
+        {
+          orderStatus: result.status,
+          cancelRejected: result.cancelRejected,
+        },
+      );
     }
     res.json({ orderId: order.id, status: result.status });
   });
@@ -381,7 +388,9 @@ export function orderRoutes({
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     let result;
     try {
-      result = await onOrderWorkflow(order.id, () => temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] })));
+      result = await onOrderWorkflow(order.id, () =>
+        temporal.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(purchaseItemUpdate, { args: [{ itemId }] })),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ProblemError('purchase-not-allowed', `Order ${order.id} is ${order.status} and already closed.`);
       throw err;

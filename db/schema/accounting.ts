@@ -25,7 +25,9 @@ export const periods = accountingSchema.table(
   'periods',
   {
     period: text('period').primaryKey(),
-    status: text('status', { enum: ['open', 'locked'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'locked'] })
+      .notNull()
+      .default('open'),
     lockedAt: timestamp('locked_at', { withTimezone: true, mode: 'date' }),
     /** Written by the month-end close: the trial balance and the revenue summary it computed. */
     trialBalance: jsonb('trial_balance'),
@@ -43,7 +45,9 @@ export const journalEntries = accountingSchema.table(
   {
     id: text('id').primaryKey(),
     customerId: text('customer_id').notNull(),
-    period: text('period').notNull().references(() => periods.period),
+    period: text('period')
+      .notNull()
+      .references(() => periods.period),
     /** The event that caused the entry: unique, so a redelivered event posts nothing more. */
     sourceEventId: text('source_event_id').notNull(),
     sourceEventType: text('source_event_type').notNull(),

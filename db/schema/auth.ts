@@ -9,7 +9,9 @@ export const customers = authSchema.table('customers', {
   email: text('email').notNull().unique(),
   passwordHash: text('password_hash').notNull(),
   name: text('name').notNull(),
-  role: text('role', { enum: ['customer', 'admin'] }).notNull().default('customer'),
+  role: text('role', { enum: ['customer', 'admin'] })
+    .notNull()
+    .default('customer'),
   size: text('size').notNull(),
   preferredCategories: jsonb('preferred_categories').$type<string[]>().notNull(),
   address: jsonb('address').notNull(),
@@ -93,5 +95,9 @@ export const mailOutbox = authSchema.table(
     /** The provider refused the message for good (a 4xx): no retry would change that. */
     failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('mail_outbox_pending_idx').on(t.nextAttemptAt).where(sql`${t.sentAt} is null and ${t.failedAt} is null`)],
+  (t) => [
+    index('mail_outbox_pending_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.sentAt} is null and ${t.failedAt} is null`),
+  ],
 );

@@ -49,7 +49,10 @@ export const reservations = inventorySchema.table(
     outcome: text('outcome', { enum: ['reserved', 'shortage'] }).notNull(),
     /** The items reserved (outcome reserved) or asked for (shortage). */
     itemIds: text('item_ids').array().notNull(),
-    unavailableItemIds: text('unavailable_item_ids').array().notNull().default(sql`'{}'::text[]`),
+    unavailableItemIds: text('unavailable_item_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** What releaseItems let go of, once it has run for this reservation. */
     releasedItemIds: text('released_item_ids').array(),
     /** What markItemsShipped moved to shipped, once it has run for this reservation. */
@@ -60,6 +63,8 @@ export const reservations = inventorySchema.table(
     primaryKey({ columns: [t.orderId, t.attempt] }),
     check('reservations_outcome_valid', sql`${t.outcome} in ('reserved','shortage')`),
     // An order holds one box: release and shipment act on its single successful reservation.
-    uniqueIndex('reservations_one_hold_per_order').on(t.orderId).where(sql`${t.outcome} = 'reserved'`),
+    uniqueIndex('reservations_one_hold_per_order')
+      .on(t.orderId)
+      .where(sql`${t.outcome} = 'reserved'`),
   ],
 );

@@ -47,5 +47,9 @@ export const orderWorkflowStarts = ordersSchema.table(
     lastError: text('last_error'),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('workflow_starts_pending_idx').on(t.acceptedAt).where(sql`${t.startedAt} is null`)],
+  (t) => [
+    index('workflow_starts_pending_idx')
+      .on(t.acceptedAt)
+      .where(sql`${t.startedAt} is null`),
+  ],
 );

@@ -67,7 +67,9 @@ export const chargeAttempts = paymentSchema.table(
   (t) => [
     primaryKey({ columns: [t.chargeKey, t.attempt] }),
     // A charge key is captured at most once: a second captured attempt cannot be recorded.
-    uniqueIndex('charge_attempts_one_capture_per_key').on(t.chargeKey).where(sql`${t.status} = 'captured'`),
+    uniqueIndex('charge_attempts_one_capture_per_key')
+      .on(t.chargeKey)
+      .where(sql`${t.status} = 'captured'`),
   ],
 );
 

@@ -63,7 +63,15 @@ export interface PspSimulator {
   stop(): void;
 }
 
-export const DEFAULT_PSP_FAULTS: PspFaults = { failureRate: 0, latencyMs: 0, outageUntil: null, refuseRate: 0, lostAnswerRate: 0, loseAnswers: 0, answerDelayMs: 0 };
+export const DEFAULT_PSP_FAULTS: PspFaults = {
+  failureRate: 0,
+  latencyMs: 0,
+  outageUntil: null,
+  refuseRate: 0,
+  lostAnswerRate: 0,
+  loseAnswers: 0,
+  answerDelayMs: 0,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -158,7 +166,8 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
   function injectedFailure(): Answer | undefined {
     const transient = transientFailure();
     if (transient) return transient;
-    if (faults.refuseRate > 0 && random() < faults.refuseRate) return { status: 400, body: errorBody('invalid_request', 'refused by the PSP (refuseRate fault)'), store: true };
+    if (faults.refuseRate > 0 && random() < faults.refuseRate)
+      return { status: 400, body: errorBody('invalid_request', 'refused by the PSP (refuseRate fault)'), store: true };
     return undefined;
   }
 
@@ -170,13 +179,7 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
    * Runs `handle` under the idempotency rules: replay a stored answer, refuse a reused key or a
    * key still in flight, otherwise process once and store the answer if it is final.
    */
-  async function idempotent(
-    scope: string,
-    req: Request,
-    res: Response,
-    body: unknown,
-    handle: (key: string) => Promise<Answer>,
-  ): Promise<void> {
+  async function idempotent(scope: string, req: Request, res: Response, body: unknown, handle: (key: string) => Promise<Answer>): Promise<void> {
     const parsedKey = key.safeParse(req.get(PSP_IDEMPOTENCY_KEY_HEADER));
     if (!parsedKey.success) {
       res.status(400).json(errorBody('missing_idempotency_key', `${PSP_IDEMPOTENCY_KEY_HEADER} header is required`));
@@ -208,7 +211,9 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
       // Checked after the latency: a charge in flight while its key was resolved must not take effect.
       if (voided.has(scoped)) {
         log.info({ idempotencyKey }, 'request refused: key voided');
-        res.status(409).json(errorBody('idempotency_key_voided', `this ${PSP_IDEMPOTENCY_KEY_HEADER} was resolved as never received and can no longer be used`));
+        res
+          .status(409)
+          .json(errorBody('idempotency_key_voided', `this ${PSP_IDEMPOTENCY_KEY_HEADER} was resolved as never received and can no longer be used`));
         return;
       }
       const result = injectedFailure() ?? (await handle(idempotencyKey));
@@ -293,7 +298,16 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
         capturedAt: charge.createdAt,
       });
       // The caller's chargeKey and customerId tie the line to closetflow's logs.
-      log.info({ idempotencyKey, chargeId: charge.chargeId, amountCents: charge.amountCents, chargeKey: charge.metadata.chargeKey, customerId: charge.metadata.customerId }, 'charge captured');
+      log.info(
+        {
+          idempotencyKey,
+          chargeId: charge.chargeId,
+          amountCents: charge.amountCents,
+          chargeKey: charge.metadata.chargeKey,
+          customerId: charge.metadata.customerId,
+        },
+        'charge captured',
+      );
       return { status: 201, body: charge, store: true };
     });
   });
@@ -364,7 +378,13 @@ export function createPspSimulator(options: PspSimulatorOptions = {}): PspSimula
         };
       }
       charge.refundedCents += body.amountCents;
-      const refund: PspRefund = { refundId: `re_${++sequence}`, chargeId: charge.chargeId, amountCents: body.amountCents, status: 'succeeded', createdAt: isoNow() };
+      const refund: PspRefund = {
+        refundId: `re_${++sequence}`,
+        chargeId: charge.chargeId,
+        amountCents: body.amountCents,
+        status: 'succeeded',
+        createdAt: isoNow(),
+      };
       refunds.set(refund.refundId, refund);
       log.info({ idempotencyKey, refundId: refund.refundId, chargeId: charge.chargeId }, 'refund succeeded');
       return { status: 201, body: refund, store: true };

@@ -102,7 +102,10 @@ const nonEmpty = z.string().trim().min(1).max(500);
 export const wmsCreateInstructionSchema = z.object({
   orderId: nonEmpty,
   customerId: nonEmpty,
-  items: z.array(z.object({ itemId: nonEmpty, sku: nonEmpty })).min(1).max(100),
+  items: z
+    .array(z.object({ itemId: nonEmpty, sku: nonEmpty }))
+    .min(1)
+    .max(100),
   address: z.object({
     name: nonEmpty,
     line1: nonEmpty,

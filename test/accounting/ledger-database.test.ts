@@ -50,7 +50,11 @@ describe('accounting ledger database', () => {
 
   test('a line is either a debit or a credit, never negative, never both, never zero', async () => {
     const period = uniquePeriod();
-    for (const [debit, credit] of [[-5, 5], [5, 5], [0, 0]]) {
+    for (const [debit, credit] of [
+      [-5, 5],
+      [5, 5],
+      [0, 0],
+    ]) {
       const id = uniqueId('je');
       await expect(
         database.sql.begin(async (tx) => {

@@ -80,10 +80,14 @@ describe('a ledger that was terminated', () => {
     expect(current.runId).not.toBe(terminatedRun);
     expect(current.status.name).toBe('RUNNING');
     expect(current.typedSearchAttributes.get(CustomerIdAttribute)).toBe(customerId);
-    const runs = await eventually(async () => {
-      const found = await runsOf(ledgerWorkflowId(customerId));
-      return found.length === 2 ? found : undefined;
-    }, 10_000, 'two ledger runs');
+    const runs = await eventually(
+      async () => {
+        const found = await runsOf(ledgerWorkflowId(customerId));
+        return found.length === 2 ? found : undefined;
+      },
+      10_000,
+      'two ledger runs',
+    );
     expect(runs.map((r) => r.status).sort()).toEqual(['RUNNING', 'TERMINATED']);
     await ledger.terminate('test done');
   });

@@ -55,7 +55,8 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
     await env.sleep('2 hours');
     expect(await periodRow(system, period)).toMatchObject({ status: 'open', trial_balance: null, summary: null });
 
-    await system.database.sql`insert into events.deliveries (event_id, subscriber, workflow_id, outcome) values (${pendingId}, 'orders.test-subscriber', 'test', 'signalled')`;
+    await system.database
+      .sql`insert into events.deliveries (event_id, subscriber, workflow_id, outcome) values (${pendingId}, 'orders.test-subscriber', 'test', 'signalled')`;
     const result = await handle.result();
     expect(result.waitedChecks).toBeGreaterThan(2);
     expect(result.summary).toEqual({
@@ -74,7 +75,10 @@ describe('monthlyCloseWorkflow (time-skipping)', () => {
     const closed = await system.database.sql`select type from events.event_log where id = ${`accounting:${period}:closed`}`;
     expect(closed).toEqual([{ type: 'period.closed' }]);
     // Locked: the database refuses any further posting into the period.
-    await expect(system.database.sql`update accounting.journal_lines set debit_cents = debit_cents where entry_id in (select id from accounting.journal_entries where period = ${period})`).rejects.toThrow(/locked/);
+    await expect(
+      system.database
+        .sql`update accounting.journal_lines set debit_cents = debit_cents where entry_id in (select id from accounting.journal_entries where period = ${period})`,
+    ).rejects.toThrow(/locked/);
   });
 
   test('a failed step leaves the close Failed and the later steps not run', async () => {

@@ -31,15 +31,40 @@ export function envelope<D>(def: EventDefinition<string, D>, id: string, data: D
 
 export function membershipCaptured(customerId: string, period: string, amountCents = 4900, occurredAt?: string): EventEnvelope<PaymentCapturedData> {
   const chargeKey = `membership:${customerId}:${period}`;
-  return envelope(PaymentCaptured, `charge:${chargeKey}:captured`, { chargeKey, customerId, purpose: 'membership', period, amountCents, pspChargeId: `ch_${chargeKey}`, attempts: 1 }, occurredAt);
+  return envelope(
+    PaymentCaptured,
+    `charge:${chargeKey}:captured`,
+    { chargeKey, customerId, purpose: 'membership', period, amountCents, pspChargeId: `ch_${chargeKey}`, attempts: 1 },
+    occurredAt,
+  );
 }
-export function purchaseCaptured(customerId: string, orderId: string, itemId: string, amountCents: number, occurredAt?: string): EventEnvelope<PaymentCapturedData> {
+export function purchaseCaptured(
+  customerId: string,
+  orderId: string,
+  itemId: string,
+  amountCents: number,
+  occurredAt?: string,
+): EventEnvelope<PaymentCapturedData> {
   const chargeKey = `purchase:${orderId}:${itemId}`;
-  return envelope(PaymentCaptured, `charge:${chargeKey}:captured`, { chargeKey, customerId, purpose: 'purchase', orderId, itemId, amountCents, pspChargeId: `ch_${chargeKey}`, attempts: 1 }, occurredAt);
+  return envelope(
+    PaymentCaptured,
+    `charge:${chargeKey}:captured`,
+    { chargeKey, customerId, purpose: 'purchase', orderId, itemId, amountCents, pspChargeId: `ch_${chargeKey}`, attempts: 1 },
+    occurredAt,
+  );
 }
-export function refunded(captured: EventEnvelope<PaymentCapturedData>, amountCents = captured.data.amountCents, occurredAt?: string): EventEnvelope<PaymentRefundedData> {
+export function refunded(
+  captured: EventEnvelope<PaymentCapturedData>,
+  amountCents = captured.data.amountCents,
+  occurredAt?: string,
+): EventEnvelope<PaymentRefundedData> {
   const { chargeKey, customerId, purpose, orderId, itemId, period } = captured.data;
-  return envelope(PaymentRefunded, `charge:${chargeKey}:refunded`, { chargeKey, customerId, purpose, orderId, itemId, period, amountCents, pspRefundId: `re_${chargeKey}` }, occurredAt);
+  return envelope(
+    PaymentRefunded,
+    `charge:${chargeKey}:refunded`,
+    { chargeKey, customerId, purpose, orderId, itemId, period, amountCents, pspRefundId: `re_${chargeKey}` },
+    occurredAt,
+  );
 }
 export function itemSold(data: ItemSoldData, occurredAt?: string): EventEnvelope<ItemSoldData> {
   return envelope(ItemSold, `inventory:${data.orderId}:${data.itemId}:sold`, data, occurredAt);

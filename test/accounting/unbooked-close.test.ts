@@ -46,8 +46,10 @@ async function logEvent(event: EventEnvelope, accountingOutcome?: 'rejected' | '
 }
 const entriesOf = async (eventId: string) => (await system.database.sql`select 1 from accounting.journal_entries where source_event_id = ${eventId}`).length;
 const periodRow = async (period: string) =>
-  (await system.database.sql<{ status: string; trial_balance: unknown; summary: { membershipRevenueCents: number } | null }[]>`
-    select status, trial_balance, summary from accounting.periods where period = ${period}`)[0];
+  (
+    await system.database.sql<{ status: string; trial_balance: unknown; summary: { membershipRevenueCents: number } | null }[]>`
+    select status, trial_balance, summary from accounting.periods where period = ${period}`
+  )[0];
 
 describe('a close with a money event its closed ledger rejected', () => {
   test('fails with UnbookedMoneyEvents naming the event, and succeeds after the rebook', async () => {
@@ -86,15 +88,33 @@ describe('a close with a money event its closed ledger rejected', () => {
 
     // Ops' remedy, step 1: rebook the customer's ledger (a reason is required).
     await request(api.app).post(`/admin/accounting/ledgers/${customerId}/rebook`).set(admin).send({}).expect(400);
-    const rebook = await request(api.app).post(`/admin/accounting/ledgers/${customerId}/rebook`).set(admin).send({ reason: 'close failed: capture rejected by a terminated ledger' }).expect(200);
-    expect(rebook.body).toMatchObject({ customerId, workflowId: ledgerWorkflowId(customerId), outcome: 'started', unbookedEvents: [{ eventId: capture.id, type: 'payment.captured' }] });
+    const rebook = await request(api.app)
+      .post(`/admin/accounting/ledgers/${customerId}/rebook`)
+      .set(admin)
+      .send({ reason: 'close failed: capture rejected by a terminated ledger' })
+      .expect(200);
+    expect(rebook.body).toMatchObject({
+      customerId,
+      workflowId: ledgerWorkflowId(customerId),
+      outcome: 'started',
+      unbookedEvents: [{ eventId: capture.id, type: 'payment.captured' }],
+    });
     await eventually(async () => ((await entriesOf(capture.id)) === 1 ? true : undefined), 30_000, 'the capture booked by the sweep');
-    const audit = await eventually(async () => {
-      const [row] = await system.database.sql<{ action: string; target: string; reason: string; outcome: string }[]>`
+    const audit = await eventually(
+      async () => {
+        const [row] = await system.database.sql<{ action: string; target: string; reason: string; outcome: string }[]>`
         select action, target, reason, outcome from admin.audit_log where target = ${ledgerWorkflowId(customerId)} and status = 200 order by id desc limit 1`;
-      return row;
-    }, 10_000, 'the audit row of the rebook');
-    expect(audit).toEqual({ action: 'rebook-ledger', target: ledgerWorkflowId(customerId), reason: 'close failed: capture rejected by a terminated ledger', outcome: 'ok' });
+        return row;
+      },
+      10_000,
+      'the audit row of the rebook',
+    );
+    expect(audit).toEqual({
+      action: 'rebook-ledger',
+      target: ledgerWorkflowId(customerId),
+      reason: 'close failed: capture rejected by a terminated ledger',
+      outcome: 'ok',
+    });
 
     // Step 2: run the close again (a failed close:<period> may run again; a succeeded one never).
     const again = await request(api.app).post(`/admin/accounting/periods/${period}/close`).set(admin).send({ reason: 'capture rebooked' }).expect(200);
@@ -123,7 +143,11 @@ describe('ops calls', () => {
     const capture = membershipCaptured(customerId, period, 1900, inPeriod(period));
     await logEvent(capture, 'signalled');
 
-    const rebook = await request(api.app).post(`/admin/accounting/ledgers/${customerId}/rebook`).set(admin).send({ reason: 'a capture the ledger never booked' }).expect(200);
+    const rebook = await request(api.app)
+      .post(`/admin/accounting/ledgers/${customerId}/rebook`)
+      .set(admin)
+      .send({ reason: 'a capture the ledger never booked' })
+      .expect(200);
     expect(rebook.body).toMatchObject({ outcome: 'signalled', runId: ledger.firstExecutionRunId, unbookedEvents: [{ eventId: capture.id }] });
     await eventually(async () => ((await entriesOf(capture.id)) === 1 ? true : undefined), 30_000, 'the capture booked');
     expect(await ledger.query(ledgerStateQuery)).toMatchObject({ sweeps: 2, run: 1, applied: 1 });

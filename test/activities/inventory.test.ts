@@ -32,7 +32,9 @@ describe('inventory reservations', () => {
 
     const winners = orders.map((o, i) => ({ orderId: o.orderId, held: ids(results[i]) })).filter((_, i) => results[i].reserved);
     expect(winners.length).toBeGreaterThan(0);
-    const rows = await database.sql<{ id: string; state: string; order_id: string | null }[]>`select id, state, order_id from inventory.items where id = any(${itemIds})`;
+    const rows = await database.sql<
+      { id: string; state: string; order_id: string | null }[]
+    >`select id, state, order_id from inventory.items where id = any(${itemIds})`;
     for (const winner of winners) {
       // A winner holds every item it got, one per slot it asked for.
       expect(winner.held).toHaveLength(orders.find((o) => o.orderId === winner.orderId)!.items.length);
@@ -52,7 +54,12 @@ describe('inventory reservations', () => {
     const { itemIds, pick } = await seedPicks(database, 'top', 60);
     const inventory = createInventoryActivities(database);
     // Twenty boxes of two items, all styled with the same two items and the same backups.
-    const orders = Array.from({ length: 20 }, () => ({ orderId: uniqueId('crowd'), attempt: 1, items: pick(itemIds.slice(0, 2)), alternatives: pick(itemIds.slice(2, 6)) }));
+    const orders = Array.from({ length: 20 }, () => ({
+      orderId: uniqueId('crowd'),
+      attempt: 1,
+      items: pick(itemIds.slice(0, 2)),
+      alternatives: pick(itemIds.slice(2, 6)),
+    }));
     const results = await Promise.all(orders.map((o) => inventory.reserveItems(o)));
     expect(results.filter((r) => !r.reserved)).toEqual([]);
     const held = results.flatMap((r) => ids(r));
@@ -65,12 +72,17 @@ describe('inventory reservations', () => {
   it('meets a shortage only when no item of the size and category is free', async () => {
     const { itemIds, pick } = await seedPicks(database, 'skirt', 3);
     const inventory = createInventoryActivities(database);
-    await expect(inventory.reserveItems({ orderId: uniqueId('a'), attempt: 1, items: pick([itemIds[0], itemIds[1]]) })).resolves.toMatchObject({ reserved: true });
+    await expect(inventory.reserveItems({ orderId: uniqueId('a'), attempt: 1, items: pick([itemIds[0], itemIds[1]]) })).resolves.toMatchObject({
+      reserved: true,
+    });
     // The third item is free: a box styled with a taken one still gets a box.
     const second = await inventory.reserveItems({ orderId: uniqueId('b'), attempt: 1, items: pick([itemIds[0]]) });
     expect(second).toEqual({ reserved: true, items: pick([itemIds[2]]) });
     // Now nothing is free.
-    await expect(inventory.reserveItems({ orderId: uniqueId('c'), attempt: 1, items: pick([itemIds[1]]) })).resolves.toEqual({ reserved: false, unavailableItemIds: [itemIds[1]] });
+    await expect(inventory.reserveItems({ orderId: uniqueId('c'), attempt: 1, items: pick([itemIds[1]]) })).resolves.toEqual({
+      reserved: false,
+      unavailableItemIds: [itemIds[1]],
+    });
   });
 
   it('treats a repeated reservation by the same order as already done', async () => {
@@ -110,9 +122,15 @@ describe('inventory reservations', () => {
     const first = uniqueId('first');
     await inventory.reserveItems({ orderId: first, attempt: 1, items: pick(itemIds) });
     const second = uniqueId('second');
-    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick(itemIds) })).resolves.toEqual({ reserved: false, unavailableItemIds: [itemIds[0]] });
+    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick(itemIds) })).resolves.toEqual({
+      reserved: false,
+      unavailableItemIds: [itemIds[0]],
+    });
     await inventory.releaseItems({ orderId: first });
-    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick(itemIds) })).resolves.toEqual({ reserved: false, unavailableItemIds: [itemIds[0]] });
+    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick(itemIds) })).resolves.toEqual({
+      reserved: false,
+      unavailableItemIds: [itemIds[0]],
+    });
     // A new pick (the next styling attempt) looks at stock afresh.
     await expect(inventory.reserveItems({ orderId: second, attempt: 2, items: pick(itemIds) })).resolves.toEqual({ reserved: true, items: pick(itemIds) });
   });
@@ -123,7 +141,10 @@ describe('inventory reservations', () => {
     await inventory.reserveItems({ orderId: uniqueId('first'), attempt: 1, items: pick([itemIds[0], itemIds[1]]) });
     const second = uniqueId('second');
     // Two slots, one free item: the first slot takes it, the second finds nothing.
-    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick([itemIds[0], itemIds[1]]) })).resolves.toEqual({ reserved: false, unavailableItemIds: [itemIds[1]] });
+    await expect(inventory.reserveItems({ orderId: second, attempt: 1, items: pick([itemIds[0], itemIds[1]]) })).resolves.toEqual({
+      reserved: false,
+      unavailableItemIds: [itemIds[1]],
+    });
     const [{ count }] = await database.sql<{ count: number }[]>`select count(*)::int as count from inventory.items where order_id = ${second}`;
     expect(count).toBe(0);
   });

@@ -6,7 +6,14 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { ORDER_STARTS_CHANNEL, acceptOrder, createOrderStartRelay, createOrderStartWaker, orderStartBacklog, startOrderWorkflow } from '../../activities/orders/workflow-starts';
+import {
+  ORDER_STARTS_CHANNEL,
+  acceptOrder,
+  createOrderStartRelay,
+  createOrderStartWaker,
+  orderStartBacklog,
+  startOrderWorkflow,
+} from '../../activities/orders/workflow-starts';
 import { connectDatabase, type Database } from '../../db/client';
 import { orderWorkflowId, type OrderWorkflowInput } from '../../workflows/orders/contract';
 import { OrderIdAttribute } from '../../workflows/search-attributes';
@@ -24,7 +31,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // No orders worker runs here: leave nothing on the orders task queue for a later test's worker.
-  for (const id of started) await env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  for (const id of started)
+    await env.client.workflow
+      .getHandle(id)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   await database?.close();
   await env?.teardown();
 });

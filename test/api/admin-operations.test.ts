@@ -40,11 +40,17 @@ afterAll(async () => {
 });
 
 const auditRows = (requestId: string) =>
-  eventually(async () => {
-    const rows = await api.database.sql<{ actor_id: string; action: string; target: string | null; reason: string | null; status: number; outcome: string; details: Record<string, unknown> }[]>`
+  eventually(
+    async () => {
+      const rows = await api.database.sql<
+        { actor_id: string; action: string; target: string | null; reason: string | null; status: number; outcome: string; details: Record<string, unknown> }[]
+      >`
       select actor_id, action, target, reason, status, outcome, details from admin.audit_log where request_id = ${requestId}`;
-    return rows.length ? rows : undefined;
-  }, 10_000, `audit row of ${requestId}`);
+      return rows.length ? rows : undefined;
+    },
+    10_000,
+    `audit row of ${requestId}`,
+  );
 
 function startCharge(data: PurchaseRequestedData) {
   const event: EventEnvelope<PurchaseRequestedData> = {
@@ -82,7 +88,11 @@ describe('/admin operations', () => {
   it('lists the audit trail newest first, by target, with a cursor, and audits that read too', async () => {
     const target = `order:o_audit${randomUUID().slice(0, 8)}`;
     for (const why of ['first look', 'second look']) {
-      await request(api.app).post(`/admin/workflows/${target}/reset`).set(admin).send({ reason: why, to: 'first-workflow-task', reapplySignals: false }).expect(404);
+      await request(api.app)
+        .post(`/admin/workflows/${target}/reset`)
+        .set(admin)
+        .send({ reason: why, to: 'first-workflow-task', reapplySignals: false })
+        .expect(404);
     }
     const first = await request(api.app).get('/admin/audit-log').query({ target, limit: 1 }).set(admin).expect(200);
     expect(first.body.entries).toEqual([expect.objectContaining({ target, reason: 'second look', status: 404, action: expect.stringContaining('reset') })]);
@@ -102,7 +112,11 @@ describe('/admin operations', () => {
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
     const handle = await startCharge({ orderId, customerId, itemId: 'itm_r', priceCents: 1200, reason: 'member' });
     await handle.result();
-    const reset = (body: object) => request(api.app).post(`/admin/workflows/${encodeURIComponent(handle.workflowId)}/reset`).set(admin).send(body);
+    const reset = (body: object) =>
+      request(api.app)
+        .post(`/admin/workflows/${encodeURIComponent(handle.workflowId)}/reset`)
+        .set(admin)
+        .send(body);
 
     const noReason = await reset({ to: 'first-workflow-task', reapplySignals: true }).expect(400);
     expect(noReason.body.errors).toEqual([expect.objectContaining({ in: 'body', path: 'reason' })]);
@@ -135,7 +149,12 @@ describe('/admin operations', () => {
       .set('X-Request-Id', requestId)
       .send({ reason: 'drill: re-run the end of the charge', to: 'last-workflow-task', reapplySignals: false })
       .expect(200);
-    expect(last.body).toMatchObject({ workflowId: handle.workflowId, reapplySignals: false, runId: expect.any(String), webUiLink: expect.stringContaining(last.body.runId) });
+    expect(last.body).toMatchObject({
+      workflowId: handle.workflowId,
+      reapplySignals: false,
+      runId: expect.any(String),
+      webUiLink: expect.stringContaining(last.body.runId),
+    });
     expect(last.body.runId).not.toBe(last.body.previousRunId);
     await expect(system.client.workflow.getHandle(handle.workflowId, last.body.runId).result()).resolves.toMatchObject({ status: 'captured' });
     const [row] = await auditRows(requestId);
@@ -145,7 +164,13 @@ describe('/admin operations', () => {
       reason: 'drill: re-run the end of the charge',
       status: 200,
       outcome: 'ok',
-      details: { to: 'last-workflow-task', reapplySignals: false, previousRunId: last.body.previousRunId, newRunId: last.body.runId, resetToEventId: last.body.resetToEventId },
+      details: {
+        to: 'last-workflow-task',
+        reapplySignals: false,
+        previousRunId: last.body.previousRunId,
+        newRunId: last.body.runId,
+        resetToEventId: last.body.resetToEventId,
+      },
     });
 
     // The first workflow task completes as event 4 (started 1, task scheduled 2, started 3).
@@ -165,13 +190,22 @@ describe('/admin operations', () => {
     const orderId = uniqueId('o');
     const ids = ['a', 'b', 'c'].map((n) => `${domain}:${n}`);
     for (const workflowId of ids) {
-      await system.client.workflow.start('nobodyRunsThis', { taskQueue: domain, workflowId, args: [], typedSearchAttributes: boxSearchAttributes(orderId, 'c_x') });
+      await system.client.workflow.start('nobodyRunsThis', {
+        taskQueue: domain,
+        workflowId,
+        args: [],
+        typedSearchAttributes: boxSearchAttributes(orderId, 'c_x'),
+      });
     }
     try {
-      await eventually(async () => {
-        const res = await request(api.app).get(`/admin/workflows?status=Running&domain=${domain}`).set(admin).expect(200);
-        return res.body.workflows.length === 3 ? true : undefined;
-      }, 20_000, 'three workflows in visibility');
+      await eventually(
+        async () => {
+          const res = await request(api.app).get(`/admin/workflows?status=Running&domain=${domain}`).set(admin).expect(200);
+          return res.body.workflows.length === 3 ? true : undefined;
+        },
+        20_000,
+        'three workflows in visibility',
+      );
       const seen: string[] = [];
       let cursor: string | null = null;
       let pages = 0;
@@ -197,9 +231,16 @@ describe('/admin operations', () => {
         .expect(400);
       expect(refused.body.detail).toContain('no completed workflow task');
       await request(api.app).get(`/admin/workflows?status=Sleeping`).set(admin).expect(400);
-      await request(api.app).get(`/admin/workflows?domain=${encodeURIComponent('orders" OR 1=1')}`).set(admin).expect(400);
+      await request(api.app)
+        .get(`/admin/workflows?domain=${encodeURIComponent('orders" OR 1=1')}`)
+        .set(admin)
+        .expect(400);
     } finally {
-      for (const id of ids) await system.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
+      for (const id of ids)
+        await system.client.workflow
+          .getHandle(id)
+          .terminate('test done')
+          .catch(() => undefined);
     }
   });
 
@@ -211,11 +252,15 @@ describe('/admin operations', () => {
     let handle: Awaited<ReturnType<typeof startCharge>>;
     try {
       handle = await startCharge({ orderId, customerId, itemId: 'itm_o', priceCents: 900, reason: 'member' });
-      const pending = await eventually(async () => {
-        const res = await request(api.app).get('/admin/activities/pending?domain=payment&reason=PSP%20outage%20check').set(admin).expect(200);
-        const mine = (res.body.activities as { workflowId: string; attempt: number }[]).filter((a) => a.workflowId === handle.workflowId && a.attempt >= 2);
-        return mine.length ? mine : undefined;
-      }, 20_000, 'the charge retrying');
+      const pending = await eventually(
+        async () => {
+          const res = await request(api.app).get('/admin/activities/pending?domain=payment&reason=PSP%20outage%20check').set(admin).expect(200);
+          const mine = (res.body.activities as { workflowId: string; attempt: number }[]).filter((a) => a.workflowId === handle.workflowId && a.attempt >= 2);
+          return mine.length ? mine : undefined;
+        },
+        20_000,
+        'the charge retrying',
+      );
       expect(pending[0]).toMatchObject({
         workflowId: handle.workflowId,
         type: 'chargeWorkflow',
@@ -244,17 +289,39 @@ describe('/admin operations', () => {
 
   it('retries a declined charge now with the card the member just put on file (runbook: a declined card)', async () => {
     const member = await signUp(api.app);
-    await request(api.app).put('/v1/me/payment-method').set(member.auth).send({ card: { token: 'tok_decline' } }).expect(200);
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .set(member.auth)
+      .send({ card: { token: 'tok_decline' } })
+      .expect(200);
     const orderId = uniqueId('o');
     const handle = await startCharge({ orderId, customerId: member.customerId, itemId: 'itm_r', priceCents: 1200, reason: 'member' });
     const chargeKey = purchaseChargeKey(orderId, 'itm_r');
-    await eventually(async () => ((await request(api.app).get(`/admin/payments/charges/${chargeKey}`).set(admin)).body.workflow?.status === 'dunning' ? true : undefined), 20_000, 'dunning');
+    await eventually(
+      async () => ((await request(api.app).get(`/admin/payments/charges/${chargeKey}`).set(admin)).body.workflow?.status === 'dunning' ? true : undefined),
+      20_000,
+      'dunning',
+    );
 
     // A retry before the card is fixed is a new attempt, declined again: dunning goes on.
-    const early = await request(api.app).post(`/admin/payments/charges/${chargeKey}/retry`).set(admin).send({ reason: 'member says the card works now' }).expect(200);
-    expect(early.body).toMatchObject({ workflow: { status: 'dunning', attempts: 2 }, attempts: [{ attempt: 1, status: 'declined' }, { attempt: 2, status: 'declined', cardToken: 'tok_decline' }] });
+    const early = await request(api.app)
+      .post(`/admin/payments/charges/${chargeKey}/retry`)
+      .set(admin)
+      .send({ reason: 'member says the card works now' })
+      .expect(200);
+    expect(early.body).toMatchObject({
+      workflow: { status: 'dunning', attempts: 2 },
+      attempts: [
+        { attempt: 1, status: 'declined' },
+        { attempt: 2, status: 'declined', cardToken: 'tok_decline' },
+      ],
+    });
 
-    await request(api.app).put('/v1/me/payment-method').set(member.auth).send({ card: { token: 'tok_visa' } }).expect(200);
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .set(member.auth)
+      .send({ card: { token: 'tok_visa' } })
+      .expect(200);
     const requestId = `test-${randomUUID()}`;
     const retried = await request(api.app)
       .post(`/admin/payments/charges/${chargeKey}/retry`)
@@ -266,7 +333,9 @@ describe('/admin operations', () => {
     expect(retried.body.attempts.at(-1)).toMatchObject({ attempt: 3, status: 'captured', cardToken: 'tok_visa' });
     await expect(handle.result()).resolves.toMatchObject({ status: 'captured', attempts: 3 });
     expect(psp.ledger.filter((c) => c.metadata.chargeKey === chargeKey).map((c) => c.idempotencyKey)).toEqual([`${chargeKey}:attempt-3`]);
-    expect(await auditRows(requestId)).toEqual([expect.objectContaining({ action: 'retry-charge', target: chargeKey, reason: 'member updated the card', outcome: 'ok' })]);
+    expect(await auditRows(requestId)).toEqual([
+      expect.objectContaining({ action: 'retry-charge', target: chargeKey, reason: 'member updated the card', outcome: 'ok' }),
+    ]);
 
     // Captured, the charge takes no retry.
     const again = await request(api.app).post(`/admin/payments/charges/${chargeKey}/retry`).set(admin).send({ reason: 'again' }).expect(409);
@@ -279,16 +348,40 @@ describe('/admin operations', () => {
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
     const handle = await startCharge({ orderId, customerId, itemId: 'itm_t', priceCents: 700, reason: 'member' });
     await handle.result();
-    const trace = await eventually(async () => {
-      const res = await request(api.app).get(`/admin/orders/${orderId}/trace`).set(admin);
-      return res.status === 200 && res.body.workflows.length && res.body.events.length ? res.body : undefined;
-    }, 20_000, 'the trace');
-    expect(trace.workflows).toEqual(expect.arrayContaining([
-      expect.objectContaining({ workflowId: handle.workflowId, type: 'chargeWorkflow', domain: 'payment', status: 'COMPLETED', webUiLink: expect.stringMatching(/^http.*\/history$/) }),
-    ]));
-    expect(trace.events).toEqual([expect.objectContaining({ id: `charge:${purchaseChargeKey(orderId, 'itm_t')}:captured`, type: 'payment.captured', source: expect.objectContaining({ domain: 'payment' }) })]);
+    const trace = await eventually(
+      async () => {
+        const res = await request(api.app).get(`/admin/orders/${orderId}/trace`).set(admin);
+        return res.status === 200 && res.body.workflows.length && res.body.events.length ? res.body : undefined;
+      },
+      20_000,
+      'the trace',
+    );
+    expect(trace.workflows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          workflowId: handle.workflowId,
+          type: 'chargeWorkflow',
+          domain: 'payment',
+          status: 'COMPLETED',
+          webUiLink: expect.stringMatching(/^http.*\/history$/),
+        }),
+      ]),
+    );
+    expect(trace.events).toEqual([
+      expect.objectContaining({
+        id: `charge:${purchaseChargeKey(orderId, 'itm_t')}:captured`,
+        type: 'payment.captured',
+        source: expect.objectContaining({ domain: 'payment' }),
+      }),
+    ]);
     expect(trace.webUiSearch).toContain(encodeURIComponent(`OrderId="${orderId}"`));
-    await request(api.app).get(`/admin/orders/${uniqueId('o')}/trace`).set(admin).expect(404);
-    await request(api.app).get(`/admin/orders/${encodeURIComponent('o_1" OR OrderId != "')}/trace`).set(admin).expect(400);
+    await request(api.app)
+      .get(`/admin/orders/${uniqueId('o')}/trace`)
+      .set(admin)
+      .expect(404);
+    await request(api.app)
+      .get(`/admin/orders/${encodeURIComponent('o_1" OR OrderId != "')}/trace`)
+      .set(admin)
+      .expect(400);
   });
 });

@@ -30,7 +30,11 @@ describe('signup and login', () => {
   test('a new member signs up, verifies the address with the e-mailed token, is logged in, and logs in again with the same credentials', async () => {
     const body = signupBody();
     const before = await customerCount();
-    const signup = await request(api.app).post('/v1/auth/signup').send(body).expect(202).expect('Content-Type', /application\/json/);
+    const signup = await request(api.app)
+      .post('/v1/auth/signup')
+      .send(body)
+      .expect(202)
+      .expect('Content-Type', /application\/json/);
     expect(signup.body).toEqual({ status: 'verification-sent', email: body.email, expiresIn: 24 * 3600, detail: expect.any(String) });
     // Nothing exists until the address is verified.
     expect(await customerCount()).toBe(before);
@@ -40,15 +44,27 @@ describe('signup and login', () => {
     expect(mail).toMatchObject({ subject: expect.stringMatching(/confirm/i), tag: 'verify-email' });
     expect(mail.text).not.toContain(body.name as string);
     // The database keeps only the token's hash, and the sent e-mail's body is scrubbed.
-    const [pending] = await api.database.sql<{ token_hash: string; password_hash: string }[]>`select token_hash, password_hash from auth.signup_requests where email = ${body.email as string}`;
+    const [pending] = await api.database.sql<
+      { token_hash: string; password_hash: string }[]
+    >`select token_hash, password_hash from auth.signup_requests where email = ${body.email as string}`;
     expect(pending.token_hash).toBe(hashVerificationToken(token));
     expect(pending.password_hash).toMatch(/^scrypt\$/);
-    await eventually(async () => {
-      const [row] = await api.database.sql<{ body: string | null; sent_at: Date | null }[]>`select body, sent_at from auth.mail_outbox where recipient = ${body.email as string}`;
-      return row?.sent_at && row.body === null ? true : undefined;
-    }, 10_000, 'the sent e-mail scrubbed');
+    await eventually(
+      async () => {
+        const [row] = await api.database.sql<
+          { body: string | null; sent_at: Date | null }[]
+        >`select body, sent_at from auth.mail_outbox where recipient = ${body.email as string}`;
+        return row?.sent_at && row.body === null ? true : undefined;
+      },
+      10_000,
+      'the sent e-mail scrubbed',
+    );
 
-    const verified = await request(api.app).post('/v1/auth/verify').send({ token }).expect(201).expect('Content-Type', /application\/json/);
+    const verified = await request(api.app)
+      .post('/v1/auth/verify')
+      .send({ token })
+      .expect(201)
+      .expect('Content-Type', /application\/json/);
     expect(verified.body).toEqual({
       customerId: expect.stringMatching(/^c_[0-9a-z]{16}$/),
       role: 'customer',
@@ -81,8 +97,12 @@ describe('signup and login', () => {
     expect(fresh).toHaveLength(member.email.length);
     const before = await customerCount();
 
-    const registered = await request(api.app).post('/v1/auth/signup').send(signupBody({ email: `  ${member.email.toUpperCase()} `, password: 'another good passphrase' }));
-    const unregistered = await request(api.app).post('/v1/auth/signup').send(signupBody({ email: fresh, password: 'another good passphrase' }));
+    const registered = await request(api.app)
+      .post('/v1/auth/signup')
+      .send(signupBody({ email: `  ${member.email.toUpperCase()} `, password: 'another good passphrase' }));
+    const unregistered = await request(api.app)
+      .post('/v1/auth/signup')
+      .send(signupBody({ email: fresh, password: 'another good passphrase' }));
 
     expect(registered.status).toBe(202);
     expect(unregistered.status).toBe(registered.status);
@@ -109,7 +129,11 @@ describe('signup and login', () => {
     const token = await verificationToken(body.email as string);
     await request(api.app).post('/v1/auth/verify').send({ token }).expect(201);
 
-    const spent = await request(api.app).post('/v1/auth/verify').send({ token }).expect(410).expect('Content-Type', /^application\/problem\+json/);
+    const spent = await request(api.app)
+      .post('/v1/auth/verify')
+      .send({ token })
+      .expect(410)
+      .expect('Content-Type', /^application\/problem\+json/);
     expect(spent.body).toMatchObject({ type: 'https://closetflow.dev/problems/verification-token-expired', status: 410 });
     for (const unknown of [`vt_${'A'.repeat(43)}`, 'not-a-token']) {
       const res = await request(api.app).post('/v1/auth/verify').send({ token: unknown }).expect(400);
@@ -140,7 +164,10 @@ describe('signup and login', () => {
   test('a wrong password and an unknown email get the same 401 answer', async () => {
     const member = await signUp(api.app);
     const wrong = await request(api.app).post('/v1/auth/login').send({ email: member.email, password: 'not the password' }).expect(401);
-    const unknown = await request(api.app).post('/v1/auth/login').send({ email: uniqueEmail('nobody'), password: 'not the password' }).expect(401);
+    const unknown = await request(api.app)
+      .post('/v1/auth/login')
+      .send({ email: uniqueEmail('nobody'), password: 'not the password' })
+      .expect(401);
 
     expect(wrong.headers['content-type']).toMatch(/^application\/problem\+json/);
     const strip = ({ requestId: _r, ...rest }: Record<string, unknown>) => rest;
@@ -159,7 +186,9 @@ describe('signup and login', () => {
       errors: [expect.objectContaining({ in: 'body', code: 'unrecognized_keys', message: expect.stringContaining('role') })],
     });
     expect(await customerCount()).toBe(before);
-    const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.signup_requests where email = ${body.email as string}`;
+    const [{ count }] = await api.database.sql<
+      { count: number }[]
+    >`select count(*)::int as count from auth.signup_requests where email = ${body.email as string}`;
     expect(count).toBe(0);
   });
 
@@ -175,7 +204,15 @@ describe('signup and login', () => {
   test('every invalid field is listed in the validation problem', async () => {
     const res = await request(api.app)
       .post('/v1/auth/signup')
-      .send(signupBody({ email: 'not-an-email', password: 'short', size: 'XXL', preferredCategories: [], address: { name: 'A', line1: '1', city: 'X', postcode: '1', country: 'GBR' } }))
+      .send(
+        signupBody({
+          email: 'not-an-email',
+          password: 'short',
+          size: 'XXL',
+          preferredCategories: [],
+          address: { name: 'A', line1: '1', city: 'X', postcode: '1', country: 'GBR' },
+        }),
+      )
       .expect(400);
     const paths = (res.body.errors as { path: string }[]).map((e) => e.path).sort();
     expect(paths).toEqual(['address.country', 'email', 'password', 'preferredCategories', 'size']);
@@ -212,11 +249,21 @@ describe('access tokens', () => {
   test('forged, tampered, unsigned and expired tokens are all 401', async () => {
     const member = await signUp(api.app);
     const [header, payload, signature] = member.token.split('.');
-    const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'c_someoneelse' })).toString('base64url');
+    const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'c_someoneelse' })).toString(
+      'base64url',
+    );
     const unsignedHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     const sessionId = JSON.parse(Buffer.from(payload, 'base64url').toString()).sid as string;
-    const forged = await createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer', sessionId });
-    const expired = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({ customerId: member.customerId, role: 'customer', sessionId });
+    const forged = await createTokenService({ secret: 'another-secret-that-is-long-enough-000000', ttlSeconds: 600 }).sign({
+      customerId: member.customerId,
+      role: 'customer',
+      sessionId,
+    });
+    const expired = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 60, now: () => Date.now() - 3600_000 }).sign({
+      customerId: member.customerId,
+      role: 'customer',
+      sessionId,
+    });
     // Correctly signed, but without a session, or claiming the admin role on a customer session.
     const sessionless = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'customer' });
     const promoted = await createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ customerId: member.customerId, role: 'admin', sessionId });

@@ -38,7 +38,12 @@ describe('backpressure', () => {
     const { pending } = await orderStartBacklog(database.db);
     const metrics = new Registry();
     const app = createApp({
-      config: testConfig({ LOAD_SAMPLE_INTERVAL_MS: '100', ORDER_BACKLOG_MAX_PENDING: String(pending + 2), ORDER_BACKLOG_MAX_AGE_SECONDS: '3600', TASK_BACKLOG_MAX_AGE_SECONDS: '3600' }),
+      config: testConfig({
+        LOAD_SAMPLE_INTERVAL_MS: '100',
+        ORDER_BACKLOG_MAX_PENDING: String(pending + 2),
+        ORDER_BACKLOG_MAX_AGE_SECONDS: '3600',
+        TASK_BACKLOG_MAX_AGE_SECONDS: '3600',
+      }),
       database,
       temporal: env.client,
       logger: pino({ level: 'silent' }),
@@ -46,21 +51,26 @@ describe('backpressure', () => {
     });
     const member = await signUp(app);
     const place = (key: string) => request(app).post('/v1/orders').set(member.auth).set('Idempotency-Key', key).send({ itemCount: 1 });
-    const orderCount = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from orders.orders where customer_id = ${member.customerId}`)[0].n;
+    const orderCount = async () =>
+      (await database.sql<{ n: number }[]>`select count(*)::int as n from orders.orders where customer_id = ${member.customerId}`)[0].n;
 
     const accepted: string[] = [];
     // Orders are accepted until the sample sees more than the limit pending; then the brake.
     let attempt = 0;
-    const refused = await eventually(async () => {
-      const key = `bp-${++attempt}`;
-      const res = await place(key);
-      if (res.status === 202) {
-        accepted.push(key);
-        started.push(orderWorkflowId(res.body.orderId));
-        return undefined;
-      }
-      return res;
-    }, 10_000, 'the brake');
+    const refused = await eventually(
+      async () => {
+        const key = `bp-${++attempt}`;
+        const res = await place(key);
+        if (res.status === 202) {
+          accepted.push(key);
+          started.push(orderWorkflowId(res.body.orderId));
+          return undefined;
+        }
+        return res;
+      },
+      10_000,
+      'the brake',
+    );
     expect(accepted.length).toBeGreaterThanOrEqual(3);
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ type: 'https://closetflow.dev/problems/overloaded', status: 503, lag: { pendingStarts: pending + accepted.length } });
@@ -77,10 +87,14 @@ describe('backpressure', () => {
     // The orders worker's relay catches up: the refused key now places its order.
     const relay = createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 100 }).run();
     try {
-      const placed = await eventually(async () => {
-        const res = await place(`bp-${attempt}`);
-        return res.status === 202 ? res : undefined;
-      }, 20_000, 'accepted again');
+      const placed = await eventually(
+        async () => {
+          const res = await place(`bp-${attempt}`);
+          return res.status === 202 ? res : undefined;
+        },
+        20_000,
+        'accepted again',
+      );
       started.push(orderWorkflowId(placed.body.orderId));
       expect(await orderCount()).toBe(accepted.length + 1);
     } finally {
@@ -88,20 +102,33 @@ describe('backpressure', () => {
     }
   });
 
-  it('shows each domain\'s lag at GET /admin/lag and on /metrics', async () => {
+  it("shows each domain's lag at GET /admin/lag and on /metrics", async () => {
     const metrics = new Registry();
-    const app = createApp({ config: testConfig({ LOAD_SAMPLE_INTERVAL_MS: '100' }), database, temporal: env.client, logger: pino({ level: 'silent' }), metrics });
+    const app = createApp({
+      config: testConfig({ LOAD_SAMPLE_INTERVAL_MS: '100' }),
+      database,
+      temporal: env.client,
+      logger: pino({ level: 'silent' }),
+      metrics,
+    });
     const email = uniqueEmail('ops');
     await ensureAdminAccount(database.db, { email, password: 'ops lag password' });
     const login = await request(app).post('/v1/auth/login').send({ email, password: 'ops lag password' }).expect(200);
-    const res = await request(app).get('/admin/lag?reason=checking%20lag').set({ Authorization: `Bearer ${login.body.accessToken as string}` }).expect(200);
+    const res = await request(app)
+      .get('/admin/lag?reason=checking%20lag')
+      .set({ Authorization: `Bearer ${login.body.accessToken as string}` })
+      .expect(200);
     expect(res.body).toMatchObject({ orderStarts: { pending: expect.any(Number), oldestAgeSeconds: expect.any(Number) }, overloaded: null });
     const queues = (res.body.taskQueues as { taskQueue: string; type: string }[]).map((q) => `${q.taskQueue}/${q.type}`).sort();
     expect(queues).toEqual(DOMAIN_TASK_QUEUES.flatMap((q) => [`${q}/activity`, `${q}/workflow`]).sort());
-    await eventually(async () => ((await metrics.metrics()).match(/^closetflow_task_queue_backlog_age_seconds\{task_queue="orders",type="workflow"\} /m) ? true : undefined), 10_000, 'lag on /metrics');
+    await eventually(
+      async () => ((await metrics.metrics()).match(/^closetflow_task_queue_backlog_age_seconds\{task_queue="orders",type="workflow"\} /m) ? true : undefined),
+      10_000,
+      'lag on /metrics',
+    );
   });
 
-  it('calls the system overloaded when a domain\'s workflow tasks wait longer than the limit for a worker', () => {
+  it("calls the system overloaded when a domain's workflow tasks wait longer than the limit for a worker", () => {
     const report: LagReport = {
       at: new Date().toISOString(),
       orderStarts: { pending: 0, oldestAgeSeconds: 0 },

@@ -21,7 +21,9 @@ beforeAll(async () => {
   workers = await Promise.all(
     // Warehouse integration answers the cancel (no instruction was sent: shipment.cancelled at once);
     // inventory leaves its tombstone.
-    (['orders', 'warehouse-integration', 'inventory'] as const).map((domain) => createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE })),
+    (['orders', 'warehouse-integration', 'inventory'] as const).map((domain) =>
+      createDomainWorker({ ...deps, domain, workflowBundlePath: process.env.CLOSETFLOW_WORKFLOW_BUNDLE }),
+    ),
   );
   running = Promise.all(workers.map((w) => w.run()));
 });
@@ -102,7 +104,9 @@ describe('POST /v1/orders/:orderId/cancel', () => {
 
     const res = await request(api.app).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'took too long' }).expect(200);
     expect(res.body).toEqual({ orderId, status: 'cancelled' });
-    const [row] = await api.database.sql<{ started: boolean }[]>`select started_at is not null as started from orders.workflow_starts where order_id = ${orderId}`;
+    const [row] = await api.database.sql<
+      { started: boolean }[]
+    >`select started_at is not null as started from orders.workflow_starts where order_id = ${orderId}`;
     expect(row?.started).toBe(true);
   });
 

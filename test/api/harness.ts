@@ -170,7 +170,10 @@ export async function verificationToken(email: string): Promise<string> {
 export async function signUp(app: Express | string, overrides: Record<string, unknown> = {}): Promise<Member> {
   const body = signupBody(overrides);
   await request(app).post('/v1/auth/signup').send(body).expect(202);
-  const verified = await request(app).post('/v1/auth/verify').send({ token: await verificationToken(body.email as string) }).expect(201);
+  const verified = await request(app)
+    .post('/v1/auth/verify')
+    .send({ token: await verificationToken(body.email as string) })
+    .expect(201);
   const { customerId, token } = verified.body as { customerId: string; token: string };
   return { customerId, token, email: body.email as string, auth: { Authorization: `Bearer ${token}` } };
 }
@@ -191,7 +194,16 @@ export function expectNoInternals(body: unknown): void {
 export async function terminateOrderWorkflows(api: Pick<ApiHarness, 'env'>, workflowIds: readonly string[]): Promise<void> {
   for (const id of workflowIds) {
     const handle = api.env.client.workflow.getHandle(id);
-    for (let i = 0; i < 100 && !(await handle.describe().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await handle.describe().then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     await handle.terminate('test cleanup').catch(() => undefined);
   }
 }

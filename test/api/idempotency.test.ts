@@ -26,7 +26,8 @@ async function orderRows(customerId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-const place = (member: Member, key: string, body: object = { itemCount: 2 }) => request(api.app).post('/v1/orders').set(member.auth).set('Idempotency-Key', key).send(body);
+const place = (member: Member, key: string, body: object = { itemCount: 2 }) =>
+  request(api.app).post('/v1/orders').set(member.auth).set('Idempotency-Key', key).send(body);
 
 describe('Idempotency-Key on POST /v1/orders', () => {
   test('the same key and body replays the first response, marked as a replay, and creates nothing more', async () => {
@@ -37,7 +38,13 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     expect(first.headers['idempotent-replayed']).toBeUndefined();
 
     // Same JSON with its keys in another order is the same request.
-    const again = await request(api.app).post('/v1/orders').set(member.auth).set('Idempotency-Key', key).set('Content-Type', 'application/json').send('{"itemCount":2}').expect(202);
+    const again = await request(api.app)
+      .post('/v1/orders')
+      .set(member.auth)
+      .set('Idempotency-Key', key)
+      .set('Content-Type', 'application/json')
+      .send('{"itemCount":2}')
+      .expect(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(again.headers.location).toBe(first.headers.location);
@@ -108,11 +115,18 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     const later = await place(member, key).expect(202);
     expect(later.headers['idempotent-replayed']).toBe('true');
     expect(later.body.orderId).toBe(orderId);
-    const workflows = await eventually(async () => {
-      const list = [];
-      for await (const w of api.env.client.workflow.list({ query: `${CustomerIdAttribute.name} = "${member.customerId}" AND WorkflowType = "orderWorkflow"` })) list.push(w.workflowId);
-      return list.length > 0 ? list : undefined;
-    }, 20_000, 'the order workflow in visibility');
+    const workflows = await eventually(
+      async () => {
+        const list = [];
+        for await (const w of api.env.client.workflow.list({
+          query: `${CustomerIdAttribute.name} = "${member.customerId}" AND WorkflowType = "orderWorkflow"`,
+        }))
+          list.push(w.workflowId);
+        return list.length > 0 ? list : undefined;
+      },
+      20_000,
+      'the order workflow in visibility',
+    );
     expect(workflows).toEqual([orderWorkflowId(orderId)]);
   });
 
@@ -157,7 +171,9 @@ describe('Idempotency-Key on POST /v1/orders', () => {
     started.push(orderWorkflowId(again.body.orderId));
     expect(again.headers['idempotent-replayed']).toBeUndefined();
     expect(again.body.orderId).not.toBe(first.body.orderId);
-    const rows = await api.database.sql<{ id: string; item_count: number }[]>`select id, item_count from orders.orders where customer_id = ${member.customerId} order by item_count`;
+    const rows = await api.database.sql<
+      { id: string; item_count: number }[]
+    >`select id, item_count from orders.orders where customer_id = ${member.customerId} order by item_count`;
     expect(rows.map((r) => ({ id: r.id, itemCount: r.item_count }))).toEqual([
       { id: first.body.orderId, itemCount: 1 },
       { id: again.body.orderId, itemCount: 3 },
@@ -182,7 +198,14 @@ describe('Idempotency-Key on purchases', () => {
     // A read-model row with no running workflow: the purchase is refused (409), which is the stored answer.
     const orderId = `o_idem${Date.now().toString(36)}`;
     await upsertOrder(api.database.db, {
-      order: { orderId, customerId: member.customerId, size: 'M', categories: ['dress'], itemCount: 1, address: { name: 'A', line1: '1', city: 'T', postcode: '1', country: 'GB' } },
+      order: {
+        orderId,
+        customerId: member.customerId,
+        size: 'M',
+        categories: ['dress'],
+        itemCount: 1,
+        address: { name: 'A', line1: '1', city: 'T', postcode: '1', country: 'GB' },
+      },
       status: 'delivered',
     });
     const key = newKey();

@@ -21,7 +21,16 @@ function signRaw(header: object | string, payload: object | Buffer | string, { s
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
 }
-const claims = (over: Record<string, unknown> = {}) => ({ sub: 'c_member', role: 'customer', sid: 's_1', iss: ISSUER, aud: AUDIENCE, iat: NOW - 10, exp: NOW + 600, ...over });
+const claims = (over: Record<string, unknown> = {}) => ({
+  sub: 'c_member',
+  role: 'customer',
+  sid: 's_1',
+  iss: ISSUER,
+  aud: AUDIENCE,
+  iat: NOW - 10,
+  exp: NOW + 600,
+  ...over,
+});
 const valid = signRaw({ alg: 'HS256', typ: 'JWT' }, claims());
 const [vh, vp, vs] = valid.split('.') as [string, string, string];
 
@@ -68,7 +77,14 @@ corpus['a valid token but sub is a number'] = signRaw({ alg: 'HS256' }, claims({
 async function joseAccepts(token: string): Promise<Record<string, unknown> | undefined> {
   const key = new TextEncoder().encode(SECRET);
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: TOLERANCE, currentDate: new Date(NOW * 1000), requiredClaims: REQUIRED });
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockTolerance: TOLERANCE,
+      currentDate: new Date(NOW * 1000),
+      requiredClaims: REQUIRED,
+    });
     return payload as Record<string, unknown>;
   } catch {
     return undefined;
@@ -76,7 +92,13 @@ async function joseAccepts(token: string): Promise<Record<string, unknown> | und
 }
 function oursAccepts(token: string): Record<string, unknown> | undefined {
   try {
-    return verifyHs256(token, createSecretKey(Buffer.from(SECRET)), { issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: TOLERANCE, nowSeconds: NOW, requiredClaims: REQUIRED });
+    return verifyHs256(token, createSecretKey(Buffer.from(SECRET)), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockToleranceSeconds: TOLERANCE,
+      nowSeconds: NOW,
+      requiredClaims: REQUIRED,
+    });
   } catch {
     return undefined;
   }
@@ -101,7 +123,14 @@ describe('the HS256 verifier on the request path', () => {
   });
 
   test('accepts what jose signs', async () => {
-    const token = await new SignJWT({ role: 'admin', sid: 's_9' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('c_x').setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt(NOW).setExpirationTime(NOW + 60).sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({ role: 'admin', sid: 's_9' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('c_x')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(NOW)
+      .setExpirationTime(NOW + 60)
+      .sign(new TextEncoder().encode(SECRET));
     expect(oursAccepts(token)).toMatchObject({ sub: 'c_x', role: 'admin', sid: 's_9', exp: NOW + 60 });
   });
 });

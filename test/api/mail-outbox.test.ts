@@ -53,7 +53,8 @@ function relayFor(options: Partial<Parameters<typeof createMailRelay>[0]> = {}):
   return createMailRelay({ database, mailUrl: providerServer.url, log: pino({ level: 'silent' }), pollMs: 50, ...options });
 }
 
-const app = () => createApp({ config: testConfig({ API_PUBLIC_URL: 'https://api.closetflow.example' }), database, temporal: env.client, logger: pino({ level: 'silent' }) });
+const app = () =>
+  createApp({ config: testConfig({ API_PUBLIC_URL: 'https://api.closetflow.example' }), database, temporal: env.client, logger: pino({ level: 'silent' }) });
 
 // Timestamps come back as text through drizzle's postgres-js client.
 interface OutboxRow {
@@ -66,7 +67,9 @@ interface OutboxRow {
   provider_message_id: string | null;
 }
 const outboxOf = async (email: string): Promise<OutboxRow> => {
-  const [row] = await database.sql<OutboxRow[]>`select id, body, attempts, last_error, sent_at, failed_at, provider_message_id from auth.mail_outbox where recipient = ${email}`;
+  const [row] = await database.sql<
+    OutboxRow[]
+  >`select id, body, attempts, last_error, sent_at, failed_at, provider_message_id from auth.mail_outbox where recipient = ${email}`;
   return row;
 };
 const delivered = (email: string) => provider.messages.filter((m) => m.to === email);
@@ -83,19 +86,27 @@ describe('the mail outbox', () => {
       expect(res.body.status).toBe('verification-sent');
       expect(Date.now() - started).toBeLessThan(2000);
 
-      const failing = await eventually(async () => {
-        const row = await outboxOf(body.email as string);
-        return row.attempts >= 2 ? row : undefined;
-      }, 15_000, 'two attempts during the outage');
+      const failing = await eventually(
+        async () => {
+          const row = await outboxOf(body.email as string);
+          return row.attempts >= 2 ? row : undefined;
+        },
+        15_000,
+        'two attempts during the outage',
+      );
       expect(failing).toMatchObject({ sent_at: null, failed_at: null, last_error: expect.stringContaining('outage') });
       expect(failing.body).toMatch(VERIFICATION_TOKEN);
       expect(delivered(body.email as string)).toHaveLength(0);
 
       Object.assign(provider.faults, { outageUntil: null, latencyMs: 0 });
-      const sent = await eventually(async () => {
-        const row = await outboxOf(body.email as string);
-        return row.sent_at ? row : undefined;
-      }, 15_000, 'the e-mail sent after the outage');
+      const sent = await eventually(
+        async () => {
+          const row = await outboxOf(body.email as string);
+          return row.sent_at ? row : undefined;
+        },
+        15_000,
+        'the e-mail sent after the outage',
+      );
       expect(sent.body).toBeNull();
       const [mail] = delivered(body.email as string);
       expect(delivered(body.email as string)).toHaveLength(1);
@@ -132,7 +143,9 @@ describe('the mail outbox', () => {
     await database.sql`insert into auth.mail_outbox (id, recipient, template, subject, body, expires_at)
       values (${id}, 'not an address', 'verify-email', 'Confirm', 'token vt_x', now() + interval '1 hour')`;
     await relay.sweep();
-    const [row] = await database.sql<OutboxRow[]>`select id, body, attempts, last_error, sent_at, failed_at, provider_message_id from auth.mail_outbox where id = ${id}`;
+    const [row] = await database.sql<
+      OutboxRow[]
+    >`select id, body, attempts, last_error, sent_at, failed_at, provider_message_id from auth.mail_outbox where id = ${id}`;
     expect(row).toMatchObject({ attempts: 1, body: null, sent_at: null, failed_at: expect.any(String), last_error: expect.stringContaining('400') });
     await relay.sweep();
     expect(provider.requestsByKey.get(id)).toBe(1);

@@ -21,7 +21,6 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-
 interface ApiProcess {
   child: ChildProcess;
   url: string;
@@ -73,7 +72,9 @@ afterEach(() => {
 
 test('the API process serves, keeps tokens valid across a restart, and exits cleanly on SIGTERM', async () => {
   const first = await startApiProcess();
-  await request(first.url).get('/healthz').expect(200, { status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
+  await request(first.url)
+    .get('/healthz')
+    .expect(200, { status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
   const secretFile = path.join(dataDir, 'jwt-secret');
   expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
 

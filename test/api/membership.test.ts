@@ -31,12 +31,30 @@ describe('membership through the API', () => {
 
     const declining = await signUp(api.app, { card: { token: 'tok_decline' } });
     expect(await cardOf(declining.customerId)).toBe('tok_decline');
-    await request(api.app).put('/v1/me/payment-method').set(declining.auth).send({ card: { token: 'tok_visa' } }).expect(200);
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .set(declining.auth)
+      .send({ card: { token: 'tok_visa' } })
+      .expect(200);
     expect(await cardOf(declining.customerId)).toBe('tok_visa');
-    await request(api.app).get('/v1/me/payment-method').set(declining.auth).expect(200).expect((res) => expect(res.body.card).toEqual({ token: 'tok_visa' }));
-    await request(api.app).put('/v1/me/payment-method').set(declining.auth).send({ card: { token: 'tok_stolen' } }).expect(400);
-    await request(api.app).put('/v1/me/payment-method').send({ card: { token: 'tok_visa' } }).expect(401);
-    await request(api.app).post('/v1/auth/signup').send({ card: { token: 'tok_nope' } }).expect(400);
+    await request(api.app)
+      .get('/v1/me/payment-method')
+      .set(declining.auth)
+      .expect(200)
+      .expect((res) => expect(res.body.card).toEqual({ token: 'tok_visa' }));
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .set(declining.auth)
+      .send({ card: { token: 'tok_stolen' } })
+      .expect(400);
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .send({ card: { token: 'tok_visa' } })
+      .expect(401);
+    await request(api.app)
+      .post('/v1/auth/signup')
+      .send({ card: { token: 'tok_nope' } })
+      .expect(400);
   });
 
   it("refuses a suspended member's new order with 403 membership-suspended", async () => {

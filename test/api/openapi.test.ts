@@ -26,7 +26,8 @@ function expressRoutes(app: Express): string[] {
   const walk = (stack: RouterLayer[], prefix: string): void => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') found.push(`${method.toUpperCase()} ${(prefix + layer.route.path).replace(/\/$/, '') || '/'}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== '_all') found.push(`${method.toUpperCase()} ${(prefix + layer.route.path).replace(/\/$/, '') || '/'}`);
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
         walk(layer.handle.stack, prefix + mount);
@@ -39,7 +40,10 @@ function expressRoutes(app: Express): string[] {
 
 describe('GET /openapi.json', () => {
   test('is an OpenAPI 3.1 document listing exactly the routes Express serves', async () => {
-    const res = await request(api.app).get('/openapi.json').expect(200).expect('Content-Type', /application\/json/);
+    const res = await request(api.app)
+      .get('/openapi.json')
+      .expect(200)
+      .expect('Content-Type', /application\/json/);
     const doc = res.body as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
     const documented = Object.entries(doc.paths)
@@ -55,8 +59,12 @@ describe('GET /openapi.json', () => {
 
   test('lists every problem type with its status, and documents the API headers', async () => {
     const doc = (await request(api.app).get('/openapi.json').expect(200)).body;
-    expect(doc['x-problem-types']).toEqual(Object.entries(PROBLEMS).map(([t, d]) => ({ type: problemUri(t as ProblemType), status: d.status, title: d.title })));
-    expect(Object.keys(doc.components.headers)).toEqual(expect.arrayContaining(['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'RateLimit', 'Location', 'WWW-Authenticate']));
+    expect(doc['x-problem-types']).toEqual(
+      Object.entries(PROBLEMS).map(([t, d]) => ({ type: problemUri(t as ProblemType), status: d.status, title: d.title })),
+    );
+    expect(Object.keys(doc.components.headers)).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'RateLimit', 'Location', 'WWW-Authenticate']),
+    );
     expect(doc.components.parameters.IdempotencyKey).toMatchObject({ name: 'Idempotency-Key', in: 'header' });
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     // The request schemas are the routes' own zod schemas: strict bodies show as closed objects.
@@ -70,7 +78,10 @@ describe('GET /openapi.json', () => {
 
 describe('GET /docs', () => {
   test('is a self-contained HTML page whose CSP allows only its own inline script and this origin', async () => {
-    const res = await request(api.app).get('/docs').expect(200).expect('Content-Type', /text\/html/);
+    const res = await request(api.app)
+      .get('/docs')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
     expect(res.text).toContain('/openapi.json');
     expect(res.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!closetflow\.dev)[a-z]/i);
     const csp = res.headers['content-security-policy'];

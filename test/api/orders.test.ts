@@ -28,7 +28,15 @@ async function placeOrder(member: Member, body: object = {}) {
   const res = await request(api.app).post('/v1/orders').set(member.auth).send(body).expect(202);
   startedWorkflows.push(orderWorkflowId(res.body.orderId));
   const handle = api.env.client.workflow.getHandle(orderWorkflowId(res.body.orderId));
-  await eventually(() => handle.describe().then(() => true, () => undefined), 10_000, 'the order workflow to be started');
+  await eventually(
+    () =>
+      handle.describe().then(
+        () => true,
+        () => undefined,
+      ),
+    10_000,
+    'the order workflow to be started',
+  );
   return res;
 }
 
@@ -62,7 +70,11 @@ describe('POST /v1/orders', () => {
     const { orderId } = res.body;
     expect(orderId).toMatch(/^o_[0-9a-z]{16}$/);
     expect(res.headers.location).toBe(`/v1/orders/${orderId}`);
-    expect(res.body).toEqual({ orderId, status: 'placed', links: expect.objectContaining({ self: `/v1/orders/${orderId}`, timeline: `/v1/orders/${orderId}/timeline` }) });
+    expect(res.body).toEqual({
+      orderId,
+      status: 'placed',
+      links: expect.objectContaining({ self: `/v1/orders/${orderId}`, timeline: `/v1/orders/${orderId}/timeline` }),
+    });
 
     const detail = await request(api.app).get(res.headers.location).set(member.auth).expect(200);
     expect(detail.body).toMatchObject({
@@ -98,7 +110,14 @@ describe('POST /v1/orders', () => {
 
   test('an unknown field or an out-of-range item count is 400 and neither an order nor a workflow is created', async () => {
     const member = await signUp(api.app);
-    for (const body of [{ itemCount: 2, status: 'delivered' }, { customerId: 'c_someoneelse' }, { itemCount: 7 }, { itemCount: 0 }, { size: 'XXL' }, { categories: ['hat'] }]) {
+    for (const body of [
+      { itemCount: 2, status: 'delivered' },
+      { customerId: 'c_someoneelse' },
+      { itemCount: 7 },
+      { itemCount: 0 },
+      { size: 'XXL' },
+      { categories: ['hat'] },
+    ]) {
       const res = await request(api.app).post('/v1/orders').set(member.auth).send(body).expect(400);
       expect(res.body.type).toBe('https://closetflow.dev/problems/validation-error');
     }
@@ -230,7 +249,14 @@ describe('GET /v1/orders/:orderId/timeline', () => {
     const res = await request(api.app).get(`/v1/orders/${orderId}/timeline`).set(member.auth).set('X-Request-Id', `req-${orderId}`).expect(200);
     expect(res.headers['x-request-id']).toBe(`req-${orderId}`);
     const line = api.logs.find((l) => l.msg === 'request' && l.requestId === `req-${orderId}`);
-    expect(line).toMatchObject({ domain: 'api', requestId: `req-${orderId}`, customerId: member.customerId, orderId, status: 200, path: `/v1/orders/${orderId}/timeline` });
+    expect(line).toMatchObject({
+      domain: 'api',
+      requestId: `req-${orderId}`,
+      customerId: member.customerId,
+      orderId,
+      status: 200,
+      path: `/v1/orders/${orderId}/timeline`,
+    });
   });
 
   test('is an empty list for an order with no events yet', async () => {

@@ -26,7 +26,14 @@ describe('object-level authorization', () => {
     const [owner, intruder] = [await signUp(api.app), await signUp(api.app)];
     const orderId = `o_bola${Date.now().toString(36)}`;
     await upsertOrder(api.database.db, {
-      order: { orderId, customerId: owner.customerId, size: 'M', categories: ['dress'], itemCount: 1, address: { name: 'A', line1: '1', city: 'T', postcode: '1', country: 'GB' } },
+      order: {
+        orderId,
+        customerId: owner.customerId,
+        size: 'M',
+        categories: ['dress'],
+        itemCount: 1,
+        address: { name: 'A', line1: '1', city: 'T', postcode: '1', country: 'GB' },
+      },
       status: 'delivered',
     });
     const before = await api.database.sql`select status, updated_at from orders.orders where id = ${orderId}`;
@@ -48,7 +55,11 @@ describe('object-level authorization', () => {
       for (const id of [orderId, 'o_doesnotexist0000']) {
         const url = path.replace('{orderId}', id).replace('{itemId}', 'item_1');
         const res = await (method === 'get' ? request(api.app).get(url) : request(api.app).post(url).send({})).set(intruder.auth);
-        expect({ route: `${method} ${path}`, status: res.status, type: res.body.type }).toEqual({ route: `${method} ${path}`, status: 404, type: 'https://closetflow.dev/problems/not-found' });
+        expect({ route: `${method} ${path}`, status: res.status, type: res.body.type }).toEqual({
+          route: `${method} ${path}`,
+          status: 404,
+          type: 'https://closetflow.dev/problems/not-found',
+        });
       }
     }
     // The owner still sees it, unchanged.
@@ -68,7 +79,11 @@ describe('mass assignment', () => {
     const member = await signUp(api.app);
     const order = await request(api.app).post('/v1/orders').set(member.auth).send({ itemCount: 1, customerId: 'c_other', status: 'delivered' }).expect(400);
     expect(order.body.errors).toEqual([expect.objectContaining({ code: 'unrecognized_keys' })]);
-    await request(api.app).put('/v1/me/payment-method').set(member.auth).send({ card: { token: 'tok_visa' }, customerId: 'c_other' }).expect(400);
+    await request(api.app)
+      .put('/v1/me/payment-method')
+      .set(member.auth)
+      .send({ card: { token: 'tok_visa' }, customerId: 'c_other' })
+      .expect(400);
     const [{ count }] = await api.database.sql<{ count: number }[]>`select count(*)::int as count from orders.orders where customer_id = ${member.customerId}`;
     expect(count).toBe(0);
   });

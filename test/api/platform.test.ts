@@ -19,7 +19,9 @@ afterAll(async () => {
 
 describe('GET /healthz', () => {
   test('is 200 with every check ok when PostgreSQL and Temporal answer', async () => {
-    await request(api.app).get('/healthz').expect(200, { status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
+    await request(api.app)
+      .get('/healthz')
+      .expect(200, { status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
   });
 
   test('is 503 and names the failing check when the database is unreachable', async () => {
@@ -27,7 +29,9 @@ describe('GET /healthz', () => {
     const unreachable = connectDatabase('postgres://nobody:nothing@127.0.0.1:1/none', { max: 1 });
     try {
       const app = createApp({ config: testConfig(), database: unreachable, temporal: api.env.client, logger: captureLogger([]) });
-      await request(app).get('/healthz').expect(503, { status: 'unavailable', checks: { database: 'failing', temporal: 'ok' } });
+      await request(app)
+        .get('/healthz')
+        .expect(503, { status: 'unavailable', checks: { database: 'failing', temporal: 'ok' } });
     } finally {
       await unreachable.close();
     }

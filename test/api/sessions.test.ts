@@ -18,7 +18,10 @@ const refresh = (refreshToken: string) => request(api.app).post('/v1/auth/refres
 async function signUpWithTokens() {
   const body = signupBody();
   await request(api.app).post('/v1/auth/signup').send(body).expect(202);
-  return request(api.app).post('/v1/auth/verify').send({ token: await verificationToken(body.email as string) }).expect(201);
+  return request(api.app)
+    .post('/v1/auth/verify')
+    .send({ token: await verificationToken(body.email as string) })
+    .expect(201);
 }
 
 describe('refresh tokens', () => {
@@ -95,7 +98,11 @@ describe('brute-force protection', () => {
   test('after the allowed failures from one IP (across accounts), that IP is 429', async () => {
     const app = throttledApp({ LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
     const member = await signUp(app);
-    for (let i = 0; i < 3; i++) await request(app).post('/v1/auth/login').send({ email: `nobody-${i}@example.test`, password: 'guess guess guess' }).expect(401);
+    for (let i = 0; i < 3; i++)
+      await request(app)
+        .post('/v1/auth/login')
+        .send({ email: `nobody-${i}@example.test`, password: 'guess guess guess' })
+        .expect(401);
     await request(app).post('/v1/auth/login').send({ email: member.email, password: 'correct horse battery' }).expect(429);
   });
 });

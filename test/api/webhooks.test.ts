@@ -17,7 +17,11 @@ beforeAll(async () => {
   api = await startApi();
 });
 afterAll(async () => {
-  for (const id of started) await api.env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  for (const id of started)
+    await api.env.client.workflow
+      .getHandle(id)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   await api?.close();
 });
 

@@ -25,7 +25,6 @@ interface ApiBody {
   events: { type: string }[];
 }
 
-
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
@@ -90,10 +89,27 @@ describe('the embedded stack (npm start)', () => {
     mailUrl = `http://127.0.0.1:${mailPort}`;
     // Worker i serves /metrics on metricsBase + i (the ports after a free one are very likely free too).
     metricsBase = await freePortRun(DOMAIN_WORKER_NAMES.length);
-    env = { ...process.env, DATA_DIR: dataDir, API_PORT: String(apiPort), API_PUBLIC_URL: api, EMBEDDED_TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort), TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`, EMBEDDED_PG_PORT: String(pgPort), WMS_PORT: String(wmsPort), PSP_PORT: String(pspPort), PSP_URL: `http://127.0.0.1:${pspPort}`,
-      WMS_URL: `http://127.0.0.1:${wmsPort}`, WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`, WMS_STEP_MS: '300', LOG_LEVEL: 'warn',
-      WORKER_METRICS_BASE_PORT: String(metricsBase), API_METRICS_PORT: String(apiMetricsPort), MAIL_PORT: String(mailPort), MAIL_URL: mailUrl };
+    env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      API_PORT: String(apiPort),
+      API_PUBLIC_URL: api,
+      EMBEDDED_TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
+      EMBEDDED_PG_PORT: String(pgPort),
+      WMS_PORT: String(wmsPort),
+      PSP_PORT: String(pspPort),
+      PSP_URL: `http://127.0.0.1:${pspPort}`,
+      WMS_URL: `http://127.0.0.1:${wmsPort}`,
+      WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`,
+      WMS_STEP_MS: '300',
+      LOG_LEVEL: 'warn',
+      WORKER_METRICS_BASE_PORT: String(metricsBase),
+      API_METRICS_PORT: String(apiMetricsPort),
+      MAIL_PORT: String(mailPort),
+      MAIL_URL: mailUrl,
+    };
     // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
     delete env.TEMPORAL_ADDRESS;
     delete env.DATABASE_URL;
@@ -148,7 +164,12 @@ describe('the embedded stack (npm start)', () => {
 
     const timeline = await call('GET', `/v1/orders/${orderId}/timeline`, undefined, token);
     expect(timeline.body.events.map((e) => e.type)).toEqual([
-      'order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested', 'shipment.shipped', 'shipment.delivered',
+      'order.placed',
+      'styling.completed',
+      'inventory.reserved',
+      'shipment.requested',
+      'shipment.shipped',
+      'shipment.delivered',
     ]);
 
     // Every workflow of the box is found by its OrderId, across at least five task queues.

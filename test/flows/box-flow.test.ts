@@ -30,7 +30,8 @@ describe('a box moving through the domains', () => {
 
   const itemsOf = async (orderId: string) =>
     system.database.sql<{ id: string; state: string }[]>`select id, state from inventory.items where order_id = ${orderId} order by id`;
-  const orderRow = async (orderId: string) => (await system.database.sql<{ status: string; status_reason: string | null }[]>`select status, status_reason from orders.orders where id = ${orderId}`)[0];
+  const orderRow = async (orderId: string) =>
+    (await system.database.sql<{ status: string; status_reason: string | null }[]>`select status, status_reason from orders.orders where id = ${orderId}`)[0];
 
   it('styles, reserves and hands a box to the WMS, publishing each step in causal order', async () => {
     const { size } = await seedItems(system.database, ['dress', 'top'], 3);
@@ -43,7 +44,9 @@ describe('a box moving through the domains', () => {
     const instruction = [...wms.instructions.values()].find((i) => i.orderId === input.orderId);
     expect(instruction?.items.map((i) => i.itemId).sort()).toEqual(held.map((i) => i.id));
     // Each event names the event that caused it.
-    const rows = await system.database.sql<{ id: string; causation_id: string | null }[]>`select id, causation_id from events.event_log where correlation_id = ${input.orderId} order by seq`;
+    const rows = await system.database.sql<
+      { id: string; causation_id: string | null }[]
+    >`select id, causation_id from events.event_log where correlation_id = ${input.orderId} order by seq`;
     expect(rows.map((r) => r.causation_id)).toEqual([null, rows[0].id, rows[1].id, rows[2].id]);
   });
 
@@ -60,7 +63,11 @@ describe('a box moving through the domains', () => {
     await eventually(async () => ((await itemsOf(input.orderId)).length === 0 ? true : undefined), 20_000, 'release');
     const states = await system.database.sql<{ state: string }[]>`select state from inventory.items where id = any(${heldIds})`;
     expect(states.map((s) => s.state)).toEqual(['available']);
-    await eventually(async () => ([...wms.instructions.values()].find((i) => i.orderId === input.orderId)?.status === 'cancelled' ? true : undefined), 20_000, 'WMS cancel');
+    await eventually(
+      async () => ([...wms.instructions.values()].find((i) => i.orderId === input.orderId)?.status === 'cancelled' ? true : undefined),
+      20_000,
+      'WMS cancel',
+    );
     // inventory.released is published after the release: wait for the reservation to finish.
     await expect(system.client.workflow.getHandle(reservationWorkflowId(input.orderId)).result()).resolves.toMatchObject({ outcome: 'released' });
     // Stock is let go only after warehouse integration confirmed the cancel (shipment.cancelled).
@@ -95,7 +102,9 @@ describe('a box moving through the domains', () => {
   it('holds another free item of the size and category when another order took the picked one, with no shortage', async () => {
     const { size } = await seedItems(system.database, ['top'], 3);
     const { input, firstPick } = await firstPickHeldBack(size, ['top']);
-    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(firstPick) })).resolves.toMatchObject({ reserved: true });
+    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(firstPick) })).resolves.toMatchObject({
+      reserved: true,
+    });
 
     await system.stop();
     system = await startSystem({ wmsUrl: wmsServer.url });
@@ -114,7 +123,9 @@ describe('a box moving through the domains', () => {
     // The thief takes every item of the picked category.
     const [picked] = await asPicks(firstPick);
     const all = await system.database.sql<{ id: string }[]>`select id from inventory.items where size = ${size} and category = ${picked.category}`;
-    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(all.map((r) => r.id)) })).resolves.toMatchObject({ reserved: true });
+    await expect(thief().reserveItems({ orderId: `thief-${input.orderId}`, attempt: 1, items: await asPicks(all.map((r) => r.id)) })).resolves.toMatchObject({
+      reserved: true,
+    });
 
     await system.stop();
     system = await startSystem({ wmsUrl: wmsServer.url });
@@ -163,11 +174,15 @@ describe('a box moving through the domains', () => {
     const wmsHandle = system.client.workflow.getHandle(wmsInstructionWorkflowId(input.orderId));
     // During the outage the instruction is a pending activity with a growing attempt count,
     // and the order is healthy and waiting.
-    const attempts = await eventually(async () => {
-      const d = await wmsHandle.describe();
-      const pending = d.raw.pendingActivities?.[0];
-      return pending && (pending.attempt ?? 0) >= 2 ? pending.attempt : undefined;
-    }, 20_000, 'retrying instruction');
+    const attempts = await eventually(
+      async () => {
+        const d = await wmsHandle.describe();
+        const pending = d.raw.pendingActivities?.[0];
+        return pending && (pending.attempt ?? 0) >= 2 ? pending.attempt : undefined;
+      },
+      20_000,
+      'retrying instruction',
+    );
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect((await handle.query(orderDetailQuery)).status).toBe('reserved');
     await eventually(async () => ((await orderRow(input.orderId))?.status === 'awaiting_shipment' ? true : undefined), 40_000, 'recovery');
@@ -183,14 +198,18 @@ describe('a box moving through the domains', () => {
       address: { name: 'Bad Address', line1: 'REJECT me', city: 'Nowhere', postcode: 'X1', country: 'GB' },
     });
     const wmsHandle = system.client.workflow.getHandle(wmsInstructionWorkflowId(input.orderId));
-    const failure = await eventually(async () => {
-      try {
-        await wmsHandle.result();
-        return undefined;
-      } catch (err) {
-        return err instanceof WorkflowNotFoundError ? undefined : err;
-      }
-    }, 30_000, 'workflow failure');
+    const failure = await eventually(
+      async () => {
+        try {
+          await wmsHandle.result();
+          return undefined;
+        } catch (err) {
+          return err instanceof WorkflowNotFoundError ? undefined : err;
+        }
+      },
+      30_000,
+      'workflow failure',
+    );
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((await wmsHandle.describe()).status.name).toBe('FAILED');
     await eventually(async () => ((await orderRow(input.orderId))?.status === 'address_rejected' ? true : undefined), 20_000, 'address_rejected');

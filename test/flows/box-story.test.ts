@@ -75,19 +75,41 @@ describe('the story of one box in Temporal', () => {
     await eventually(async () => ((await status()) === 'delivered' ? true : undefined), 40_000, 'delivered');
     const [bought] = (await system.database.sql<{ id: string }[]>`select id from inventory.items where size = ${size} order by id`).map((r) => r.id);
     await request(api.app).post(`/v1/orders/${orderId}/items/${bought}/purchase`).set(member.auth).send({}).expect(202);
-    await eventually(async () => ((await system.database.sql`select 1 from events.event_log where id = ${`inventory:${orderId}:${bought}:sold`}`).length ? true : undefined), 40_000, 'item.sold');
+    await eventually(
+      async () => ((await system.database.sql`select 1 from events.event_log where id = ${`inventory:${orderId}:${bought}:sold`}`).length ? true : undefined),
+      40_000,
+      'item.sold',
+    );
     await request(api.app).post(`/v1/orders/${orderId}/return`).set(member.auth).send({}).expect(202);
     await expect(handle.result()).resolves.toEqual({ status: 'closed' });
 
     // Every workflow of the box, found the way ops find them, plus the member's own workflows.
-    const found = await eventually(async () => {
-      const list = [];
-      for await (const w of system.client.workflow.list({ query: `${OrderIdAttribute.name} = "${orderId}" OR ${CustomerIdAttribute.name} = "${customerId}"` })) list.push(w);
-      // Closing the order is the last step: wait until visibility has caught up with it.
-      return list.some((w) => w.workflowId === orderWorkflowId(orderId) && w.status.name === 'COMPLETED') ? list : undefined;
-    }, 20_000, 'the box in visibility');
+    const found = await eventually(
+      async () => {
+        const list = [];
+        for await (const w of system.client.workflow.list({
+          query: `${OrderIdAttribute.name} = "${orderId}" OR ${CustomerIdAttribute.name} = "${customerId}"`,
+        }))
+          list.push(w);
+        // Closing the order is the last step: wait until visibility has caught up with it.
+        return list.some((w) => w.workflowId === orderWorkflowId(orderId) && w.status.name === 'COMPLETED') ? list : undefined;
+      },
+      20_000,
+      'the box in visibility',
+    );
     const types = new Set(found.map((w) => w.type));
-    for (const type of ['orderWorkflow', 'stylingWorkflow', 'reservationWorkflow', 'warehouseInstructionWorkflow', 'shipmentWorkflow', 'returnWorkflow', 'chargeWorkflow', 'saleWorkflow', 'ledgerWorkflow', 'membershipWorkflow']) {
+    for (const type of [
+      'orderWorkflow',
+      'stylingWorkflow',
+      'reservationWorkflow',
+      'warehouseInstructionWorkflow',
+      'shipmentWorkflow',
+      'returnWorkflow',
+      'chargeWorkflow',
+      'saleWorkflow',
+      'ledgerWorkflow',
+      'membershipWorkflow',
+    ]) {
       expect({ type, present: types.has(type) }).toEqual({ type, present: true });
     }
     expect(found.some((w) => w.workflowId === ledgerWorkflowId(customerId))).toBe(true);
@@ -101,12 +123,17 @@ describe('the story of one box in Temporal', () => {
     const { input, handle } = await startOrder(system.client, { customerId: member.customerId, size, categories: ['dress'], itemCount: 1 });
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }] });
     await expect(handle.result()).resolves.toMatchObject({ status: 'cancelled' });
-    const found = await eventually(async () => {
-      const list = [];
-      for await (const w of system.client.workflow.list({ query: `${OrderIdAttribute.name} = "${input.orderId}"` })) list.push(w);
-      const done = list.some((w) => w.workflowId === orderWorkflowId(input.orderId) && w.status.name === 'COMPLETED') && list.every((w) => w.status.name !== 'RUNNING');
-      return done ? list : undefined;
-    }, 30_000, 'the cancelled box in visibility');
+    const found = await eventually(
+      async () => {
+        const list = [];
+        for await (const w of system.client.workflow.list({ query: `${OrderIdAttribute.name} = "${input.orderId}"` })) list.push(w);
+        const done =
+          list.some((w) => w.workflowId === orderWorkflowId(input.orderId) && w.status.name === 'COMPLETED') && list.every((w) => w.status.name !== 'RUNNING');
+        return done ? list : undefined;
+      },
+      30_000,
+      'the cancelled box in visibility',
+    );
     expect(found.map((w) => w.type)).toEqual(expect.arrayContaining(['orderWorkflow', 'reservationWorkflow', 'warehouseInstructionWorkflow']));
     expect(await storyProblems(found, input.orderId, member.customerId)).toEqual([]);
   });

@@ -20,7 +20,6 @@ import { eventually, seedItems, startSystem, timelineTypes, type RunningSystem }
 import { signUp, testConfig, TEST_WMS_SECRET } from '../api/harness';
 import { resetToFirstWorkflowTask } from '../support/temporal';
 
-
 describe('a cancel racing the WMS', () => {
   let system: RunningSystem;
   let wms: WmsSimulator;
@@ -60,10 +59,11 @@ describe('a cancel racing the WMS', () => {
   const waitForStatus = (orderId: string, status: string, timeoutMs = 30_000) =>
     eventually(async () => ((await orderRow(orderId))?.status === status ? true : undefined), timeoutMs, status);
   const itemStates = async (orderId: string, itemIds: string[]) =>
-    (await system.database.sql<{ state: string; order_id: string | null }[]>`select state, order_id from inventory.items where id = any(${itemIds}) order by id`).map((r) => [
-      r.state,
-      r.order_id === orderId,
-    ]);
+    (
+      await system.database.sql<
+        { state: string; order_id: string | null }[]
+      >`select state, order_id from inventory.items where id = any(${itemIds}) order by id`
+    ).map((r) => [r.state, r.order_id === orderId]);
   const wmsInstruction = (orderId: string) => [...wms.instructions.values()].find((i) => i.orderId === orderId);
 
   async function boxAwaitingShipment(address = GOOD_ADDRESS) {
@@ -127,10 +127,14 @@ describe('a cancel racing the WMS', () => {
       const res = await request(app!).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'changed my mind' }).expect(202);
       expect(res.body).toMatchObject({ orderId, status: 'cancelling' });
       const wmsHandle = system.client.workflow.getHandle(wmsInstructionWorkflowId(orderId));
-      await eventually(async () => {
-        const pending = (await wmsHandle.describe()).raw.pendingActivities?.[0];
-        return pending && pending.activityType?.name === 'cancelShippingInstruction' && (pending.attempt ?? 0) >= 2 ? true : undefined;
-      }, 30_000, 'cancel retrying through the outage');
+      await eventually(
+        async () => {
+          const pending = (await wmsHandle.describe()).raw.pendingActivities?.[0];
+          return pending && pending.activityType?.name === 'cancelShippingInstruction' && (pending.attempt ?? 0) >= 2 ? true : undefined;
+        },
+        30_000,
+        'cancel retrying through the outage',
+      );
       // Until the WMS confirms, the box might still ship: the items stay held, the order is not cancelled.
       expect(await itemStates(orderId, itemIds)).toEqual([['reserved', true]]);
       expect(await orderRow(orderId)).toEqual({ status: 'awaiting_shipment', status_reason: 'cancelling: changed my mind' });
@@ -151,7 +155,9 @@ describe('a cancel racing the WMS', () => {
       'shipment.cancelled',
       'inventory.released',
     ]);
-    const [cancelled] = await system.database.sql<{ data: { instructionCancelled: boolean } }[]>`select data from events.event_log where id = ${`wms:${orderId}:cancelled`}`;
+    const [cancelled] = await system.database.sql<
+      { data: { instructionCancelled: boolean } }[]
+    >`select data from events.event_log where id = ${`wms:${orderId}:cancelled`}`;
     expect(cancelled.data.instructionCancelled).toBe(true);
   });
 

@@ -21,7 +21,15 @@ import { signUp, testConfig } from '../api/harness';
 const FEE = 1500;
 
 function envelope<D>(type: string, id: string, correlationId: string, data: D): EventEnvelope<D> {
-  return { id, type, occurredAt: new Date().toISOString(), correlationId, causationId: null, source: { domain: 'orders', workflowId: 'test', runId: 'test' }, data };
+  return {
+    id,
+    type,
+    occurredAt: new Date().toISOString(),
+    correlationId,
+    causationId: null,
+    source: { domain: 'orders', workflowId: 'test', runId: 'test' },
+    data,
+  };
 }
 
 describe('express shipping fees', () => {
@@ -35,7 +43,12 @@ describe('express shipping fees', () => {
     pspServer = await psp.start(0);
     // No styling worker: a placed box waits at `placed`, so a cancel always comes before shipment.
     system = await startSystem({ pspUrl: pspServer.url, domains: ['orders', 'inventory', 'warehouse-integration', 'payment', 'accounting'] });
-    app = createApp({ config: testConfig({ EXPRESS_SHIPPING_FEE_CENTS: String(FEE) }), database: system.database, temporal: system.client, logger: pino({ level: 'silent' }) });
+    app = createApp({
+      config: testConfig({ EXPRESS_SHIPPING_FEE_CENTS: String(FEE) }),
+      database: system.database,
+      temporal: system.client,
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(async () => {
     await system?.stop();
@@ -43,7 +56,9 @@ describe('express shipping fees', () => {
   });
 
   const eventsOf = async (orderId: string, type: string) =>
-    system.database.sql<{ id: string; data: Record<string, unknown> }[]>`select id, data from events.event_log where correlation_id = ${orderId} and type = ${type} order by seq`;
+    system.database.sql<
+      { id: string; data: Record<string, unknown> }[]
+    >`select id, data from events.event_log where correlation_id = ${orderId} and type = ${type} order by seq`;
   const capturesOf = (chargeKey: string) => psp.ledger.filter((c) => c.idempotencyKey.startsWith(`${chargeKey}:attempt-`));
 
   /** An express order's charge started the way the bus starts it, for a member with `card`. */
@@ -51,7 +66,16 @@ describe('express shipping fees', () => {
     const customerId = uniqueId('c');
     const orderId = uniqueId('o');
     await savePaymentMethod(system.database.db, customerId, card);
-    const data: OrderPlacedData = { orderId, customerId, size: 'M', categories: ['dress'], itemCount: 1, address: GOOD_ADDRESS, shipping: 'express', shippingFeeCents: FEE };
+    const data: OrderPlacedData = {
+      orderId,
+      customerId,
+      size: 'M',
+      categories: ['dress'],
+      itemCount: 1,
+      address: GOOD_ADDRESS,
+      shipping: 'express',
+      shippingFeeCents: FEE,
+    };
     const handle = await system.client.workflow.start<typeof chargeWorkflow>('chargeWorkflow', {
       taskQueue: PAYMENT_TASK_QUEUE,
       workflowId: chargeWorkflowId(shippingChargeKey(orderId)),
@@ -81,21 +105,33 @@ describe('express shipping fees', () => {
     await expect(system.client.workflow.getHandle(chargeWorkflowId(chargeKey)).result()).resolves.toMatchObject({ status: 'refunded', attempts: 1 });
     await expect(system.client.workflow.getHandle(refundWorkflowId(chargeKey)).result()).resolves.toMatchObject({ outcome: 'refunded', amountCents: FEE });
 
-    expect(await timelineTypes(system.database, orderId)).toEqual(['order.placed', 'payment.captured', 'order.cancelled', 'shipment.cancelled', 'payment.refunded']);
+    expect(await timelineTypes(system.database, orderId)).toEqual([
+      'order.placed',
+      'payment.captured',
+      'order.cancelled',
+      'shipment.cancelled',
+      'payment.refunded',
+    ]);
     const [captured] = capturesOf(chargeKey);
     expect(capturesOf(chargeKey)).toHaveLength(1);
     expect(psp.charges.get(captured.chargeId)).toMatchObject({ amountCents: FEE, refundedCents: FEE });
-    const [charge] = await system.database.sql<{ status: string; purpose: string }[]>`select status, purpose from payment.charges where charge_key = ${chargeKey}`;
+    const [charge] = await system.database.sql<
+      { status: string; purpose: string }[]
+    >`select status, purpose from payment.charges where charge_key = ${chargeKey}`;
     expect(charge).toEqual({ status: 'refunded', purpose: 'shipping' });
 
     // Accounting: the fee as shipping revenue, then its refund; each entry balanced.
-    const lines = await eventually(async () => {
-      const rows = await system.database.sql<{ source_event_type: string; account: string; debit: number; credit: number }[]>`
+    const lines = await eventually(
+      async () => {
+        const rows = await system.database.sql<{ source_event_type: string; account: string; debit: number; credit: number }[]>`
         select e.source_event_type, l.account, l.debit_cents::int as debit, l.credit_cents::int as credit
           from accounting.journal_entries e join accounting.journal_lines l on l.entry_id = e.id
          where e.charge_key = ${chargeKey} order by e.customer_seq, l.account`;
-      return rows.length === 4 ? rows : undefined;
-    }, 30_000, 'capture and refund booked');
+        return rows.length === 4 ? rows : undefined;
+      },
+      30_000,
+      'capture and refund booked',
+    );
     expect(lines).toEqual([
       { source_event_type: 'payment.captured', account: 'cash', debit: FEE, credit: 0 },
       { source_event_type: 'payment.captured', account: 'shipping_revenue', debit: 0, credit: FEE },
@@ -110,7 +146,9 @@ describe('express shipping fees', () => {
     const orderId: string = placed.body.orderId;
     await eventually(async () => ((await eventsOf(orderId, 'order.placed')).length === 1 ? true : undefined));
     expect((await eventsOf(orderId, 'order.placed'))[0].data).not.toHaveProperty('shipping');
-    const deliveries = await system.database.sql<{ subscriber: string }[]>`select subscriber from events.deliveries where event_id = ${`order:${orderId}:placed`}`;
+    const deliveries = await system.database.sql<
+      { subscriber: string }[]
+    >`select subscriber from events.deliveries where event_id = ${`order:${orderId}:placed`}`;
     expect(deliveries.map((d) => d.subscriber)).not.toContain('payment.charge-express-shipping');
     await system.client.workflow.getHandle(orderWorkflowId(orderId)).terminate('test done');
   });
@@ -142,7 +180,7 @@ describe('express shipping fees', () => {
     expect(charge.status).toBe('failed');
   });
 
-  it('announces refund.failed and ends, rather than failing, when the PSP refuses the refund of a cancelled box\'s fee', async () => {
+  it("announces refund.failed and ends, rather than failing, when the PSP refuses the refund of a cancelled box's fee", async () => {
     const { orderId, chargeKey, handle, deliver } = await startShippingCharge('tok_visa');
     await eventually(async () => ((await handle.query(chargeStateQuery)).status === 'captured' ? true : undefined), 20_000, 'captured');
     psp.faults.refuseRate = 1;
@@ -154,7 +192,10 @@ describe('express shipping fees', () => {
     }
     await expect(system.client.workflow.getHandle(refundWorkflowId(chargeKey)).result()).resolves.toMatchObject({ outcome: 'refused' });
     const [failed] = await eventsOf(orderId, 'refund.failed');
-    expect(failed).toMatchObject({ id: `charge:${chargeKey}:refund-failed`, data: { chargeKey, purpose: 'shipping', amountCents: FEE, reason: expect.stringContaining('refused') } });
+    expect(failed).toMatchObject({
+      id: `charge:${chargeKey}:refund-failed`,
+      data: { chargeKey, purpose: 'shipping', amountCents: FEE, reason: expect.stringContaining('refused') },
+    });
     expect(await eventsOf(orderId, 'payment.refunded')).toEqual([]);
   });
 

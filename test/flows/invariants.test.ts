@@ -71,7 +71,14 @@ describe('invariants after a randomized mix', () => {
     // Scarce stock in one size so orders race, hit shortages and sometimes give up.
     const marker = uniqueId('inv');
     const stock = ['dress', 'top'].flatMap((category) =>
-      Array.from({ length: 4 }, (_, n) => ({ id: `itm_${marker}_${category}_${n}`, sku: `${category}-${marker}`.toUpperCase(), category, size: 'XS', colour: 'black', purchase_price_cents: 4000 + n * 100 })),
+      Array.from({ length: 4 }, (_, n) => ({
+        id: `itm_${marker}_${category}_${n}`,
+        sku: `${category}-${marker}`.toUpperCase(),
+        category,
+        size: 'XS',
+        colour: 'black',
+        purchase_price_cents: 4000 + n * 100,
+      })),
     );
     await sql`insert into inventory.items ${sql(stock, 'id', 'sku', 'category', 'size', 'colour', 'purchase_price_cents')}`;
 
@@ -99,19 +106,27 @@ describe('invariants after a randomized mix', () => {
           const res = await call('POST', `/v1/orders/${o.orderId}/cancel`, { reason: 'randomized cancel' }, o.token);
           expect([200, 202, 409]).toContain(res.status);
         }
-        const reached = await eventually(async () => {
-          const s = await orderStatus(o.orderId, o.token);
-          return ['delivered', 'cancelled', 'closed'].includes(s) ? s : undefined;
-        }, 120_000, `order ${o.orderId} delivered or cancelled`);
+        const reached = await eventually(
+          async () => {
+            const s = await orderStatus(o.orderId, o.token);
+            return ['delivered', 'cancelled', 'closed'].includes(s) ? s : undefined;
+          },
+          120_000,
+          `order ${o.orderId} delivered or cancelled`,
+        );
         if (reached !== 'delivered') return;
         if (o.action === 'buy-and-return') {
           const detail = (await call('GET', `/v1/orders/${o.orderId}`, undefined, o.token)).body;
           const itemId = (detail.itemIds as string[])[0];
           expect((await call('POST', `/v1/orders/${o.orderId}/items/${itemId}/purchase`, {}, o.token)).status).toBe(202);
-          await eventually(async () => {
-            const d = (await call('GET', `/v1/orders/${o.orderId}`, undefined, o.token)).body;
-            return (d.purchasedItemIds as string[] | undefined)?.includes(itemId) ? true : undefined;
-          }, 60_000, 'purchase booked');
+          await eventually(
+            async () => {
+              const d = (await call('GET', `/v1/orders/${o.orderId}`, undefined, o.token)).body;
+              return (d.purchasedItemIds as string[] | undefined)?.includes(itemId) ? true : undefined;
+            },
+            60_000,
+            'purchase booked',
+          );
         }
         expect((await call('POST', `/v1/orders/${o.orderId}/return`, {}, o.token)).status).toBe(202);
         await eventually(async () => ((await orderStatus(o.orderId, o.token)) === 'closed' ? true : undefined), 120_000, `order ${o.orderId} closed`);
@@ -120,7 +135,9 @@ describe('invariants after a randomized mix', () => {
     const orderIds = orders.map((o) => o.orderId);
 
     // Items are conserved, each in exactly one state, none still held by a finished order.
-    const items = await sql<{ id: string; state: string; order_id: string | null }[]>`select id, state, order_id from inventory.items where id like ${`itm_${marker}_%`}`;
+    const items = await sql<
+      { id: string; state: string; order_id: string | null }[]
+    >`select id, state, order_id from inventory.items where id like ${`itm_${marker}_%`}`;
     expect(items).toHaveLength(stock.length);
     for (const item of items) expect(['available', 'cleaning', 'sold', 'retired']).toContain(item.state);
 
@@ -141,7 +158,10 @@ describe('invariants after a randomized mix', () => {
       }
     }
     const sold = items.filter((i) => i.state === 'sold').map((i) => i.id);
-    expect(sold.length).toBe(orders.filter((o) => o.action === 'buy-and-return').length - orders.filter((o) => o.action === 'buy-and-return' && !lifecycle.some((e) => e.type === 'inventory.reserved' && e.correlation_id === o.orderId)).length);
+    expect(sold.length).toBe(
+      orders.filter((o) => o.action === 'buy-and-return').length -
+        orders.filter((o) => o.action === 'buy-and-return' && !lifecycle.some((e) => e.type === 'inventory.reserved' && e.correlation_id === o.orderId)).length,
+    );
 
     // Each charge key is captured at most once at the PSP, and a cancelled box's fee is not kept.
     const captures = new Map<string, number>();
@@ -152,10 +172,14 @@ describe('invariants after a randomized mix', () => {
     );
     for (const orderId of cancelled) {
       const fee = psp.ledger.filter((c) => c.metadata.chargeKey === `shipping:${orderId}`);
-      const kept = await eventually(async () => {
-        const sum = fee.reduce((total, c) => total + c.amountCents - (psp.charges.get(c.chargeId)?.refundedCents ?? 0), 0);
-        return sum === 0 ? 0 : undefined;
-      }, 60_000, `the fee of cancelled ${orderId} refunded`).catch(() => -1);
+      const kept = await eventually(
+        async () => {
+          const sum = fee.reduce((total, c) => total + c.amountCents - (psp.charges.get(c.chargeId)?.refundedCents ?? 0), 0);
+          return sum === 0 ? 0 : undefined;
+        },
+        60_000,
+        `the fee of cancelled ${orderId} refunded`,
+      ).catch(() => -1);
       expect({ orderId, kept }).toEqual({ orderId, kept: 0 });
     }
     for (const charge of psp.charges.values()) expect(charge.refundedCents).toBeLessThanOrEqual(charge.amountCents);
@@ -192,28 +216,38 @@ describe('invariants after a randomized mix', () => {
     // The ledger balances per entry and in total, with one entry per source event.
     const unbalanced = await sql`select entry_id from accounting.journal_lines group by entry_id having sum(debit_cents) <> sum(credit_cents)`;
     expect(unbalanced).toEqual([]);
-    const [totals] = await sql<{ debit: string; credit: string }[]>`select coalesce(sum(debit_cents),0)::text as debit, coalesce(sum(credit_cents),0)::text as credit from accounting.journal_lines`;
+    const [totals] = await sql<
+      { debit: string; credit: string }[]
+    >`select coalesce(sum(debit_cents),0)::text as debit, coalesce(sum(credit_cents),0)::text as credit from accounting.journal_lines`;
     expect(totals.debit).toBe(totals.credit);
     // Every money event of these members has its journal entry (none dropped by a closed ledger).
     const customerIds = orders.map((o) => o.customerId);
-    await eventually(async () => {
-      const unbooked = await sql<{ id: string }[]>`
+    await eventually(
+      async () => {
+        const unbooked = await sql<{ id: string }[]>`
         select e.id from events.event_log e
          where e.type in ('payment.captured', 'payment.refunded', 'item.sold') and e.data->>'customerId' = any(${customerIds})
            and not (e.type = 'item.sold' and coalesce((e.data->>'costCents')::bigint, 0) = 0)
            and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)`;
-      return unbooked.length === 0 ? true : undefined;
-    }, 60_000, 'every money event booked');
+        return unbooked.length === 0 ? true : undefined;
+      },
+      60_000,
+      'every money event booked',
+    );
 
     // No event lost: every event of these boxes reached each of its subscribers.
     const events = await sql<{ id: string; seq: number; type: string; correlation_id: string; causation_id: string | null; subscribers: string[] }[]>`
       select id, seq::int as seq, type, correlation_id, causation_id, subscribers from events.event_log where correlation_id = any(${orderIds}) order by seq`;
-    await eventually(async () => {
-      const [missing] = await sql<{ n: number }[]>`
+    await eventually(
+      async () => {
+        const [missing] = await sql<{ n: number }[]>`
         select count(*)::int as n from events.event_log e cross join lateral jsonb_array_elements_text(e.subscribers) s(name)
          where e.correlation_id = any(${orderIds}) and not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name)`;
-      return missing.n === 0 ? true : undefined;
-    }, 30_000, 'every delivery recorded');
+        return missing.n === 0 ? true : undefined;
+      },
+      30_000,
+      'every delivery recorded',
+    );
 
     // No step out of order: causes come before effects; no instruction before reservation; no return before delivery.
     const seqOf = new Map(events.map((e) => [e.id, e.seq]));

@@ -18,7 +18,6 @@ import { GOOD_ADDRESS, startOrder } from '../support/orders';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
 import { resetToFirstWorkflowTask } from '../support/temporal';
 
-
 describe('reset drills', () => {
   let system: RunningSystem;
   let simulator: WmsSimulator;
@@ -85,7 +84,8 @@ describe('reset drills', () => {
   const instructionsFor = (orderId: string) => [...simulator.instructions.values()].filter((i) => i.orderId === orderId);
   const eventIds = async (orderId: string) =>
     (await system.database.sql<{ id: string }[]>`select id from events.event_log where correlation_id = ${orderId} order by seq`).map((r) => r.id);
-  const status = async (orderId: string) => (await system.database.sql<{ status: string }[]>`select status from orders.orders where id = ${orderId}`)[0]?.status;
+  const status = async (orderId: string) =>
+    (await system.database.sql<{ status: string }[]>`select status from orders.orders where id = ${orderId}`)[0]?.status;
 
   it('ships the box after ops correct a rejected address and reset the failed instruction workflow', async () => {
     const { size } = await seedItems(system.database, ['dress'], 1);
@@ -101,18 +101,28 @@ describe('reset drills', () => {
     expect(instructionsFor(input.orderId)).toEqual([]);
 
     // The drill (docs/operations.md), through the admin API: find the failure, correct the address, reset.
-    const failed = await eventually(async () => {
-      const res = await request(api.app).get(`/admin/workflows?status=Failed&domain=warehouse-integration&orderId=${input.orderId}`).set(admin).expect(200);
-      return res.body.workflows.length ? (res.body.workflows as { workflowId: string; type: string; webUiLink: string }[]) : undefined;
-    }, 20_000, 'the failed instruction workflow in visibility');
-    expect(failed).toEqual([expect.objectContaining({ workflowId: wmsHandle.workflowId, type: 'warehouseInstructionWorkflow', webUiLink: expect.stringContaining('/workflows/') })]);
+    const failed = await eventually(
+      async () => {
+        const res = await request(api.app).get(`/admin/workflows?status=Failed&domain=warehouse-integration&orderId=${input.orderId}`).set(admin).expect(200);
+        return res.body.workflows.length ? (res.body.workflows as { workflowId: string; type: string; webUiLink: string }[]) : undefined;
+      },
+      20_000,
+      'the failed instruction workflow in visibility',
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({ workflowId: wmsHandle.workflowId, type: 'warehouseInstructionWorkflow', webUiLink: expect.stringContaining('/workflows/') }),
+    ]);
     const trace = await request(api.app).get(`/admin/orders/${input.orderId}/trace`).set(admin).expect(200);
     expect(trace.body.order).toMatchObject({ status: 'address_rejected' });
     expect(trace.body.workflows).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: wmsHandle.workflowId, status: 'FAILED' })]));
     expect(trace.body.events.map((e: { id: string }) => e.id)).toContain(`wms:${input.orderId}:rejected`);
 
     await request(api.app).put(`/admin/orders/${input.orderId}/address`).set(admin).send({ address: GOOD_ADDRESS }).expect(400);
-    await request(api.app).put(`/admin/orders/${input.orderId}/address`).set(admin).send({ reason: 'member phoned with the right address', address: GOOD_ADDRESS }).expect(200);
+    await request(api.app)
+      .put(`/admin/orders/${input.orderId}/address`)
+      .set(admin)
+      .send({ reason: 'member phoned with the right address', address: GOOD_ADDRESS })
+      .expect(200);
     const newRunId = await resetViaApi(wmsHandle.workflowId, 'address corrected by ops');
     const [auditRow] = await eventually(async () => {
       const rows = await system.database.sql<{ actor_id: string; reason: string; outcome: string; details: { newRunId?: string } }[]>`
@@ -128,7 +138,9 @@ describe('reset drills', () => {
     const ids = await eventIds(input.orderId);
     // shipment.rejected stays in the timeline as history; every event appears once.
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expect.arrayContaining([`wms:${input.orderId}:rejected`, `wms:${input.orderId}:shipment-requested`, `shipment:${input.orderId}:delivered`]));
+    expect(ids).toEqual(
+      expect.arrayContaining([`wms:${input.orderId}:rejected`, `wms:${input.orderId}:shipment-requested`, `shipment:${input.orderId}:delivered`]),
+    );
   });
 
   it('sends no second instruction and publishes no second event when a finished instruction workflow is reset', async () => {
@@ -140,7 +152,10 @@ describe('reset drills', () => {
 
     const wmsWorkflowId = wmsInstructionWorkflowId(input.orderId);
     const runId = await resetToFirstWorkflowTask(system.client, wmsWorkflowId, 'drill: re-run a completed workflow');
-    await system.client.workflow.getHandle(wmsWorkflowId, runId).result().catch(() => undefined);
+    await system.client.workflow
+      .getHandle(wmsWorkflowId, runId)
+      .result()
+      .catch(() => undefined);
     await eventually(async () => ((await system.client.workflow.getHandle(wmsWorkflowId, runId).describe()).status.name !== 'RUNNING' ? true : undefined));
 
     expect(instructionsFor(input.orderId)).toHaveLength(1);
@@ -158,7 +173,9 @@ describe('reset drills', () => {
     await eventually(async () => ((await eventIds(orderId)).includes(`inventory:${orderId}:${itemId}:sold`) ? true : undefined), 40_000, 'item.sold');
 
     const journalEntries = async () =>
-      (await system.database.sql<{ id: string }[]>`select id from accounting.journal_entries where customer_id = ${member.customerId} order by id`).map((r) => r.id);
+      (await system.database.sql<{ id: string }[]>`select id from accounting.journal_entries where customer_id = ${member.customerId} order by id`).map(
+        (r) => r.id,
+      );
     const captures = () => psp.ledger.filter((c) => c.idempotencyKey.includes(orderId)).length;
     await eventually(async () => ((await journalEntries()).length > 0 ? true : undefined), 20_000, 'the purchase booked in the ledger');
     // Let the last deliveries land before taking the "before" picture.
@@ -172,15 +189,30 @@ describe('reset drills', () => {
     const types = new Map<string, string>((trace.body.workflows as { workflowId: string; type: string }[]).map((w) => [w.workflowId, w.type]));
     types.set(ledgerWorkflowId(member.customerId), 'ledgerWorkflow');
     expect([...types.values()]).toEqual(
-      expect.arrayContaining(['orderWorkflow', 'stylingWorkflow', 'reservationWorkflow', 'warehouseInstructionWorkflow', 'shipmentWorkflow', 'returnWorkflow', 'chargeWorkflow', 'saleWorkflow', 'ledgerWorkflow']),
+      expect.arrayContaining([
+        'orderWorkflow',
+        'stylingWorkflow',
+        'reservationWorkflow',
+        'warehouseInstructionWorkflow',
+        'shipmentWorkflow',
+        'returnWorkflow',
+        'chargeWorkflow',
+        'saleWorkflow',
+        'ledgerWorkflow',
+      ]),
     );
     for (const [workflowId, type] of types) {
       const runId = await resetViaApi(workflowId, `drill: re-run ${type}`);
       await settled(workflowId, runId);
-      expect({ workflowId, status: (await system.client.workflow.getHandle(workflowId, runId).describe()).status.name }).not.toEqual({ workflowId, status: 'FAILED' });
+      expect({ workflowId, status: (await system.client.workflow.getHandle(workflowId, runId).describe()).status.name }).not.toEqual({
+        workflowId,
+        status: 'FAILED',
+      });
     }
 
-    expect({ events: await eventIds(orderId), instructions: instructionsFor(orderId).length, captures: captures(), entries: await journalEntries() }).toEqual(before);
+    expect({ events: await eventIds(orderId), instructions: instructionsFor(orderId).length, captures: captures(), entries: await journalEntries() }).toEqual(
+      before,
+    );
   });
   it('repeats no capture, refund, journal entry or event when the fee charge and refund of a cancelled express box, the membership and its fee charge are reset', async () => {
     const member = await signUp(api.app);
@@ -191,7 +223,9 @@ describe('reset drills', () => {
     await eventually(async () => ((await eventIds(orderId)).includes(`charge:${chargeKey}:refunded`) ? true : undefined), 40_000, 'the fee refunded');
 
     const journalEntries = async () =>
-      (await system.database.sql<{ id: string }[]>`select id from accounting.journal_entries where customer_id = ${member.customerId} order by id`).map((r) => r.id);
+      (await system.database.sql<{ id: string }[]>`select id from accounting.journal_entries where customer_id = ${member.customerId} order by id`).map(
+        (r) => r.id,
+      );
     const money = () => {
       const captures = psp.ledger.filter((c) => c.idempotencyKey.includes(member.customerId) || c.idempotencyKey.includes(orderId));
       return { captures: captures.length, refundedCents: captures.map((c) => psp.charges.get(c.chargeId)?.refundedCents ?? 0) };
@@ -209,10 +243,19 @@ describe('reset drills', () => {
     expect(before.memberEvents).toContain(`${membershipCharge}:captured`);
     // The fee's own charge first: its re-run hears the reapplied shipment.cancelled before it
     // charges, and must still take the capture path (same captured and refunded events, no failed).
-    for (const workflowId of [chargeWorkflowId(chargeKey), refundWorkflowId(chargeKey), membershipCharge, membershipWorkflowId(member.customerId), ledgerWorkflowId(member.customerId)]) {
+    for (const workflowId of [
+      chargeWorkflowId(chargeKey),
+      refundWorkflowId(chargeKey),
+      membershipCharge,
+      membershipWorkflowId(member.customerId),
+      ledgerWorkflowId(member.customerId),
+    ]) {
       const runId = await resetViaApi(workflowId, `drill: re-run ${workflowId}`);
       await settled(workflowId, runId);
-      expect({ workflowId, status: (await system.client.workflow.getHandle(workflowId, runId).describe()).status.name }).not.toEqual({ workflowId, status: 'FAILED' });
+      expect({ workflowId, status: (await system.client.workflow.getHandle(workflowId, runId).describe()).status.name }).not.toEqual({
+        workflowId,
+        status: 'FAILED',
+      });
     }
 
     expect({ events: await eventIds(orderId), memberEvents: await membershipEvents(), money: money(), entries: await journalEntries() }).toEqual(before);
@@ -220,10 +263,17 @@ describe('reset drills', () => {
 
   /** Waits until the workflow's current run has a pending activity of `type` executing on a worker (state STARTED). */
   const executing = (workflowId: string, type: string) =>
-    eventually(async () => {
-      const d = await system.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
-      return d?.raw.pendingActivities?.some((a) => a.activityType?.name === type && a.state === 2) ? true : undefined;
-    }, 30_000, `${type} executing in ${workflowId}`);
+    eventually(
+      async () => {
+        const d = await system.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => undefined);
+        return d?.raw.pendingActivities?.some((a) => a.activityType?.name === type && a.state === 2) ? true : undefined;
+      },
+      30_000,
+      `${type} executing in ${workflowId}`,
+    );
 
   it('ships nothing for a cancelled box when its instruction workflow is reset while the send is executing at a slow WMS', async () => {
     const { size } = await seedItems(system.database, ['dress'], 1);
@@ -234,10 +284,14 @@ describe('reset drills', () => {
       await executing(wmsWorkflowId, 'sendShippingInstruction');
       // The cancel reaches the instruction workflow while its send is still at the WMS...
       await handle.startUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind' }], waitForStage: 'ACCEPTED' });
-      await eventually(async () => {
-        const history = await system.client.workflow.getHandle(wmsWorkflowId).fetchHistory();
-        return history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes) ? true : undefined;
-      }, 20_000, 'the send asked to stop');
+      await eventually(
+        async () => {
+          const history = await system.client.workflow.getHandle(wmsWorkflowId).fetchHistory();
+          return history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes) ? true : undefined;
+        },
+        20_000,
+        'the send asked to stop',
+      );
       // ...and ops reset it then: the new run hears the cancel first, beside the old run's attempt.
       await resetViaApi(wmsWorkflowId, 'drill: reset while the send is at the WMS');
       // The old attempt is still waiting out its latency at the WMS; the new run's calls are not.
@@ -269,10 +323,14 @@ describe('reset drills', () => {
       const cancel = await request(api.app).post(`/v1/orders/${orderId}/cancel`).set(member.auth).send({ reason: 'changed my mind' });
       expect([200, 409]).toContain(cancel.status);
       await eventually(async () => ((await status(orderId)) === 'cancelled' ? true : undefined), 30_000, 'cancelled');
-      await eventually(async () => {
-        const history = await system.client.workflow.getHandle(chargeId).fetchHistory();
-        return history.events?.some((e) => e.workflowExecutionSignaledEventAttributes) ? true : undefined;
-      }, 20_000, 'the charge told of the cancel');
+      await eventually(
+        async () => {
+          const history = await system.client.workflow.getHandle(chargeId).fetchHistory();
+          return history.events?.some((e) => e.workflowExecutionSignaledEventAttributes) ? true : undefined;
+        },
+        20_000,
+        'the charge told of the cancel',
+      );
       // The reset's new run hears the cancel before it charges, while the old attempt is still at the PSP.
       await resetViaApi(chargeId, 'drill: reset while the capture is at the PSP');
     } finally {
@@ -280,10 +338,14 @@ describe('reset drills', () => {
       simulator.faults.stepMs = 100;
     }
     const chargeKey = shippingChargeKey(orderId!);
-    const outcome = await eventually(async () => {
-      const ids = await eventIds(orderId!);
-      return ids.find((id) => id === `charge:${chargeKey}:refunded` || id === `charge:${chargeKey}:failed`);
-    }, 60_000, 'the fee settled');
+    const outcome = await eventually(
+      async () => {
+        const ids = await eventIds(orderId!);
+        return ids.find((id) => id === `charge:${chargeKey}:refunded` || id === `charge:${chargeKey}:failed`);
+      },
+      60_000,
+      'the fee settled',
+    );
     await settled(chargeWorkflowId(chargeKey), (await system.client.workflow.getHandle(chargeWorkflowId(chargeKey)).describe()).runId);
     // The old run's attempt was at the PSP during the reset: it captures once its latency is over.
     await eventually(async () => (psp.ledger.some((c) => c.metadata.chargeKey === chargeKey) ? true : undefined), 20_000, 'the old attempt captured');

@@ -49,7 +49,9 @@ describe('returning and buying a delivered box', () => {
   });
 
   const orderRow = async (orderId: string) =>
-    (await system.database.sql<{ status: string; purchased_item_ids: string[] }[]>`select status, purchased_item_ids from orders.orders where id = ${orderId}`)[0];
+    (
+      await system.database.sql<{ status: string; purchased_item_ids: string[] }[]>`select status, purchased_item_ids from orders.orders where id = ${orderId}`
+    )[0];
   const waitForStatus = (orderId: string, status: string, timeoutMs = 30_000) =>
     eventually(async () => ((await orderRow(orderId))?.status === status ? true : undefined), timeoutMs, status);
 
@@ -84,7 +86,14 @@ describe('returning and buying a delivered box', () => {
     });
 
     const types = await timelineTypes(system.database, orderId);
-    expect(types.slice(0, 6)).toEqual(['order.placed', 'styling.completed', 'inventory.reserved', 'shipment.requested', 'shipment.shipped', 'shipment.delivered']);
+    expect(types.slice(0, 6)).toEqual([
+      'order.placed',
+      'styling.completed',
+      'inventory.reserved',
+      'shipment.requested',
+      'shipment.shipped',
+      'shipment.delivered',
+    ]);
     expect(types.slice(6, 8)).toEqual(['return.requested', 'return.arrived']);
     // Returns states each inspection; inventory answers for each item after moving it.
     expect(types.slice(8, 12).sort()).toEqual(['item.inspected', 'item.inspected', 'item.restocked', 'item.retired']);
@@ -102,14 +111,20 @@ describe('returning and buying a delivered box', () => {
     await expect(system.client.workflow.getHandle(`restock:${orderId}:${damaged}`).result()).resolves.toEqual({ itemId: damaged, outcome: 'retired' });
 
     // Every item ends in exactly one state, and none appeared or vanished.
-    const rows = await system.database.sql<{ id: string; state: string; order_id: string | null }[]>`select id, state, order_id from inventory.items where id = any(${itemIds}) order by id`;
+    const rows = await system.database.sql<
+      { id: string; state: string; order_id: string | null }[]
+    >`select id, state, order_id from inventory.items where id = any(${itemIds}) order by id`;
     expect(rows).toHaveLength(before[0].n);
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.state, r.order_id]]))).toEqual({ [clean]: ['available', null], [damaged]: ['retired', orderId] });
-    const inspections = await system.database.sql<{ item_id: string; outcome: string }[]>`select item_id, outcome from returns.inspections where order_id = ${orderId} order by item_id`;
-    expect(inspections).toEqual([
-      { item_id: damaged, outcome: 'damaged' },
-      { item_id: clean, outcome: 'clean' },
-    ].sort((a, b) => a.item_id.localeCompare(b.item_id)));
+    const inspections = await system.database.sql<
+      { item_id: string; outcome: string }[]
+    >`select item_id, outcome from returns.inspections where order_id = ${orderId} order by item_id`;
+    expect(inspections).toEqual(
+      [
+        { item_id: damaged, outcome: 'damaged' },
+        { item_id: clean, outcome: 'clean' },
+      ].sort((a, b) => a.item_id.localeCompare(b.item_id)),
+    );
     // The WMS sent the return once; the duplicate request is refused by the closed order.
     expect([...wms.instructions.values()].find((i) => i.orderId === orderId)?.returnArrivedAt).toBeDefined();
     await request(app!).post(`/v1/orders/${orderId}/return`).set(member.auth).send({}).expect(409);
@@ -122,7 +137,11 @@ describe('returning and buying a delivered box', () => {
       await waitForStatus(orderId, 'awaiting_shipment');
       const res = await request(app!).post(`/v1/orders/${orderId}/return`).set(member.auth).send({}).expect(409);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ type: 'https://closetflow.dev/problems/return-not-allowed', status: 409, detail: expect.stringContaining('awaiting_shipment') });
+      expect(res.body).toMatchObject({
+        type: 'https://closetflow.dev/problems/return-not-allowed',
+        status: 409,
+        detail: expect.stringContaining('awaiting_shipment'),
+      });
       expect((await orderRow(orderId)).status).toBe('awaiting_shipment');
       expect(await timelineTypes(system.database, orderId)).not.toContain('return.requested');
       await handle.terminate('test done');
@@ -145,7 +164,9 @@ describe('returning and buying a delivered box', () => {
 
     const purchases = await system.database.sql<{ id: string; data: { reason: string; priceCents: number } }[]>`
       select id, data from events.event_log where correlation_id = ${orderId} and type = 'purchase.requested'`;
-    expect(purchases).toEqual([{ id: `order:${orderId}:purchase:${clean}`, data: expect.objectContaining({ reason: 'member', priceCents: 4500, itemId: clean }) }]);
+    expect(purchases).toEqual([
+      { id: `order:${orderId}:purchase:${clean}`, data: expect.objectContaining({ reason: 'member', priceCents: 4500, itemId: clean }) },
+    ]);
     // The return workflow knows the item is being bought, so it will not expect it back.
     await eventually(async () => {
       const state = await system.client.workflow.getHandle(returnWorkflowId(orderId)).query('returnState');

@@ -50,14 +50,18 @@ describe('a WMS instruction in doubt', () => {
   });
 
   const instructionsFor = (orderId: string) => [...wms.instructions.values()].filter((i) => i.orderId === orderId);
-  const status = async (orderId: string) => (await system.database.sql<{ status: string }[]>`select status from orders.orders where id = ${orderId}`)[0]?.status;
+  const status = async (orderId: string) =>
+    (await system.database.sql<{ status: string }[]>`select status from orders.orders where id = ${orderId}`)[0]?.status;
   const waitForStatus = (orderId: string, wanted: string, timeoutMs = 40_000) =>
     eventually(async () => ((await status(orderId)) === wanted ? true : undefined), timeoutMs, `order ${orderId} ${wanted}`);
   const shipmentExists = (orderId: string) =>
-    system.client.workflow.getHandle(shipmentWorkflowId(orderId)).describe().then(
-      () => true,
-      () => false,
-    );
+    system.client.workflow
+      .getHandle(shipmentWorkflowId(orderId))
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
 
   /** Places a box, lets the WMS accept its instruction and lose the answer, then takes the WMS down. */
   async function instructionInDoubt(address = GOOD_ADDRESS) {
@@ -133,10 +137,20 @@ describe('a WMS instruction in doubt', () => {
         headers: { 'content-type': 'application/json', [WMS_SIGNATURE_HEADER]: signWmsPayload(TEST_WMS_SECRET, body, Math.floor(Date.now() / 1000)) },
         body,
       });
-      expect({ wmsStatus, status: res.status, body: await res.json() }).toEqual({ wmsStatus, status: 200, body: { status: 'ignored', reason: 'order cancelled' } });
+      expect({ wmsStatus, status: res.status, body: await res.json() }).toEqual({
+        wmsStatus,
+        status: 200,
+        body: { status: 'ignored', reason: 'order cancelled' },
+      });
     }
     expect(await shipmentExists(input.orderId)).toBe(false);
-    const receipts = await system.client.workflow.getHandle(`return-receipt:${input.orderId}`).describe().then(() => 1, () => 0);
+    const receipts = await system.client.workflow
+      .getHandle(`return-receipt:${input.orderId}`)
+      .describe()
+      .then(
+        () => 1,
+        () => 0,
+      );
     expect(receipts).toBe(0);
   });
 });

@@ -43,7 +43,15 @@ describe('workflow interceptors and replay', () => {
     const config = loadConfig({ ...process.env, WMS_URL: 'http://127.0.0.1:9', PSP_URL: 'http://127.0.0.1:9' });
     const workers = await Promise.all(
       (['orders', 'inventory', 'warehouse-integration'] as const).map((domain) =>
-        createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: env.client, workflowBundlePath: plainBundle }),
+        createDomainWorker({
+          domain,
+          connection: env.nativeConnection,
+          namespace: 'default',
+          config,
+          database,
+          client: env.client,
+          workflowBundlePath: plainBundle,
+        }),
       ),
     );
     const running = Promise.all(workers.map((w) => w.run()));
@@ -59,11 +67,15 @@ describe('workflow interceptors and replay', () => {
     }
 
     // Every workflow of the box: the order, and the subscribers its events started.
-    const executions = await eventually(async () => {
-      const found = [];
-      for await (const wf of env.client.workflow.list({ query: `OrderId = "${orderId}"` })) found.push(wf);
-      return found.length >= 3 ? found : undefined;
-    }, 15_000, 'the box workflows in visibility');
+    const executions = await eventually(
+      async () => {
+        const found = [];
+        for await (const wf of env.client.workflow.list({ query: `OrderId = "${orderId}"` })) found.push(wf);
+        return found.length >= 3 ? found : undefined;
+      },
+      15_000,
+      'the box workflows in visibility',
+    );
     const histories = await Promise.all(
       executions.map(async (wf) => ({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() })),
     );

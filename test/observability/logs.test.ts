@@ -72,7 +72,11 @@ afterAll(async () => {
 describe('worker logs', () => {
   it('writes workflow and activity lines as JSON with domain, workflowId, runId and orderId, and a replay adds no workflow line', async () => {
     const { input, handle } = await startOrder(system.client, { size: 'LOGS' });
-    await eventually(async () => (lines.some((l) => l.eventId === `order:${input.orderId}:placed` && l.sdkComponent === 'workflow') ? true : undefined), 20_000, 'order.placed logged');
+    await eventually(
+      async () => (lines.some((l) => l.eventId === `order:${input.orderId}:placed` && l.sdkComponent === 'workflow') ? true : undefined),
+      20_000,
+      'order.placed logged',
+    );
     // A new orders worker has no cached workflow: the cancel makes it replay the history so far.
     await stopOrdersWorker();
     await startOrdersWorker();
@@ -89,7 +93,14 @@ describe('worker logs', () => {
     const published = mine().filter((l) => l.sdkComponent === 'workflow' && l.msg === 'event published');
     expect(published.map((l) => l.eventId).sort()).toEqual([`order:${input.orderId}:cancelled`, `order:${input.orderId}:placed`]);
     for (const line of published) {
-      expect(line).toMatchObject({ domain: 'orders', workflowId: handle.workflowId, runId, workflowType: 'orderWorkflow', orderId: input.orderId, customerId: input.customerId });
+      expect(line).toMatchObject({
+        domain: 'orders',
+        workflowId: handle.workflowId,
+        runId,
+        workflowType: 'orderWorkflow',
+        orderId: input.orderId,
+        customerId: input.customerId,
+      });
     }
 
     // An activity's line (activity `log`), written by the events worker for this workflow.

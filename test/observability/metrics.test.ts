@@ -82,11 +82,23 @@ describe('API metrics', () => {
 describe('worker metrics', () => {
   it('serves the SDK runtime metrics and the business counters after a box was reserved, handed to the WMS and cancelled', async () => {
     // Slow WMS steps, callbacks to nowhere: the box is cancelled before it ships.
-    wmsServer = await createWmsSimulator({ callbackUrl: 'http://127.0.0.1:9/unused', webhookSecret: 'test-secret-0123456789', faults: { stepMs: 600_000 } }).start(0);
+    wmsServer = await createWmsSimulator({
+      callbackUrl: 'http://127.0.0.1:9/unused',
+      webhookSecret: 'test-secret-0123456789',
+      faults: { stepMs: 600_000 },
+    }).start(0);
     const config = testConfig({ WMS_URL: wmsServer.url });
     workers = await Promise.all(
       (['orders', 'styling', 'inventory', 'warehouse-integration'] as const).map((domain) =>
-        createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: env.client, workflowBundlePath: workflowBundle().codePath }),
+        createDomainWorker({
+          domain,
+          connection: env.nativeConnection,
+          namespace: 'default',
+          config,
+          database,
+          client: env.client,
+          workflowBundlePath: workflowBundle().codePath,
+        }),
       ),
     );
     running = Promise.all(workers.map((w) => w.run()));
@@ -95,18 +107,29 @@ describe('worker metrics', () => {
 
     const { size } = await seedItems(database, ['dress', 'top'], 2);
     const { input, handle } = await startOrder(env.client, { size });
-    await eventually(async () => ((await timelineTypes(database, input.orderId)).includes('shipment.requested') ? true : undefined), 30_000, 'shipment.requested');
+    await eventually(
+      async () => ((await timelineTypes(database, input.orderId)).includes('shipment.requested') ? true : undefined),
+      30_000,
+      'shipment.requested',
+    );
     await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'metrics test' }] });
     await handle.result();
 
     // Undoing the box: the stock released, the WMS instruction cancelled (each counted once).
-    const compensated = (text: string, activity: string, domain: string) => sample(text, `closetflow_compensations_total{activity="${activity}",domain="${domain}"}`) ?? 0;
-    const after = await eventually(async () => {
-      const text = await scrape();
-      return compensated(text, 'releaseItems', 'inventory') > compensated(before, 'releaseItems', 'inventory') ? text : undefined;
-    }, 20_000, 'the release counted');
+    const compensated = (text: string, activity: string, domain: string) =>
+      sample(text, `closetflow_compensations_total{activity="${activity}",domain="${domain}"}`) ?? 0;
+    const after = await eventually(
+      async () => {
+        const text = await scrape();
+        return compensated(text, 'releaseItems', 'inventory') > compensated(before, 'releaseItems', 'inventory') ? text : undefined;
+      },
+      20_000,
+      'the release counted',
+    );
     expect(compensated(after, 'releaseItems', 'inventory') - compensated(before, 'releaseItems', 'inventory')).toBe(1);
-    expect(compensated(after, 'cancelShippingInstruction', 'warehouse-integration') - compensated(before, 'cancelShippingInstruction', 'warehouse-integration')).toBe(1);
+    expect(
+      compensated(after, 'cancelShippingInstruction', 'warehouse-integration') - compensated(before, 'cancelShippingInstruction', 'warehouse-integration'),
+    ).toBe(1);
 
     // The Temporal SDK's own metrics (core's Prometheus exporter)...
     expect(after).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="orderWorkflow"[^}]*\} [1-9]/m);

@@ -37,18 +37,35 @@ const workflowIds: string[] = [];
 
 /** A client whose workflow calls carry the current trace, like the API's and the bus's. */
 const tracedClient = (tracing: Tracing) =>
-  new Client({ connection: env.connection, namespace: 'default', interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } });
+  new Client({
+    connection: env.connection,
+    namespace: 'default',
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] },
+  });
 
 beforeAll(async () => {
   env = await connectTestEnv();
   database = connectDatabase(process.env.DATABASE_URL!, { max: 5 });
   // Slow steps, callbacks to nowhere: the trace is followed up to the WMS instruction.
-  wmsServer = await createWmsSimulator({ callbackUrl: 'http://127.0.0.1:9/unused', webhookSecret: 'test-secret-0123456789', faults: { stepMs: 600_000 } }).start(0);
+  wmsServer = await createWmsSimulator({
+    callbackUrl: 'http://127.0.0.1:9/unused',
+    webhookSecret: 'test-secret-0123456789',
+    faults: { stepMs: 600_000 },
+  }).start(0);
   const config = testConfig({ WMS_URL: wmsServer.url });
   workers = await Promise.all(
     DOMAINS.map((domain) => {
       const tracing = tracingOf(domain);
-      return createDomainWorker({ domain, connection: env.nativeConnection, namespace: 'default', config, database, client: tracedClient(tracing), tracing, workflowBundlePath: workflowBundle().codePath });
+      return createDomainWorker({
+        domain,
+        connection: env.nativeConnection,
+        namespace: 'default',
+        config,
+        database,
+        client: tracedClient(tracing),
+        tracing,
+        workflowBundlePath: workflowBundle().codePath,
+      });
     }),
   );
   running = Promise.all(workers.map((w) => w.run()));
@@ -58,7 +75,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await relay?.stop();
-  for (const id of workflowIds) await env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined);
+  for (const id of workflowIds)
+    await env.client.workflow
+      .getHandle(id)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   await running;
   await wmsServer?.close();
@@ -86,10 +107,19 @@ describe('tracing', () => {
     const traceId = root!.spanContext().traceId;
     const expected = ['closetflow-api', 'closetflow-orders', 'closetflow-styling', 'closetflow-inventory', 'closetflow-warehouse-integration'];
     // Workflow spans leave the sandbox when their workflow task completes: wait for the last ones.
-    const services = await eventually(async () => {
-      const seen = new Set(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map(serviceOf));
-      return expected.every((s) => seen.has(s)) ? seen : undefined;
-    }, 20_000, 'spans of every domain');
+    const services = await eventually(
+      async () => {
+        const seen = new Set(
+          exporter
+            .getFinishedSpans()
+            .filter((s) => s.spanContext().traceId === traceId)
+            .map(serviceOf),
+        );
+        return expected.every((s) => seen.has(s)) ? seen : undefined;
+      },
+      20_000,
+      'spans of every domain',
+    );
     expect([...services].filter((s) => s !== 'closetflow-api').length).toBeGreaterThanOrEqual(4);
 
     const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);

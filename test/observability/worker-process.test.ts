@@ -19,7 +19,15 @@ it('runs a worker process that logs JSON with its domain and serves SDK and busi
   const port = await freePort();
   child = spawn(process.execPath, [require.resolve('tsx/cli'), 'workers/main.ts', '--domain', 'styling'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, CLOSETFLOW_WORKFLOW_BUNDLE: workflowBundle().codePath, WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'info' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: process.env.DATABASE_URL,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+      CLOSETFLOW_WORKFLOW_BUNDLE: workflowBundle().codePath,
+      WORKER_METRICS_PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

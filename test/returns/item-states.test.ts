@@ -16,20 +16,27 @@ describe('the item state machine', () => {
   });
   afterAll(async () => database?.close());
 
-  const stateOf = async (id: string) => (await database.sql<{ state: string; order_id: string | null }[]>`select state, order_id from inventory.items where id = ${id}`)[0];
+  const stateOf = async (id: string) =>
+    (await database.sql<{ state: string; order_id: string | null }[]>`select state, order_id from inventory.items where id = ${id}`)[0];
 
   it('the database refuses an illegal item transition, whoever writes it', async () => {
     const { itemIds } = await seedItems(database, ['dress'], 1);
     const [id] = itemIds;
     // available → shipped skips the reservation.
-    await expect(database.sql`update inventory.items set state = 'shipped', order_id = 'o_x' where id = ${id}`).rejects.toThrow(/illegal item transition available -> shipped/);
-    await expect(database.sql`update inventory.items set state = 'sold', order_id = 'o_x' where id = ${id}`).rejects.toThrow(/illegal item transition available -> sold/);
+    await expect(database.sql`update inventory.items set state = 'shipped', order_id = 'o_x' where id = ${id}`).rejects.toThrow(
+      /illegal item transition available -> shipped/,
+    );
+    await expect(database.sql`update inventory.items set state = 'sold', order_id = 'o_x' where id = ${id}`).rejects.toThrow(
+      /illegal item transition available -> sold/,
+    );
     expect(await stateOf(id)).toEqual({ state: 'available', order_id: null });
     // A legal path, then nothing leaves a final state.
     await database.sql`update inventory.items set state = 'reserved', order_id = 'o_x' where id = ${id}`;
     await database.sql`update inventory.items set state = 'shipped' where id = ${id}`;
     await database.sql`update inventory.items set state = 'sold' where id = ${id}`;
-    await expect(database.sql`update inventory.items set state = 'available', order_id = null where id = ${id}`).rejects.toThrow(/illegal item transition sold -> available/);
+    await expect(database.sql`update inventory.items set state = 'available', order_id = null where id = ${id}`).rejects.toThrow(
+      /illegal item transition sold -> available/,
+    );
     await expect(database.sql`update inventory.items set state = 'returned' where id = ${id}`).rejects.toThrow(/sold -> returned/);
   });
 
@@ -71,7 +78,9 @@ describe('the item state machine', () => {
     await expect(inventory.retireLostItem({ orderId, itemId: back })).rejects.toMatchObject({ type: 'IllegalItemTransition' });
     // Stock on the shelf cannot be retired by skipping the member.
     const [shelf] = (await seedItems(database, ['belt'], 1)).itemIds;
-    await expect(database.sql`update inventory.items set state = 'retired', order_id = 'o_x' where id = ${shelf}`).rejects.toThrow(/illegal item transition available -> retired/);
+    await expect(database.sql`update inventory.items set state = 'retired', order_id = 'o_x' where id = ${shelf}`).rejects.toThrow(
+      /illegal item transition available -> retired/,
+    );
   });
 
   it('sells a shipped item once, with its price and book value', async () => {
@@ -82,7 +91,13 @@ describe('the item state machine', () => {
     // Still reserved: the shipment has not been applied yet, so the sale is retried (plain error).
     await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).rejects.toThrow(/not marked shipped yet/);
     await inventory.markItemsShipped({ orderId });
-    await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).resolves.toEqual({ itemId: itemIds[0], state: 'sold', changed: true, priceCents: 3000, costCents: 1200 });
+    await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).resolves.toEqual({
+      itemId: itemIds[0],
+      state: 'sold',
+      changed: true,
+      priceCents: 3000,
+      costCents: 1200,
+    });
     await expect(inventory.sellItem({ orderId, itemId: itemIds[0] })).resolves.toMatchObject({ state: 'sold', changed: false });
     // Another order cannot sell it.
     await expect(inventory.sellItem({ orderId: uniqueId('o'), itemId: itemIds[0] })).rejects.toMatchObject({ type: 'IllegalItemTransition' });

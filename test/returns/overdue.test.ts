@@ -57,16 +57,24 @@ describe('an overdue box (time-skipping)', () => {
   });
 
   const eventData = async (orderId: string, type: string) =>
-    (await system.database.sql<{ data: Record<string, unknown> }[]>`select data from events.event_log where correlation_id = ${orderId} and type = ${type} order by seq`).map((r) => r.data);
+    (
+      await system.database.sql<
+        { data: Record<string, unknown> }[]
+      >`select data from events.event_log where correlation_id = ${orderId} and type = ${type} order by seq`
+    ).map((r) => r.data);
   const itemStates = async (ids: string[]) =>
-    Object.fromEntries((await system.database.sql<{ id: string; state: string }[]>`select id, state from inventory.items where id = any(${ids})`).map((r) => [r.id, r.state]));
+    Object.fromEntries(
+      (await system.database.sql<{ id: string; state: string }[]>`select id, state from inventory.items where id = any(${ids})`).map((r) => [r.id, r.state]),
+    );
 
   /** Starts the return of a box delivered now, with the default timings. */
   const startReturn = (orderId: string, customerId: string) =>
     system.client.workflow.start<typeof returnWorkflow>('returnWorkflow', {
       workflowId: returnWorkflowId(orderId),
       taskQueue: RETURNS_TASK_QUEUE,
-      args: [{ event: envelope(`shipment:${orderId}:delivered`, 'shipment.delivered', orderId, { orderId, customerId, deliveredAt: new Date().toISOString() }) }],
+      args: [
+        { event: envelope(`shipment:${orderId}:delivered`, 'shipment.delivered', orderId, { orderId, customerId, deliveredAt: new Date().toISOString() }) },
+      ],
     });
   // The events other domains publish, as they publish them.
   const returnRequested = (orderId: string, customerId: string) =>
@@ -89,11 +97,16 @@ describe('an overdue box (time-skipping)', () => {
   /** What saleWorkflow does on a captured purchase: the item is sold, item.sold follows. */
   async function sell(handle: Awaited<ReturnType<typeof startReturn>>, orderId: string, customerId: string, itemId: string) {
     await system.database.sql`update inventory.items set state = 'sold' where id = ${itemId}`;
-    await handle.signal(eventSignal, envelope(`inventory:${orderId}:${itemId}:sold`, 'item.sold', orderId, { orderId, customerId, itemId, priceCents: 1, costCents: 1 }));
+    await handle.signal(
+      eventSignal,
+      envelope(`inventory:${orderId}:${itemId}:sold`, 'item.sold', orderId, { orderId, customerId, itemId, priceCents: 1, costCents: 1 }),
+    );
   }
 
   const remindersOf = async (orderId: string) =>
-    (await system.database.sql<{ offset: string }[]>`select "offset" from returns.reminders where order_id = ${orderId} order by sent_at, "offset"`).map((r) => r.offset);
+    (await system.database.sql<{ offset: string }[]>`select "offset" from returns.reminders where order_id = ${orderId} order by sent_at, "offset"`).map(
+      (r) => r.offset,
+    );
 
   it('sends reminders before the deadline, then publishes return.overdue and a purchase.requested per unreturned item', async () => {
     const orderId = uniqueId('o');
@@ -121,7 +134,9 @@ describe('an overdue box (time-skipping)', () => {
     expect(state.phase).toBe('overdue');
     expect(state.remindersSent).toEqual(['-3 days', '-1 day', '0 days']);
     expect(await timelineTypes(system.database, orderId)).toEqual(['return.overdue', 'purchase.requested', 'purchase.requested']);
-    expect(await eventData(orderId, 'return.overdue')).toEqual([{ orderId, customerId, unreturnedItemIds: [a, b], reason: 'the rental window closed with no return requested' }]);
+    expect(await eventData(orderId, 'return.overdue')).toEqual([
+      { orderId, customerId, unreturnedItemIds: [a, b], reason: 'the rental window closed with no return requested' },
+    ]);
     const purchases = await system.database.sql<{ id: string; data: Record<string, unknown> }[]>`
       select id, data from events.event_log where correlation_id = ${orderId} and type = 'purchase.requested' order by seq`;
     expect(purchases).toEqual([
@@ -152,10 +167,15 @@ describe('an overdue box (time-skipping)', () => {
     const handle = await system.client.workflow.start<typeof returnWorkflow>('returnWorkflow', {
       workflowId: returnWorkflowId(orderId),
       taskQueue: RETURNS_TASK_QUEUE,
-      args: [{ event: envelope(`shipment:${orderId}:delivered`, 'shipment.delivered', orderId, { orderId, customerId, deliveredAt: new Date().toISOString() }) }],
+      args: [
+        { event: envelope(`shipment:${orderId}:delivered`, 'shipment.delivered', orderId, { orderId, customerId, deliveredAt: new Date().toISOString() }) },
+      ],
     });
     await env.sleep('20 days');
-    await handle.signal(eventSignal, envelope(`order:${orderId}:return-requested`, 'return.requested', orderId, { orderId, customerId, requestedBy: 'member' }));
+    await handle.signal(
+      eventSignal,
+      envelope(`order:${orderId}:return-requested`, 'return.requested', orderId, { orderId, customerId, requestedBy: 'member' }),
+    );
     // Past the rental deadline, inside the 14-day arrival window of the requested return.
     await env.sleep('13 days');
     expect(await remindersOf(orderId)).toEqual([]);
@@ -181,7 +201,10 @@ describe('an overdue box (time-skipping)', () => {
     expect(await eventData(orderId, 'return.overdue')).toEqual([
       { orderId, customerId, unreturnedItemIds: [a, b], reason: 'a return was requested but the box did not arrive within 14 days' },
     ]);
-    expect((await eventData(orderId, 'purchase.requested')).map((d) => [d.itemId, d.reason])).toEqual([[a, 'overdue'], [b, 'overdue']]);
+    expect((await eventData(orderId, 'purchase.requested')).map((d) => [d.itemId, d.reason])).toEqual([
+      [a, 'overdue'],
+      [b, 'overdue'],
+    ]);
     // No reminder goes out for a box whose return was requested.
     expect(await remindersOf(orderId)).toEqual([]);
     await handle.terminate('test done');
@@ -234,9 +257,18 @@ describe('an overdue box (time-skipping)', () => {
 
     await expect(handle.result()).resolves.toEqual({ restockedItemIds: [], retiredItemIds: [], purchasedItemIds: [a], lostItemIds: [b] });
     expect(await itemStates([a, b])).toEqual({ [a]: 'sold', [b]: 'retired' });
-    expect(await eventData(orderId, 'item.lost')).toEqual([{ orderId, customerId, itemId: b, reason: 'not paid for, and the box did not come back within 14 days' }]);
+    expect(await eventData(orderId, 'item.lost')).toEqual([
+      { orderId, customerId, itemId: b, reason: 'not paid for, and the box did not come back within 14 days' },
+    ]);
     expect(await eventData(orderId, 'item.retired')).toEqual([{ orderId, customerId, itemId: b, reason: 'lost' }]);
-    expect(await timelineTypes(system.database, orderId)).toEqual(['return.overdue', 'purchase.requested', 'purchase.requested', 'item.lost', 'item.retired', 'return.completed']);
+    expect(await timelineTypes(system.database, orderId)).toEqual([
+      'return.overdue',
+      'purchase.requested',
+      'purchase.requested',
+      'item.lost',
+      'item.retired',
+      'return.completed',
+    ]);
   });
 
   it('declares lost at once an item the member kept when its purchase fails after the box came back', async () => {
@@ -258,7 +290,9 @@ describe('an overdue box (time-skipping)', () => {
     await handle.signal(eventSignal, purchaseFailed(orderId, customerId, kept));
     await expect(handle.result()).resolves.toEqual({ restockedItemIds: [returned], retiredItemIds: [], purchasedItemIds: [], lostItemIds: [kept] });
     expect(await itemStates([kept, returned])).toEqual({ [kept]: 'retired', [returned]: 'available' });
-    expect(await eventData(orderId, 'item.lost')).toEqual([{ orderId, customerId, itemId: kept, reason: 'kept by the member, not paid for, and not in the returned box' }]);
+    expect(await eventData(orderId, 'item.lost')).toEqual([
+      { orderId, customerId, itemId: kept, reason: 'kept by the member, not paid for, and not in the returned box' },
+    ]);
   });
 
   it('inspects an overdue box that comes back while its purchases are pending, and keeps what was paid for sold', async () => {

@@ -13,10 +13,20 @@ afterEach(async () => {
 });
 
 const send = (key: string | undefined, body: unknown) =>
-  fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) }, body: JSON.stringify(body) });
+  fetch(`${server.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) },
+    body: JSON.stringify(body),
+  });
 const message = (to: string, text = 'hello') => ({ to, subject: 'Hi', text, tag: 'test' });
-const inbox = async (to: string) => ((await (await fetch(`${server.url}/admin/messages?to=${encodeURIComponent(to)}`)).json()) as { messages: { messageId: string; text: string; idempotencyKey: string }[] }).messages;
-const setFaults = (faults: unknown) => fetch(`${server.url}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+const inbox = async (to: string) =>
+  (
+    (await (await fetch(`${server.url}/admin/messages?to=${encodeURIComponent(to)}`)).json()) as {
+      messages: { messageId: string; text: string; idempotencyKey: string }[];
+    }
+  ).messages;
+const setFaults = (faults: unknown) =>
+  fetch(`${server.url}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
 
 describe('the mail simulator', () => {
   it('accepts a message once per Idempotency-Key: a retry replays the answer and delivers nothing twice', async () => {

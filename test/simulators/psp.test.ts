@@ -117,7 +117,7 @@ describe('PSP simulator', () => {
     expect(await ledger()).toHaveLength(1);
   });
 
-  it('holds an answer past the caller\'s timeout after the charge took effect', async () => {
+  it("holds an answer past the caller's timeout after the charge took effect", async () => {
     psp.faults.answerDelayMs = 1_000;
     await expect(post('/v1/charges', 'late-1', charge()).timeout(200)).rejects.toThrow(/Timeout/);
     expect((await ledger()).map((c) => c.idempotencyKey)).toEqual(['late-1']);

@@ -74,10 +74,7 @@ describe('WMS simulator', () => {
   let sim: WmsSimulator;
   let server: { url: string; close(): Promise<void> } | null = null;
 
-  async function boot(
-    options: Partial<WmsSimulatorOptions> = {},
-    answer?: (callback: WmsCallback, attempt: number) => number,
-  ) {
+  async function boot(options: Partial<WmsSimulatorOptions> = {}, answer?: (callback: WmsCallback, attempt: number) => number) {
     receiver = await startReceiver(answer);
     sim = createWmsSimulator({
       callbackUrl: receiver.url,
@@ -92,7 +89,10 @@ describe('WMS simulator', () => {
   }
 
   function create(url: string, key: string, body: unknown = instructionBody()) {
-    return request(url).post('/v1/instructions').set('Idempotency-Key', key).send(body as object);
+    return request(url)
+      .post('/v1/instructions')
+      .set('Idempotency-Key', key)
+      .send(body as object);
   }
 
   afterEach(async () => {
@@ -121,11 +121,7 @@ describe('WMS simulator', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');
     expect(bad.body.detail).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'customerId' })]));
-    const malformed = await request(url)
-      .post('/v1/instructions')
-      .set('Idempotency-Key', 'key-json')
-      .set('content-type', 'application/json')
-      .send('{not json');
+    const malformed = await request(url).post('/v1/instructions').set('Idempotency-Key', 'key-json').set('content-type', 'application/json').send('{not json');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toBe('invalid_request');
     expect(sim.instructions.size).toBe(0);
@@ -193,9 +189,7 @@ describe('WMS simulator', () => {
     expect(callbacks[3]!.trackingNumber).toBe(callbacks[2]!.trackingNumber);
     for (const r of receiver.received) {
       expect(r.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      expect(
-        verifyWmsSignature({ secret: SECRET, rawBody: r.rawBody, header: r.signature, nowSeconds: Date.now() / 1000 }),
-      ).toEqual({ ok: true });
+      expect(verifyWmsSignature({ secret: SECRET, rawBody: r.rawBody, header: r.signature, nowSeconds: Date.now() / 1000 })).toEqual({ ok: true });
     }
     const state = await request(url).get(`/v1/instructions/${body.instructionId}`);
     expect(state.body.status).toBe('delivered');
@@ -271,7 +265,7 @@ describe('WMS simulator', () => {
     expect(sim.instructions.size).toBe(1);
   });
 
-  it('holds an answer past the caller\'s timeout after the instruction took effect', async () => {
+  it("holds an answer past the caller's timeout after the instruction took effect", async () => {
     const url = await boot({ faults: { stepMs: 60_000, answerDelayMs: 1_000 } });
     await expect(create(url, 'key-late').timeout(200)).rejects.toThrow(/Timeout/);
     expect(sim.instructions.size).toBe(1);
@@ -347,7 +341,16 @@ describe('WMS simulator', () => {
     await create(url, 'key-dup');
     await waitFor(() => receiver.accepted().length === 8);
     const ids = receiver.accepted().map((c) => c.callbackId);
-    expect(ids).toEqual(['wms_1:picked', 'wms_1:picked', 'wms_1:packed', 'wms_1:packed', 'wms_1:shipped', 'wms_1:shipped', 'wms_1:delivered', 'wms_1:delivered']);
+    expect(ids).toEqual([
+      'wms_1:picked',
+      'wms_1:picked',
+      'wms_1:packed',
+      'wms_1:packed',
+      'wms_1:shipped',
+      'wms_1:shipped',
+      'wms_1:delivered',
+      'wms_1:delivered',
+    ]);
     const [a, b] = receiver.accepted();
     expect(b).toEqual(a);
   });

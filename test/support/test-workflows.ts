@@ -30,7 +30,8 @@ export async function testEntityWorkflow({ event }: EventTriggeredInput<TestPing
   for (;;) {
     const ping = (await inbox.next([TestPing])) as EventEnvelope<TestPingData>;
     received.push(ping.id);
-    if (ping.data.action === 'fail') throw ApplicationFailure.create({ type: 'TestEntityFailed', message: `failed on ${ping.id}, on purpose`, nonRetryable: true });
+    if (ping.data.action === 'fail')
+      throw ApplicationFailure.create({ type: 'TestEntityFailed', message: `failed on ${ping.id}, on purpose`, nonRetryable: true });
     if (ping.data.action === 'complete') return { received };
   }
 }

@@ -41,9 +41,14 @@ describe('event delivery', () => {
     return runs;
   };
   const deliveryOf = async (eventId: string) =>
-    system.database.sql<{ subscriber: string; outcome: string; detail: string | null }[]>`select subscriber, outcome, detail from events.deliveries where event_id = ${eventId}`;
+    system.database.sql<
+      { subscriber: string; outcome: string; detail: string | null }[]
+    >`select subscriber, outcome, detail from events.deliveries where event_id = ${eventId}`;
   const settled = async (workflowId: string) => {
-    await system.client.workflow.getHandle(workflowId).result().catch(() => undefined);
+    await system.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch(() => undefined);
     return (await system.client.workflow.getHandle(workflowId).describe()).status.name;
   };
 
@@ -108,10 +113,14 @@ describe('event delivery', () => {
       expect(await deliveryOf(event.id)).toEqual([{ subscriber: 'test.ping-reopening-entity', outcome: 'started', detail: null }]);
       const handle = system.client.workflow.getHandle(reopeningEntityId(entity));
       await expect(handle.result()).resolves.toEqual({ received: [event.id] });
-      const runs = await eventually(async () => {
-        const found = await runsOf(reopeningEntityId(entity));
-        return found.length === 2 ? found : undefined;
-      }, 10_000, `two runs of ${reopeningEntityId(entity)}`);
+      const runs = await eventually(
+        async () => {
+          const found = await runsOf(reopeningEntityId(entity));
+          return found.length === 2 ? found : undefined;
+        },
+        10_000,
+        `two runs of ${reopeningEntityId(entity)}`,
+      );
       expect(runs.map((r) => r.status).sort()).toEqual(['COMPLETED', entity === failed ? 'FAILED' : 'TERMINATED']);
     }
     expect((await runsOf(reopeningEntityId(terminated))).map((r) => r.runId)).toContain(terminatedRun.runId);
@@ -132,9 +141,19 @@ describe('event delivery', () => {
     const deliver = async (event: EventEnvelope) => {
       const { deliveries } = (await activity.run(bus.recordEvent, { event })) as RecordEventResult;
       expect(deliveries).toEqual([expect.objectContaining({ subscriber: 'test.ping-reopening-entity', start: true, reopen: true })]);
-      return (await activity.run(bus.deliverEvent, { event, started: [], signals: deliveries as Delivery[], searchAttributes: { CustomerId: 'c_test' } })) as DeliverEventResult;
+      return (await activity.run(bus.deliverEvent, {
+        event,
+        started: [],
+        signals: deliveries as Delivery[],
+        searchAttributes: { CustomerId: 'c_test' },
+      })) as DeliverEventResult;
     };
-    const envelope = (e: EventToPublish): EventEnvelope => ({ ...e, occurredAt: new Date().toISOString(), causationId: null, source: { domain: 'events', workflowId: 'test', runId: 'test' } });
+    const envelope = (e: EventToPublish): EventEnvelope => ({
+      ...e,
+      occurredAt: new Date().toISOString(),
+      causationId: null,
+      source: { domain: 'events', workflowId: 'test', runId: 'test' },
+    });
 
     const second = envelope(ping(entity, 2, 'complete', true));
     const { outcomes } = await deliver(second);

@@ -27,7 +27,15 @@ import { eventually, startSystem, uniqueId, type RunningSystem } from '../suppor
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function envelope<D>(type: string, id: string, correlationId: string, data: D): EventEnvelope<D> {
-  return { id, type, occurredAt: new Date().toISOString(), correlationId, causationId: null, source: { domain: 'orders', workflowId: 'test', runId: 'test' }, data };
+  return {
+    id,
+    type,
+    occurredAt: new Date().toISOString(),
+    correlationId,
+    causationId: null,
+    source: { domain: 'orders', workflowId: 'test', runId: 'test' },
+    data,
+  };
 }
 
 const purchaseRequested = (data: PurchaseRequestedData) =>
@@ -118,7 +126,7 @@ describe('chargeWorkflow on the dev server', () => {
     expect(events).toHaveLength(1);
   });
 
-  it('ends in payment.failed with the PSP\'s reason, not a failed workflow, when the PSP refuses a charge for good', async () => {
+  it("ends in payment.failed with the PSP's reason, not a failed workflow, when the PSP refuses a charge for good", async () => {
     const customerId = uniqueId('c');
     const orderId = uniqueId('o');
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
@@ -131,8 +139,13 @@ describe('chargeWorkflow on the dev server', () => {
     }
     const [failed] = await system.database.sql<{ id: string; data: { reason: string } }[]>`
       select id, data from events.event_log where correlation_id = ${orderId} and type = 'payment.failed'`;
-    expect(failed).toMatchObject({ id: `charge:${purchaseChargeKey(orderId, 'itm_refused')}:failed`, data: { reason: expect.stringMatching(/^psp_refused: .*400/) } });
-    const [row] = await system.database.sql<{ status: string }[]>`select status from payment.charges where charge_key = ${purchaseChargeKey(orderId, 'itm_refused')}`;
+    expect(failed).toMatchObject({
+      id: `charge:${purchaseChargeKey(orderId, 'itm_refused')}:failed`,
+      data: { reason: expect.stringMatching(/^psp_refused: .*400/) },
+    });
+    const [row] = await system.database.sql<
+      { status: string }[]
+    >`select status from payment.charges where charge_key = ${purchaseChargeKey(orderId, 'itm_refused')}`;
     expect(row.status).toBe('failed');
   });
 
@@ -177,13 +190,31 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     const periods = captures.map((c) => c.idempotencyKey.replace(`membership:${customerId}:`, '').replace(/:attempt-\d+$/, ''));
     expect(periods.length).toBeGreaterThanOrEqual(15);
     expect(new Set(periods).size).toBe(periods.length); // one capture per period
-    expect(periods.slice(0, 13)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11', '2026-12', '2027-01']);
+    expect(periods.slice(0, 13)).toEqual([
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+      '2026-11',
+      '2026-12',
+      '2027-01',
+    ]);
 
-    const runs = await eventually(async () => {
-      const found: string[] = [];
-      for await (const wf of system.client.workflow.list({ query: `WorkflowId = '${membershipWorkflowId(customerId)}'` })) found.push(wf.runId);
-      return found.length >= 15 ? found : undefined;
-    }, 30_000, 'runs listed');
+    const runs = await eventually(
+      async () => {
+        const found: string[] = [];
+        for await (const wf of system.client.workflow.list({ query: `WorkflowId = '${membershipWorkflowId(customerId)}'` })) found.push(wf.runId);
+        return found.length >= 15 ? found : undefined;
+      },
+      30_000,
+      'runs listed',
+    );
     for (const runId of runs.slice(0, 15)) {
       const history = await system.client.workflow.getHandle(membershipWorkflowId(customerId), runId).fetchHistory();
       expect((history.events ?? []).length).toBeLessThan(60);
@@ -192,7 +223,7 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     expect(row.status).toBe('active');
   });
 
-  it('suspends the member with the PSP\'s reason when the PSP refuses the fee for good, instead of waiting forever', async () => {
+  it("suspends the member with the PSP's reason when the PSP refuses the fee for good, instead of waiting forever", async () => {
     const customerId = uniqueId('c');
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
     psp.faults.refuseRate = 1;
@@ -211,7 +242,7 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     expect(row.status).toBe('suspended');
   });
 
-  it('reports a membership stalled when its fee\'s outcome is overdue, and clears it once payment answers', async () => {
+  it("reports a membership stalled when its fee's outcome is overdue, and clears it once payment answers", async () => {
     const customerId = uniqueId('c');
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
     psp.faults.outageUntil = new Date(Date.now() + DAY_MS).toISOString();
@@ -223,7 +254,10 @@ describe('membershipWorkflow over many periods (dev server)', () => {
         typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
       });
       await eventually(async () => ((await handle.query(membershipStatusQuery)).stalled ? true : undefined), 20_000, 'the wait reported stalled');
-      expect(await handle.query(membershipStatusQuery)).toMatchObject({ phase: 'awaiting-payment', stalled: expect.stringContaining(`membership:${customerId}:2026-10`) });
+      expect(await handle.query(membershipStatusQuery)).toMatchObject({
+        phase: 'awaiting-payment',
+        stalled: expect.stringContaining(`membership:${customerId}:2026-10`),
+      });
       psp.faults.outageUntil = null;
       await eventually(async () => ((await handle.query(membershipStatusQuery)).phase === 'paid' ? true : undefined), 60_000, 'the fee paid');
       expect((await handle.query(membershipStatusQuery)).stalled).toBeUndefined();

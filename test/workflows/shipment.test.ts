@@ -2,13 +2,7 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';
-import {
-  WAREHOUSE_TASK_QUEUE,
-  shipmentStateQuery,
-  shipmentWorkflowId,
-  wmsCallbackSignal,
-  type WmsCallbackSignal,
-} from '../../workflows/warehouse/contract';
+import { WAREHOUSE_TASK_QUEUE, shipmentStateQuery, shipmentWorkflowId, wmsCallbackSignal, type WmsCallbackSignal } from '../../workflows/warehouse/contract';
 import type { shipmentWorkflow } from '../../workflows/warehouse/workflows';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { startSystem, timelineTypes, uniqueId, type RunningSystem } from '../support/system';
@@ -35,7 +29,12 @@ async function sendCallback(system: RunningSystem, cb: WmsCallbackSignal, search
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // The time-skipping test server has no custom search attributes registered.
     ...(searchAttributes
-      ? { typedSearchAttributes: [{ key: OrderIdAttribute, value: cb.orderId }, { key: CustomerIdAttribute, value: cb.customerId }] }
+      ? {
+          typedSearchAttributes: [
+            { key: OrderIdAttribute, value: cb.orderId },
+            { key: CustomerIdAttribute, value: cb.customerId },
+          ],
+        }
       : {}),
   });
 }
@@ -53,7 +52,9 @@ describe('shipmentWorkflow on the dev server', () => {
     const handle = await sendCallback(system, callback(orderId, 'delivered'));
     await expect(handle.result()).resolves.toEqual({ milestone: 'delivered', outcome: 'delivered' });
     expect(await timelineTypes(system.database, orderId)).toEqual(['shipment.shipped', 'shipment.delivered']);
-    const [row] = await system.database.sql<{ status: string; tracking_number: string }[]>`select status, tracking_number from warehouse.shipments where order_id = ${orderId}`;
+    const [row] = await system.database.sql<
+      { status: string; tracking_number: string }[]
+    >`select status, tracking_number from warehouse.shipments where order_id = ${orderId}`;
     expect(row).toEqual({ status: 'delivered', tracking_number: `TRK-${orderId}` });
   });
 

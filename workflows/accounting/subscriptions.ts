@@ -6,7 +6,14 @@ import { ACCOUNTING_TASK_QUEUE, ItemSold, ledgerWorkflowId } from './contract';
 // A ledger belongs to the member, not to the box whose event happened to start it. It never
 // finishes on its own, so a closed one was terminated or failed: money must still reach the
 // books, so the event starts a new run (which also sweeps what the closed run left unbooked).
-const ledger = { domain: 'accounting', workflowType: 'ledgerWorkflow', taskQueue: ACCOUNTING_TASK_QUEUE, start: true, reopen: true, scope: 'customer' } as const;
+const ledger = {
+  domain: 'accounting',
+  workflowType: 'ledgerWorkflow',
+  taskQueue: ACCOUNTING_TASK_QUEUE,
+  start: true,
+  reopen: true,
+  scope: 'customer',
+} as const;
 
 export const accountingSubscriptions = [
   subscribe(PaymentCaptured, {

@@ -58,7 +58,12 @@ export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
 
 function customerOf(event: EventEnvelope | undefined): string {
   const customerId = (event?.data as { customerId?: unknown } | undefined)?.customerId;
-  if (typeof customerId !== 'string') throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `${event?.id ?? 'a ledger run without an event'} names no customer`, nonRetryable: true });
+  if (typeof customerId !== 'string')
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidEvent,
+      message: `${event?.id ?? 'a ledger run without an event'} names no customer`,
+      nonRetryable: true,
+    });
   return customerId;
 }
 const chargeKeyOf = (event: EventEnvelope): string => (event.data as { chargeKey: string }).chargeKey;
@@ -114,7 +119,9 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
   const sweep = async (): Promise<void> => {
     sweepRequested = false;
     sweeps += 1;
-    const { events, more } = await accounting.findUnbookedEvents.executeWithOptions({ summary: `sweep unbooked money events of ${customerId}` }, [{ customerId }]);
+    const { events, more } = await accounting.findUnbookedEvents.executeWithOptions({ summary: `sweep unbooked money events of ${customerId}` }, [
+      { customerId },
+    ]);
     // Through the inbox: an event both swept and delivered is applied once (and posting is
     // idempotent by source event id besides). Captures come first, so their refunds need not wait.
     let added = 0;
@@ -188,7 +195,12 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
 function stepFailed(step: string, err: unknown): never {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    throw ApplicationFailure.create({ type: cause.type ?? 'CloseStepFailed', message: `${step} failed: ${cause.message}`, nonRetryable: true, details: cause.details ?? undefined });
+    throw ApplicationFailure.create({
+      type: cause.type ?? 'CloseStepFailed',
+      message: `${step} failed: ${cause.message}`,
+      nonRetryable: true,
+      details: cause.details ?? undefined,
+    });
   }
   throw err;
 }
@@ -206,11 +218,15 @@ function unbookedMoneyEvents(period: string, check: UndeliveredResult, waitedMs:
   const parts: string[] = [];
   if (unbookedTotal > 0) {
     const listed = unbooked.map((e) => `${e.eventId} (${e.type}, customer ${e.customerId ?? '?'}: ${why[e.reason]})`).join(', ');
-    parts.push(`${unbookedTotal} money event(s) have no journal entry: ${listed}${unbookedTotal > unbooked.length ? ` and ${unbookedTotal - unbooked.length} more` : ''}`);
+    parts.push(
+      `${unbookedTotal} money event(s) have no journal entry: ${listed}${unbookedTotal > unbooked.length ? ` and ${unbookedTotal - unbooked.length} more` : ''}`,
+    );
   }
   if (undeliveredEvents.length > 0) {
     const listed = undeliveredEvents.map((e) => `${e.eventId} (${e.type}, not delivered to ${e.missing.join(', ')})`).join(', ');
-    parts.push(`${check.undelivered} event(s) are not delivered to every subscriber: ${listed}${check.undelivered > undeliveredEvents.length ? ` and ${check.undelivered - undeliveredEvents.length} more` : ''}`);
+    parts.push(
+      `${check.undelivered} event(s) are not delivered to every subscriber: ${listed}${check.undelivered > undeliveredEvents.length ? ` and ${check.undelivered - undeliveredEvents.length} more` : ''}`,
+    );
   }
   const waited = waitedMs === null ? '' : ` after waiting ${Math.round(waitedMs / 60_000)} min`;
   throw ApplicationFailure.create({
@@ -290,7 +306,9 @@ export async function monthlyCloseWorkflow({
  * run again; a failed one runs again when the schedule is triggered (or ops run it with
  * `POST /admin/accounting/periods/:period/close`).
  */
-export async function monthlyCloseScheduledWorkflow(input: { period?: string } = {}): Promise<MonthlyCloseResult | { period: string; outcome: 'already-closed' }> {
+export async function monthlyCloseScheduledWorkflow(
+  input: { period?: string } = {},
+): Promise<MonthlyCloseResult | { period: string; outcome: 'already-closed' }> {
   const info = workflowInfo();
   const scheduledAt = (info.searchAttributes?.TemporalScheduledStartTime as unknown[] | undefined)?.[0];
   const at = scheduledAt instanceof Date ? scheduledAt : typeof scheduledAt === 'string' ? new Date(scheduledAt) : info.startTime;

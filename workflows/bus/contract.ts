@@ -5,18 +5,8 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { z } from 'zod';
 
-
 /** The business systems that own workflows and publish events. */
-export type DomainName =
-  | 'orders'
-  | 'styling'
-  | 'inventory'
-  | 'warehouse-integration'
-  | 'warehouse'
-  | 'returns'
-  | 'payment'
-  | 'accounting'
-  | 'events';
+export type DomainName = 'orders' | 'styling' | 'inventory' | 'warehouse-integration' | 'warehouse' | 'returns' | 'payment' | 'accounting' | 'events';
 
 /** Where an event was published from: enough to open the publishing workflow in the Web UI. */
 export interface EventSource {

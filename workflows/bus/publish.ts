@@ -2,25 +2,9 @@
  * Workflow-side event layer: `publish` announces a fact, `Inbox` receives the events a
  * subscriber workflow is sent. Runs inside the workflow sandbox: deterministic code only.
  */
-import {
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
-  condition,
-  log,
-  proxyLocalActivities,
-  setHandler,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, condition, log, proxyLocalActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import {
-  eventSignal,
-  type BusActivities,
-  type Delivery,
-  type DeliveryOutcome,
-  type EventDefinition,
-  type EventEnvelope,
-} from './contract';
+import { eventSignal, type BusActivities, type Delivery, type DeliveryOutcome, type EventDefinition, type EventEnvelope } from './contract';
 
 // Local activities, run by the publisher's own worker inside its workflow task: recording an event
 // and signalling its subscribers costs no activity task and no extra workflow task per publish (the

@@ -55,7 +55,8 @@ export async function restockWorkflow(input: RestockWorkflowInput): Promise<Rest
     return retire('damaged on return');
   }
   await inventory.startCleaning.executeWithOptions({ summary: `send ${itemId} to cleaning` }, [{ orderId, itemId }]);
-  const cleaningTime = input.cleaningTime ?? ((await inventory.cleaningPolicy.executeWithOptions({ summary: 'read the cleaning time' }, [])).cleaningTime as Duration);
+  const cleaningTime =
+    input.cleaningTime ?? ((await inventory.cleaningPolicy.executeWithOptions({ summary: 'read the cleaning time' }, [])).cleaningTime as Duration);
   await sleep(cleaningTime);
   await inventory.restockItem.executeWithOptions({ summary: `restock ${itemId}` }, [{ orderId, itemId }]);
   await publish(ItemRestocked, {

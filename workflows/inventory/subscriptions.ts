@@ -18,11 +18,21 @@ export const inventorySubscriptions = [
     start: true,
     summary: (e) => `Reserve ${e.data.items.length} items for box ${e.data.orderId}`,
   }),
-  subscribe(StylingFailed, { ...reservation, name: 'inventory.abandon-on-styling-failed', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
+  subscribe(StylingFailed, {
+    ...reservation,
+    name: 'inventory.abandon-on-styling-failed',
+    workflowId: (e) => reservationWorkflowId(e.data.orderId),
+    start: false,
+  }),
   // start: true so a cancel that beats the first pick leaves a closed reservation behind (a tombstone).
   subscribe(OrderCancelled, { ...reservation, name: 'inventory.release-on-cancel', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: true }),
   // Held items are let go only once the WMS side confirms nothing will ship.
-  subscribe(ShipmentCancelled, { ...reservation, name: 'inventory.release-on-shipment-cancelled', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
+  subscribe(ShipmentCancelled, {
+    ...reservation,
+    name: 'inventory.release-on-shipment-cancelled',
+    workflowId: (e) => reservationWorkflowId(e.data.orderId),
+    start: false,
+  }),
   subscribe(ShipmentShipped, { ...reservation, name: 'inventory.ship-reserved-items', workflowId: (e) => reservationWorkflowId(e.data.orderId), start: false }),
 ];
 

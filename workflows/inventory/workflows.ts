@@ -24,7 +24,9 @@ const { reserveItems, releaseItems, markItemsShipped, sellItem } = proxyLocalAct
  * A cancel of held items releases them only on shipment.cancelled (the WMS confirmed, nothing
  * will ship); if the cancel came too late the box ships and its items go with it.
  */
-export async function reservationWorkflow({ event: first }: EventTriggeredInput<StylingCompletedData | OrderCancelledData>): Promise<ReservationWorkflowResult> {
+export async function reservationWorkflow({
+  event: first,
+}: EventTriggeredInput<StylingCompletedData | OrderCancelledData>): Promise<ReservationWorkflowResult> {
   const orderId = first.correlationId;
   const customerId = first.data.customerId;
   const inbox = new Inbox(first);

@@ -95,7 +95,9 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
     if (isEvent(outcome, PaymentFailed)) {
       const reason = `the ${period} fee could not be charged after ${outcome.data.attempts} attempts: ${outcome.data.reason}`;
       Object.assign(state, { status: 'suspended', phase: 'suspended', reason });
-      await recordMembership.executeWithOptions({ summary: `membership of ${customerId} suspended in ${period}` }, [{ customerId, status: 'suspended', period }]);
+      await recordMembership.executeWithOptions({ summary: `membership of ${customerId} suspended in ${period}` }, [
+        { customerId, status: 'suspended', period },
+      ]);
       log.warn('membership suspended', { customerId, period, eventId: outcome.id });
       return { status: 'suspended', period, reason };
     }

@@ -139,10 +139,16 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
     purchaseItemUpdate,
     async ({ itemId }) => {
       purchasing.add(itemId);
-      const item = (await listOrderItems.executeWithOptions({ summary: `look up the items of box ${order.orderId}` }, [{ orderId: order.orderId }])).find((i) => i.itemId === itemId);
+      const item = (await listOrderItems.executeWithOptions({ summary: `look up the items of box ${order.orderId}` }, [{ orderId: order.orderId }])).find(
+        (i) => i.itemId === itemId,
+      );
       if (!item) {
         purchasing.delete(itemId);
-        throw ApplicationFailure.create({ type: FailureType.PurchaseNotAllowed, message: `item ${itemId} is no longer held by ${order.orderId}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.PurchaseNotAllowed,
+          message: `item ${itemId} is no longer held by ${order.orderId}`,
+          nonRetryable: true,
+        });
       }
       // The main loop publishes, so purchase.requested is ordered with the order's other events.
       purchaseQueue.push({ itemId, priceCents: item.priceCents });
@@ -176,14 +182,16 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderWor
       return;
     }
     Object.assign(detail, changes, { status, lastEventId: cause?.id ?? detail.lastEventId });
-    await recordOrderStatus.executeWithOptions({ summary: `order ${order.orderId} is ${status}` }, [{
-      order,
-      status,
-      statusReason: detail.statusReason ?? null,
-      itemIds: detail.itemIds,
-      trackingNumber: detail.trackingNumber ?? null,
-      purchasedItemIds: detail.purchasedItemIds,
-    }]);
+    await recordOrderStatus.executeWithOptions({ summary: `order ${order.orderId} is ${status}` }, [
+      {
+        order,
+        status,
+        statusReason: detail.statusReason ?? null,
+        itemIds: detail.itemIds,
+        trackingNumber: detail.trackingNumber ?? null,
+        purchasedItemIds: detail.purchasedItemIds,
+      },
+    ]);
   }
 
   /**

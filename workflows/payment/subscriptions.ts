@@ -30,6 +30,16 @@ export const paymentSubscriptions = [
   // The shipping fee's charge follows its box (signal only; standard boxes have no such charge,
   // the bus records those deliveries as rejected): a confirmed cancel stops or refunds it, the
   // shipment ends it.
-  subscribe(ShipmentCancelled, { ...charge, start: false, name: 'payment.shipping-fee-on-cancel', workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)) }),
-  subscribe(ShipmentShipped, { ...charge, start: false, name: 'payment.shipping-fee-on-shipped', workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)) }),
+  subscribe(ShipmentCancelled, {
+    ...charge,
+    start: false,
+    name: 'payment.shipping-fee-on-cancel',
+    workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)),
+  }),
+  subscribe(ShipmentShipped, {
+    ...charge,
+    start: false,
+    name: 'payment.shipping-fee-on-shipped',
+    workflowId: (e) => chargeWorkflowId(shippingChargeKey(e.data.orderId)),
+  }),
 ];

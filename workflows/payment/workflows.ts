@@ -68,7 +68,8 @@ type ChargeRequest = PurchaseRequestedData | MembershipRenewalDueData | OrderPla
 function chargeFacts(event: EventEnvelope<ChargeRequest>): ChargeFacts {
   if (isEvent(event, OrderPlaced)) {
     const { orderId, customerId, shippingFeeCents } = event.data;
-    if (!shippingFeeCents) throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `order ${orderId} has no express shipping fee`, nonRetryable: true });
+    if (!shippingFeeCents)
+      throw ApplicationFailure.create({ type: FailureType.InvalidEvent, message: `order ${orderId} has no express shipping fee`, nonRetryable: true });
     return {
       chargeKey: shippingChargeKey(orderId),
       customerId,
@@ -180,7 +181,11 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
           throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a retry needs a reason', nonRetryable: true });
         }
         if (state.status !== 'dunning' || retryRequested !== undefined) {
-          throw ApplicationFailure.create({ type: FailureType.ChargeNotRetryable, message: `charge ${facts.chargeKey} is ${state.status}: only a charge waiting for a dunning retry can be retried now`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: FailureType.ChargeNotRetryable,
+            message: `charge ${facts.chargeKey} is ${state.status}: only a charge waiting for a dunning retry can be retried now`,
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -250,14 +255,16 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
       log.info('charge declined; dunning', { chargeKey: facts.chargeKey, attempt, code, nextAttemptAt: state.nextAttemptAt });
       // A shipping fee's dunning ends early when its box is cancelled for good; an ops retry ends the wait now.
       await condition(() => boxCancelled() || retryRequested !== undefined, Math.max(0, at - Date.now()));
-      if (retryRequested !== undefined) log.info('ops retry of a declined charge', { chargeKey: facts.chargeKey, nextAttempt: attempt + 1, reason: retryRequested });
+      if (retryRequested !== undefined)
+        log.info('ops retry of a declined charge', { chargeKey: facts.chargeKey, nextAttempt: attempt + 1, reason: retryRequested });
     }
   }
 
   // The durable record decides, not the order in which this run heard things: a reset's re-run
   // hears the reapplied shipment.cancelled before it charges, yet the first run captured (an
   // attempt still in doubt there is resolved with the PSP first).
-  const recorded = (await payment.markChargeFailed.executeWithOptions({ summary: `mark ${facts.chargeKey} failed` }, [{ chargeKey: facts.chargeKey }]))?.captured;
+  const recorded = (await payment.markChargeFailed.executeWithOptions({ summary: `mark ${facts.chargeKey} failed` }, [{ chargeKey: facts.chargeKey }]))
+    ?.captured;
   if (recorded) return finish(await captured(recorded));
   const reason = stopped ? 'order_cancelled' : (refusal ?? state.lastDecline ?? 'card_declined');
   Object.assign(state, { status: stopped ? 'cancelled' : 'failed', nextAttemptAt: undefined, failureReason: reason });
@@ -276,7 +283,10 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
  */
 async function followBox(box: Inbox, chargeKey: string, state: ChargeState): Promise<void> {
   const fates = [ShipmentCancelled, ShipmentShipped];
-  await waitVisibly(() => box.has(fates), { what: `box ${chargeKey.replace(/^shipping:/, '')} to ship or be cancelled (its express fee is captured)`, bound: BOX_FATE_BOUND });
+  await waitVisibly(() => box.has(fates), {
+    what: `box ${chargeKey.replace(/^shipping:/, '')} to ship or be cancelled (its express fee is captured)`,
+    bound: BOX_FATE_BOUND,
+  });
   const fate = box.take(fates);
   if (!fate || !isEvent(fate, ShipmentCancelled)) return;
   const refund = await executeChild(refundWorkflow, {

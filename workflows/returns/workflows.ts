@@ -66,7 +66,9 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     .filter((r) => r.at <= deadline)
     .sort((a, b) => a.at - b.at);
 
-  const items: OrderItem[] = (await listOrderItems.executeWithOptions({ summary: `look up the items of box ${orderId}` }, [{ orderId }])).filter((i) => OUT_STATES.has(i.state));
+  const items: OrderItem[] = (await listOrderItems.executeWithOptions({ summary: `look up the items of box ${orderId}` }, [{ orderId }])).filter((i) =>
+    OUT_STATES.has(i.state),
+  );
   const fate = new Map<string, Fate>(items.map((i) => [i.itemId, i.state === 'sold' ? 'sold' : 'out']));
   const purchaseRequested = new Set(items.filter((i) => i.state === 'sold').map((i) => i.itemId));
   /** Items the member chose to buy before the box came back: they are not in the box. */
@@ -155,14 +157,24 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
         await returns.recordInspection.executeWithOptions({ summary: `record ${itemId} inspected: ${outcome}` }, [{ orderId, itemId, outcome }]);
         fate.set(itemId, 'inspected');
         inspected.add(itemId);
-        await publish(ItemInspected, { id: `return:${orderId}:${itemId}:inspected`, data: { orderId, customerId, itemId, outcome }, correlationId: orderId, causedBy: cause });
+        await publish(ItemInspected, {
+          id: `return:${orderId}:${itemId}:inspected`,
+          data: { orderId, customerId, itemId, outcome },
+          correlationId: orderId,
+          causedBy: cause,
+        });
       } else if (f === 'owed' && (arrived || Date.now() >= lostAt.get(itemId)!)) {
         fate.set(itemId, 'lost');
         lost.add(itemId);
         const reason = arrived
           ? 'kept by the member, not paid for, and not in the returned box'
           : `not paid for, and the box did not come back within ${String(policy.lostAfter)}`;
-        await publish(ItemLost, { id: `return:${orderId}:${itemId}:lost`, data: { orderId, customerId, itemId, reason }, correlationId: orderId, causedBy: cause });
+        await publish(ItemLost, {
+          id: `return:${orderId}:${itemId}:lost`,
+          data: { orderId, customerId, itemId, reason },
+          correlationId: orderId,
+          causedBy: cause,
+        });
       }
     }
   }
@@ -198,7 +210,8 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   function nextDue(): { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost' | 'purchase-stalled'; offset?: string; itemId?: string } | undefined {
     const due: { at: number; kind: 'reminder' | 'deadline' | 'arrival' | 'lost' | 'purchase-stalled'; offset?: string; itemId?: string }[] = [];
     for (const itemId of ids('buying')) {
-      if (!stalledPurchases.has(itemId)) due.push({ at: (buyingSince.get(itemId) ?? Date.now()) + msToNumber(policy.purchaseOutcomeBound), kind: 'purchase-stalled', itemId });
+      if (!stalledPurchases.has(itemId))
+        due.push({ at: (buyingSince.get(itemId) ?? Date.now()) + msToNumber(policy.purchaseOutcomeBound), kind: 'purchase-stalled', itemId });
     }
     if (state.phase === 'renting') {
       const reminder = reminders.find((r) => !state.remindersSent.includes(r.offset));
@@ -226,7 +239,9 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     if (due.at > Date.now() && (await condition(() => inbox.has(FOLLOWED), due.at - Date.now()))) continue;
 
     if (due.kind === 'reminder') {
-      const { sent } = await returns.sendReminder.executeWithOptions({ summary: `remind ${customerId} to return box ${orderId} (${due.offset})` }, [{ orderId, customerId, offset: due.offset!, deadline: state.deadline }]);
+      const { sent } = await returns.sendReminder.executeWithOptions({ summary: `remind ${customerId} to return box ${orderId} (${due.offset})` }, [
+        { orderId, customerId, offset: due.offset!, deadline: state.deadline },
+      ]);
       state.remindersSent.push(due.offset!);
       log.info('reminder due', { orderId, offset: due.offset, sent });
     } else if (due.kind === 'deadline') {
@@ -237,7 +252,9 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
       // Payment always announces an outcome; one this late means payment is stuck. Keep waiting for it.
       stalledPurchases.add(due.itemId!);
       log.warn('purchase outcome overdue', { orderId, itemId: due.itemId, bound: String(policy.purchaseOutcomeBound) });
-      setCurrentDetails(`**Stalled.** Waiting for the payment outcome of ${[...stalledPurchases].filter((id) => fate.get(id) === 'buying').join(', ')} of box ${orderId}, due within ${String(policy.purchaseOutcomeBound)}. See docs/operations.md, "A workflow is stalled".`);
+      setCurrentDetails(
+        `**Stalled.** Waiting for the payment outcome of ${[...stalledPurchases].filter((id) => fate.get(id) === 'buying').join(', ')} of box ${orderId}, due within ${String(policy.purchaseOutcomeBound)}. See docs/operations.md, "A workflow is stalled".`,
+      );
     } else {
       await stateFacts();
     }

@@ -16,7 +16,12 @@ export const warehouseIntegrationSubscriptions = [
     summary: (e) => `Send box ${e.data.orderId} (${e.data.items.length} items) to the WMS`,
   }),
   // start: true leaves a tombstone when the cancel comes first, so a late reservation cannot ship.
-  subscribe(OrderCancelled, { ...instruction, name: 'warehouse-integration.cancel-instruction', workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId), start: true }),
+  subscribe(OrderCancelled, {
+    ...instruction,
+    name: 'warehouse-integration.cancel-instruction',
+    workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId),
+    start: true,
+  }),
   // The instruction workflow of a box whose address the WMS refused has failed (waiting for ops)
   // and cannot take the cancel: a run of its own confirms it, so stock and money are let go.
   subscribe(OrderCancelled, {
@@ -27,7 +32,12 @@ export const warehouseIntegrationSubscriptions = [
     start: true,
     summary: (e) => `Confirm the cancel of box ${e.data.orderId} (its instruction was refused)`,
   }),
-  subscribe(ShipmentShipped, { ...instruction, name: 'warehouse-integration.done-on-shipped', workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId), start: false }),
+  subscribe(ShipmentShipped, {
+    ...instruction,
+    name: 'warehouse-integration.done-on-shipped',
+    workflowId: (e) => wmsInstructionWorkflowId(e.data.orderId),
+    start: false,
+  }),
 ];
 
 /** A member's return request becomes a pickup at the WMS. */

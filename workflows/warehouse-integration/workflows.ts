@@ -1,5 +1,14 @@
 /** warehouseInstructionWorkflow: hands a reserved box to the WMS, durably, through outages. */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { WarehouseIntegrationActivities } from '../../activities/warehouse-integration';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
@@ -8,7 +17,14 @@ import { InventoryReserved, type InventoryReservedData } from '../inventory/cont
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
 import type { ReturnRequestedData } from '../orders/contract';
-import { ShipmentCancelRejected, ShipmentCancelled, ShipmentRejected, ShipmentRequested, type ReturnPickupWorkflowResult, type WarehouseInstructionWorkflowResult } from './contract';
+import {
+  ShipmentCancelRejected,
+  ShipmentCancelled,
+  ShipmentRejected,
+  ShipmentRequested,
+  type ReturnPickupWorkflowResult,
+  type WarehouseInstructionWorkflowResult,
+} from './contract';
 
 const wms = proxyActivities<WarehouseIntegrationActivities>({
   startToCloseTimeout: '30 seconds',
@@ -33,7 +49,9 @@ export async function warehouseInstructionWorkflow({
 
   /** Cancels at the WMS and announces the outcome; the WMS's 409 means the box is on its way. */
   async function cancelAtWms(cancel: EventEnvelope<OrderCancelledData>): Promise<WarehouseInstructionWorkflowResult> {
-    const { outcome, instructionId } = await wms.cancelShippingInstruction.executeWithOptions({ summary: `cancel the WMS instruction of ${orderId}` }, [{ orderId }]);
+    const { outcome, instructionId } = await wms.cancelShippingInstruction.executeWithOptions({ summary: `cancel the WMS instruction of ${orderId}` }, [
+      { orderId },
+    ]);
     if (outcome === 'already-shipped') {
       // The WMS shipped before the cancel reached it: say so, so the order follows the box and
       // nobody releases its items or refunds it.

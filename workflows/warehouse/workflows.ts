@@ -66,15 +66,15 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
   });
 
   for (;;) {
-    await condition(
-      () => rank(reported) > rank(state.milestone) || (slaBreached && !state.delayed) || inbox.has([ShipmentCancelled, ShipmentRequested]),
-    );
+    await condition(() => rank(reported) > rank(state.milestone) || (slaBreached && !state.delayed) || inbox.has([ShipmentCancelled, ShipmentRequested]));
     const event = inbox.take([ShipmentRequested, ShipmentCancelled]);
     if (event?.type === ShipmentRequested.type) {
       cause = event;
       instructionId ??= (event as EventEnvelope<{ instructionId: string }>).data.instructionId;
     } else if (event && rank(reported) < rank('shipped')) {
-      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} cancelled` }, [{ orderId, customerId, instructionId, milestone: 'cancelled' }]);
+      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} cancelled` }, [
+        { orderId, customerId, instructionId, milestone: 'cancelled' },
+      ]);
       return { milestone: state.milestone, outcome: 'cancelled' };
     }
 
@@ -91,7 +91,9 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
     if (rank(reported) > rank(state.milestone)) {
       const from = state.milestone;
       state.milestone = reported;
-      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} ${state.milestone}` }, [{ orderId, customerId, instructionId, milestone: state.milestone, trackingNumber: state.trackingNumber }]);
+      await recordShipment.executeWithOptions({ summary: `shipment of box ${orderId} ${state.milestone}` }, [
+        { orderId, customerId, instructionId, milestone: state.milestone, trackingNumber: state.trackingNumber },
+      ]);
       if (rank(from) < rank('shipped') && rank(state.milestone) >= rank('shipped')) {
         cause = await publish(ShipmentShipped, {
           id: `shipment:${orderId}:shipped`,

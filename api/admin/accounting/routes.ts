@@ -40,7 +40,12 @@ const closeBody = z
   .object({
     reason,
     /** How long step 1 may wait for money events in flight (default: the close's own, 6 hours). */
-    maxWaitMs: z.number().int().min(1_000).max(7 * 86_400_000).optional(),
+    maxWaitMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .optional(),
   })
   .strict();
 /** Unbooked events a rebook answer names (the ledger books all of them, in batches). */
@@ -78,7 +83,17 @@ export function accountingAdminRoutes({ database, temporal }: { database: Databa
   router.get('/ledger', async (req, res) => {
     const { period, customerId, limit } = parseRequest(ledgerQuery, req.query, 'query');
     const entries = await sql<
-      { id: string; customer_id: string; customer_seq: number; source_event_id: string; source_event_type: string; charge_key: string | null; description: string; occurred_at: Date; posted_at: Date }[]
+      {
+        id: string;
+        customer_id: string;
+        customer_seq: number;
+        source_event_id: string;
+        source_event_type: string;
+        charge_key: string | null;
+        description: string;
+        occurred_at: Date;
+        posted_at: Date;
+      }[]
     >`
       select id, customer_id, customer_seq, source_event_id, source_event_type, charge_key, description, occurred_at, posted_at
       from accounting.journal_entries
@@ -162,7 +177,8 @@ export function accountingAdminRoutes({ database, temporal }: { database: Databa
     const body = parseBody(req, closeBody);
     const workflowId = monthlyCloseWorkflowId(period);
     audit(res, { action: 'run-period-close', target: workflowId, reason: body.reason, details: { period, maxWaitMs: body.maxWaitMs ?? null } });
-    if (periodBounds(period).end.getTime() > Date.now()) throw new ProblemError('bad-request', `period ${period} has not ended yet: its close would lock it while it still takes entries`);
+    if (periodBounds(period).end.getTime() > Date.now())
+      throw new ProblemError('bad-request', `period ${period} has not ended yet: its close would lock it while it still takes entries`);
     const { requestId } = ctx(res);
     let runId: string;
     let outcome: 'started' | 'running' | 'already-closed';

@@ -29,7 +29,11 @@ export const lagReportSchema = z
         })
         .strict(),
     ),
-    overloaded: z.object({ reason: z.string(), retryAfterSeconds: z.number().int() }).strict().nullable().meta({ description: 'Set while POST /v1/orders answers 503 overloaded' }),
+    overloaded: z
+      .object({ reason: z.string(), retryAfterSeconds: z.number().int() })
+      .strict()
+      .nullable()
+      .meta({ description: 'Set while POST /v1/orders answers 503 overloaded' }),
   })
   .strict();
 

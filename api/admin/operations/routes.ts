@@ -41,7 +41,10 @@ const listQuery = z
     orderId: queryToken.optional(),
     pageSize: z.coerce.number().int().min(1).max(200).default(50),
     /** The `nextCursor` of the previous page. */
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/).optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,4096}$/)
+      .optional(),
     reason: reason.optional(),
   })
   .strict();
@@ -152,7 +155,8 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
     return { workflows, truncated: false };
   }
 
-  const noteRead = (res: Response, action: string, target: string, why?: string, details: Record<string, unknown> = {}) => audit(res, { action, target, reason: why, details });
+  const noteRead = (res: Response, action: string, target: string, why?: string, details: Record<string, unknown> = {}) =>
+    audit(res, { action, target, reason: why, details });
 
   router.get('/orders/:orderId/trace', async (req, res) => {
     const { orderId } = parseRequest(traceParams, req.params, 'params');
@@ -161,7 +165,10 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
 
     const { workflows, truncated } = await listAll(`${OrderIdAttribute.name} = "${orderId}"`, 200);
     const described = await mapLimit(workflows, 8, async (w) => {
-      const description = await client.workflow.getHandle(w.workflowId, w.runId).describe().catch(() => undefined);
+      const description = await client.workflow
+        .getHandle(w.workflowId, w.runId)
+        .describe()
+        .catch(() => undefined);
       return {
         ...summarise(w),
         summary: (await description?.staticSummary().catch(() => undefined)) ?? null,
@@ -174,7 +181,16 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
     const [order] = await sql<{ customer_id: string; status: string; status_reason: string | null }[]>`
       select customer_id, status, status_reason from orders.orders where id = ${orderId}`;
     const events = await sql<
-      { id: string; type: string; occurred_at: Date; source_domain: string; source_workflow_id: string; source_run_id: string; causation_id: string | null; deliveries: { subscriber: string; workflowId: string; outcome: string; detail: string | null }[] }[]
+      {
+        id: string;
+        type: string;
+        occurred_at: Date;
+        source_domain: string;
+        source_workflow_id: string;
+        source_run_id: string;
+        causation_id: string | null;
+        deliveries: { subscriber: string; workflowId: string; outcome: string; detail: string | null }[];
+      }[]
     >`
       select e.id, e.type, e.occurred_at, e.source_domain, e.source_workflow_id, e.source_run_id, e.causation_id,
              coalesce(jsonb_agg(jsonb_build_object('subscriber', d.subscriber, 'workflowId', d.workflow_id, 'outcome', d.outcome, 'detail', d.detail)
@@ -220,7 +236,12 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
       q.target ? eq(auditLog.target, q.target) : undefined,
       q.cursor ? lt(auditLog.id, q.cursor) : undefined,
     );
-    const rows = await database.db.select().from(auditLog).where(where).orderBy(desc(auditLog.id)).limit(q.limit + 1);
+    const rows = await database.db
+      .select()
+      .from(auditLog)
+      .where(where)
+      .orderBy(desc(auditLog.id))
+      .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     res.json({
       entries: page.map((r) => ({ ...r, at: r.at.toISOString() })),
@@ -253,9 +274,17 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
   router.post('/workflows/:workflowId/reset', async (req, res) => {
     const { workflowId } = parseRequest(workflowParams, req.params, 'params');
     const body = parseBody(req, resetBody);
-    audit(res, { action: 'reset-workflow', target: workflowId, reason: body.reason, details: { to: body.to, reapplySignals: body.reapplySignals, runId: body.runId ?? null } });
+    audit(res, {
+      action: 'reset-workflow',
+      target: workflowId,
+      reason: body.reason,
+      details: { to: body.to, reapplySignals: body.reapplySignals, runId: body.runId ?? null },
+    });
 
-    const description = await client.workflow.getHandle(workflowId, body.runId).describe().catch(notFound(`workflow ${workflowId}`));
+    const description = await client.workflow
+      .getHandle(workflowId, body.runId)
+      .describe()
+      .catch(notFound(`workflow ${workflowId}`));
     const { runId } = description;
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const events = history.events ?? [];
@@ -268,7 +297,14 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
       const event = events.find((e) => Number(e.eventId) === wanted);
       if (!event || !RESETTABLE.has(event.eventType ?? 0)) {
         throw new ProblemError('validation-error', 'One or more fields are invalid; see errors.', {
-          errors: [{ in: 'body', path: 'to.eventId', message: `event ${wanted} of run ${runId} is not a workflow task event (completed, failed, timed out or started)`, code: 'custom' }],
+          errors: [
+            {
+              in: 'body',
+              path: 'to.eventId',
+              message: `event ${wanted} of run ${runId} is not a workflow task event (completed, failed, timed out or started)`,
+              code: 'custom',
+            },
+          ],
         });
       }
       eventId = wanted;
@@ -290,7 +326,8 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
       .catch((err: unknown) => {
         const code = grpcCode(err);
         if (code === GRPC_NOT_FOUND) throw new ProblemError('not-found', `workflow ${workflowId} run ${runId} does not exist`);
-        if (code === GRPC_INVALID_ARGUMENT || code === GRPC_FAILED_PRECONDITION) throw new ProblemError('bad-request', `the reset was refused: ${(err as Error).message}`);
+        if (code === GRPC_INVALID_ARGUMENT || code === GRPC_FAILED_PRECONDITION)
+          throw new ProblemError('bad-request', `the reset was refused: ${(err as Error).message}`);
         throw err;
       });
     const newRunId = response.runId ?? '';
@@ -314,7 +351,10 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
     const { workflows, truncated } = await listAll(query, q.scan);
     const perWorkflow = await mapLimit(workflows, 8, async (w) => {
       // A workflow may close between the list and the describe: then it has nothing pending.
-      const description = await client.workflow.getHandle(w.workflowId, w.runId).describe().catch(() => undefined);
+      const description = await client.workflow
+        .getHandle(w.workflowId, w.runId)
+        .describe()
+        .catch(() => undefined);
       return (description?.raw.pendingActivities ?? [])
         .filter((a) => (a.attempt ?? 1) >= q.minAttempts || a.lastFailure)
         .map((a) => ({

@@ -42,7 +42,7 @@ export const chargeViewSchema = z
         failureReason: z.string().optional(),
       })
       .nullable()
-      .meta({ description: 'The running (or last) chargeWorkflow\'s own state; null if it cannot be asked' }),
+      .meta({ description: "The running (or last) chargeWorkflow's own state; null if it cannot be asked" }),
     attempts: z.array(chargeAttemptViewSchema),
   })
   .strict();
@@ -64,7 +64,12 @@ export function paymentAdminRoutes({ db, temporal }: { db: Db; temporal: Client 
     const [charge] = await db.select().from(charges).where(eq(charges.chargeKey, chargeKey));
     if (!charge) throw new ProblemError('not-found', `no charge ${chargeKey}`);
     const attempts = await db.select().from(chargeAttempts).where(eq(chargeAttempts.chargeKey, chargeKey)).orderBy(asc(chargeAttempts.attempt));
-    const workflow = state ?? (await temporal.workflow.getHandle(chargeWorkflowId(chargeKey)).query(chargeStateQuery).catch(() => undefined));
+    const workflow =
+      state ??
+      (await temporal.workflow
+        .getHandle(chargeWorkflowId(chargeKey))
+        .query(chargeStateQuery)
+        .catch(() => undefined));
     return {
       chargeKey,
       customerId: charge.customerId,
@@ -72,7 +77,13 @@ export function paymentAdminRoutes({ db, temporal }: { db: Db; temporal: Client 
       amountCents: charge.amountCents,
       status: charge.status,
       workflow: workflow ? workflowView(workflow) : null,
-      attempts: attempts.map((a) => ({ attempt: a.attempt, status: a.status, cardToken: a.cardToken, declineCode: a.declineCode, attemptedAt: a.attemptedAt.toISOString() })),
+      attempts: attempts.map((a) => ({
+        attempt: a.attempt,
+        status: a.status,
+        cardToken: a.cardToken,
+        declineCode: a.declineCode,
+        attemptedAt: a.attemptedAt.toISOString(),
+      })),
     };
   }
 
@@ -96,7 +107,8 @@ export function paymentAdminRoutes({ db, temporal }: { db: Db; temporal: Client 
     try {
       state = await temporal.withDeadline(Date.now() + RETRY_TIMEOUT_MS, () => handle.executeUpdate(retryChargeUpdate, { args: [{ reason }] }));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new ProblemError('charge-not-retryable', `charge ${chargeKey} has no running charge workflow: it has ended (see its status).`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new ProblemError('charge-not-retryable', `charge ${chargeKey} has no running charge workflow: it has ended (see its status).`);
       throw err;
     }
     audit(res, { details: { status: state.status, attempts: state.attempts } });
