@@ -37,6 +37,12 @@ export const DOMAIN_TASK_QUEUES = [
   ACCOUNTING_TASK_QUEUE,
 ] as const;
 
+/**
+ * A poller counts while it polled within this long: Temporal lists a worker's pollers for minutes
+ * after the worker is gone, and a worker long-polls at least once a minute.
+ */
+const POLLER_SEEN_MS = 90_000;
+
 /** One task queue's backlog, as Temporal reports it (approximate). */
 export interface TaskQueueLag {
   taskQueue: string;
@@ -48,6 +54,7 @@ export interface TaskQueueLag {
   /** Tasks added and dispatched per second, lately. */
   addRate: number;
   dispatchRate: number;
+  /** Workers that polled within the last 90 s. */
   pollers: number;
 }
 
@@ -90,7 +97,7 @@ export async function readLag({ temporal: client, db }: { temporal: Client; db: 
           backlogAgeSeconds: seconds(res.stats?.approximateBacklogAge),
           addRate: res.stats?.tasksAddRate ?? 0,
           dispatchRate: res.stats?.tasksDispatchRate ?? 0,
-          pollers: res.pollers?.length ?? 0,
+          pollers: (res.pollers ?? []).filter((p) => Date.now() - seconds(p.lastAccessTime) * 1000 < POLLER_SEEN_MS).length,
         };
       }),
     ),

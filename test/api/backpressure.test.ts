@@ -104,8 +104,14 @@ describe('backpressure', () => {
 
   it("shows each domain's lag at GET /admin/lag and on /metrics", async () => {
     const metrics = new Registry();
+    // Limits no leftover of earlier tests on the shared dev server can reach: this is about the report.
     const app = createApp({
-      config: testConfig({ LOAD_SAMPLE_INTERVAL_MS: '100' }),
+      config: testConfig({
+        LOAD_SAMPLE_INTERVAL_MS: '100',
+        ORDER_BACKLOG_MAX_PENDING: '1000000',
+        ORDER_BACKLOG_MAX_AGE_SECONDS: '1000000',
+        TASK_BACKLOG_MAX_AGE_SECONDS: '1000000',
+      }),
       database,
       temporal: env.client,
       logger: pino({ level: 'silent' }),
