@@ -49,13 +49,13 @@ import {
   type BoxState,
 } from './boxes';
 
-/** The code measured, read when the bench starts (the tree may change while it runs). */
-const commit = codeVersion();
 import { quantile } from './open-load';
 import { peakRssSampler, stackProcesses } from './processes';
 import { startBenchStack, type BenchStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..');
+/** The code measured, read when the bench starts (the tree may change while it runs). */
+const commit = codeVersion();
 
 const { values } = parseArgs({
   options: {

@@ -36,13 +36,13 @@ import {
   type BoxState,
 } from './boxes';
 
-/** The code measured, read when the bench starts (the tree may change while it runs). */
-const commit = codeVersion();
 import { quantile } from './open-load';
 import { byName, pssOf, stackProcesses } from './processes';
 import { startBenchStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '..');
+/** The code measured, read when the bench starts (the tree may change while it runs). */
+const commit = codeVersion();
 const { values } = parseArgs({
   options: {
     rate: { type: 'string', default: '1' },
