@@ -5,7 +5,8 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../../config';
 import { temporalConnectionOptions } from '../../config/temporal';
-import { ACCOUNTING_TASK_QUEUE, MONTHLY_CLOSE_SCHEDULE_ID } from '../../workflows/accounting/contract';
+import { MONTHLY_CLOSE_SCHEDULE_ID, MonthlyCloseScheduledWorkflow } from '../../workflows/accounting/contract';
+import type { WorkflowInputOf } from '../../workflows/workflow-ref';
 
 export const MONTHLY_CLOSE_CALENDAR = { comment: '00:30 UTC on the 1st: close the previous month', minute: 30, hour: 0, dayOfMonth: 1 } as const;
 
@@ -15,10 +16,10 @@ function scheduleOptions(): ScheduleOptions {
     spec: { calendars: [MONTHLY_CLOSE_CALENDAR], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'monthlyCloseScheduledWorkflow',
+      workflowType: MonthlyCloseScheduledWorkflow.workflowType,
       workflowId: 'accounting-monthly-close',
-      taskQueue: ACCOUNTING_TASK_QUEUE,
-      args: [{}],
+      taskQueue: MonthlyCloseScheduledWorkflow.taskQueue,
+      args: [{} satisfies WorkflowInputOf<typeof MonthlyCloseScheduledWorkflow>],
       staticSummary: 'Month-end close of the previous month',
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '7 days', pauseOnFailure: false },

@@ -26,7 +26,8 @@ import { eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database, Db } from '../../db/client';
 import { orderWorkflowStarts, orders } from '../../db/schema/orders';
-import { ORDERS_TASK_QUEUE, orderWorkflowId, type OrderWorkflowInput } from '../../workflows/orders/contract';
+import { OrderWorkflow, orderWorkflowId, type OrderWorkflowInput } from '../../workflows/orders/contract';
+import { startWorkflow } from '../../workflows/workflow-ref';
 import { boxSearchAttributes } from '../../workflows/search-attributes';
 
 /** The PostgreSQL channel acceptOrder notifies and the relay listens on. */
@@ -95,10 +96,8 @@ export function createOrderStartWaker(db: Db, log: Logger): () => void {
 /** Starts one order's workflow; an already started (or finished) one counts as started. */
 export async function startOrderWorkflow(client: Client, input: OrderWorkflowInput): Promise<void> {
   try {
-    await client.workflow.start('orderWorkflow', {
-      taskQueue: ORDERS_TASK_QUEUE,
+    await startWorkflow(client.workflow, OrderWorkflow, input, {
       workflowId: orderWorkflowId(input.orderId),
-      args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: boxSearchAttributes(input.orderId, input.customerId),
       staticSummary: `Box ${input.orderId} for ${input.customerId} — ${input.itemCount} items, size ${input.size}`,

@@ -13,7 +13,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { savePaymentMethod } from '../../activities/payment';
-import { ORDERS_TASK_QUEUE, membershipWorkflowId, type MembershipWorkflowInput } from '../../workflows/orders/contract';
+import { MembershipWorkflow, membershipWorkflowId } from '../../workflows/orders/contract';
+import { startWorkflow } from '../../workflows/workflow-ref';
 import { DEFAULT_CARD_TOKEN } from '../../workflows/payment/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';
 import { cardInputSchema } from '../payment/routes';
@@ -192,16 +193,19 @@ export function authRoutes({
     // Card on file, then the membership (which bills the first period at once).
     try {
       await savePaymentMethod(db, id, cardToken);
-      await temporal.workflow.start('membershipWorkflow', {
-        taskQueue: ORDERS_TASK_QUEUE,
-        workflowId: membershipWorkflowId(id),
-        args: [{ customerId: id } satisfies MembershipWorkflowInput],
-        // A retried start joins the running membership; a closed (suspended) one is never restarted.
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [{ key: CustomerIdAttribute, value: id }],
-        staticSummary: `Membership of ${id}`,
-      });
+      await startWorkflow(
+        temporal.workflow,
+        MembershipWorkflow,
+        { customerId: id },
+        {
+          workflowId: membershipWorkflowId(id),
+          // A retried start joins the running membership; a closed (suspended) one is never restarted.
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [{ key: CustomerIdAttribute, value: id }],
+          staticSummary: `Membership of ${id}`,
+        },
+      );
     } catch (err) {
       // No membership, no account: the member can verify again with the same token.
       await releaseSignupRequest(db, { requestId, customerId: id }).catch(() => undefined);

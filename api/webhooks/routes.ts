@@ -18,7 +18,8 @@ import { WMS_CALLBACK_STATUSES, WMS_SIGNATURE_HEADER } from '../../simulators/wm
 import { verifyWmsSignature } from '../../simulators/wms/signature';
 import { boxSearchAttributes } from '../../workflows/search-attributes';
 import {
-  WAREHOUSE_TASK_QUEUE,
+  ReturnReceiptWorkflow,
+  ShipmentWorkflow,
   returnArrivalSignal,
   returnReceiptWorkflowId,
   shipmentWorkflowId,
@@ -26,6 +27,7 @@ import {
   type ReturnReceiptInput,
   type WmsCallbackSignal,
 } from '../../workflows/warehouse/contract';
+import { signalWithStartWorkflow } from '../../workflows/workflow-ref';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
 import { parseRequest } from '../validation';
@@ -97,10 +99,8 @@ export function webhookRoutes({ config, db, temporal, now = () => Date.now() }: 
       };
       const receiptId = returnReceiptWorkflowId(callback.orderId);
       try {
-        await temporal.workflow.signalWithStart('returnReceiptWorkflow', {
+        await signalWithStartWorkflow(temporal.workflow, ReturnReceiptWorkflow, receipt, {
           workflowId: receiptId,
-          taskQueue: WAREHOUSE_TASK_QUEUE,
-          args: [receipt],
           signal: returnArrivalSignal,
           signalArgs: [{ callbackId: callback.callbackId }],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -129,17 +129,20 @@ export function webhookRoutes({ config, db, temporal, now = () => Date.now() }: 
     };
     const workflowId = shipmentWorkflowId(callback.orderId);
     try {
-      await temporal.workflow.signalWithStart('shipmentWorkflow', {
-        workflowId,
-        taskQueue: WAREHOUSE_TASK_QUEUE,
-        args: [{ orderId: callback.orderId, customerId: callback.customerId }],
-        signal: wmsCallbackSignal,
-        signalArgs: [signal],
-        // A finished shipment is never started again by a late or duplicate callback.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: boxSearchAttributes(callback.orderId, callback.customerId),
-        staticSummary: `Shipment of box ${callback.orderId} (started by a WMS callback)`,
-      });
+      await signalWithStartWorkflow(
+        temporal.workflow,
+        ShipmentWorkflow,
+        { orderId: callback.orderId, customerId: callback.customerId },
+        {
+          workflowId,
+          signal: wmsCallbackSignal,
+          signalArgs: [signal],
+          // A finished shipment is never started again by a late or duplicate callback.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: boxSearchAttributes(callback.orderId, callback.customerId),
+          staticSummary: `Shipment of box ${callback.orderId} (started by a WMS callback)`,
+        },
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       log.info({ ...fields, workflowId }, 'WMS callback ignored: shipment already closed');

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineSignal } from '@temporalio/workflow';
 import { defineEvent, type EventEnvelope } from '../bus/contract';
+import { defineWorkflow } from '../workflow-ref';
 
 /** Task queue of the accounting worker. */
 export const ACCOUNTING_TASK_QUEUE = 'accounting';
@@ -163,3 +164,21 @@ export interface MonthlyCloseResult {
   summary: RevenueSummary;
   waitedChecks: number;
 }
+
+/** Input of the Schedule's close: the period, or (unset) the month before the scheduled time. */
+export interface MonthlyCloseScheduledInput {
+  period?: string;
+}
+/** The close's result, or `already-closed` when ops closed the period before the Schedule fired. */
+export type MonthlyCloseScheduledResult = MonthlyCloseResult | { period: string; outcome: 'already-closed' };
+
+/** One member's ledger: books every money event; runs as long as the member (continue-as-new). */
+export const LedgerWorkflow = defineWorkflow<LedgerWorkflowInput, void>('ledgerWorkflow', 'accounting', ACCOUNTING_TASK_QUEUE);
+/** Closes one period: waits for in-flight money events, then the trial balance and `period.closed`. */
+export const MonthlyCloseWorkflow = defineWorkflow<MonthlyCloseInput, MonthlyCloseResult>('monthlyCloseWorkflow', 'accounting', ACCOUNTING_TASK_QUEUE);
+/** The monthly close Schedule's action. */
+export const MonthlyCloseScheduledWorkflow = defineWorkflow<MonthlyCloseScheduledInput, MonthlyCloseScheduledResult>(
+  'monthlyCloseScheduledWorkflow',
+  'accounting',
+  ACCOUNTING_TASK_QUEUE,
+);

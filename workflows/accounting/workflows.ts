@@ -37,6 +37,8 @@ import {
   type LedgerWorkflowInput,
   type MonthlyCloseInput,
   type MonthlyCloseResult,
+  type MonthlyCloseScheduledInput,
+  type MonthlyCloseScheduledResult,
 } from './contract';
 
 const accounting = proxyActivities<AccountingActivities>({
@@ -306,9 +308,7 @@ export async function monthlyCloseWorkflow({
  * run again; a failed one runs again when the schedule is triggered (or ops run it with
  * `POST /admin/accounting/periods/:period/close`).
  */
-export async function monthlyCloseScheduledWorkflow(
-  input: { period?: string } = {},
-): Promise<MonthlyCloseResult | { period: string; outcome: 'already-closed' }> {
+export async function monthlyCloseScheduledWorkflow(input: MonthlyCloseScheduledInput = {}): Promise<MonthlyCloseScheduledResult> {
   const info = workflowInfo();
   const scheduledAt = (info.searchAttributes?.TemporalScheduledStartTime as unknown[] | undefined)?.[0];
   const at = scheduledAt instanceof Date ? scheduledAt : typeof scheduledAt === 'string' ? new Date(scheduledAt) : info.startTime;

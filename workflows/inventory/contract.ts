@@ -2,6 +2,13 @@
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
 import { pickedItemSchema } from '../styling/contract';
+import { defineWorkflow } from '../workflow-ref';
+import type { Duration } from '@temporalio/common';
+import type { EventEnvelope, EventTriggeredInput } from '../bus/contract';
+import type { OrderCancelledData } from '../orders/contract';
+import type { PaymentCapturedData } from '../payment/contract';
+import type { ItemInspectedData, ItemLostData } from '../returns/contract';
+import type { StylingCompletedData } from '../styling/contract';
 
 /** Task queue of the inventory worker. */
 export const INVENTORY_TASK_QUEUE = 'inventory';
@@ -83,3 +90,20 @@ export interface RestockWorkflowResult {
   itemId: string;
   outcome: 'restocked' | 'retired';
 }
+
+/** Input of restockWorkflow: the returns event that started it; `cleaningTime` overrides the deployment's (tests). */
+export interface RestockWorkflowInput {
+  event: EventEnvelope<ItemInspectedData | ItemLostData>;
+  cleaningTime?: Duration;
+}
+
+/** Holds the items of one box until it ships or is released, started by `styling.completed`. */
+export const ReservationWorkflow = defineWorkflow<EventTriggeredInput<StylingCompletedData | OrderCancelledData>, ReservationWorkflowResult>(
+  'reservationWorkflow',
+  'inventory',
+  INVENTORY_TASK_QUEUE,
+);
+/** Sells one item of a box to its member, started by the purchase's `payment.captured`. */
+export const SaleWorkflow = defineWorkflow<EventTriggeredInput<PaymentCapturedData>, SaleWorkflowResult>('saleWorkflow', 'inventory', INVENTORY_TASK_QUEUE);
+/** Takes one returned (or lost) item back into stock or out of it. */
+export const RestockWorkflow = defineWorkflow<RestockWorkflowInput, RestockWorkflowResult>('restockWorkflow', 'inventory', INVENTORY_TASK_QUEUE);

@@ -7,21 +7,15 @@ import type { Duration } from '@temporalio/common';
 import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { RestockActivities } from '../../activities/inventory/restock';
-import { type EventEnvelope, isEvent } from '../bus/contract';
+import { isEvent } from '../bus/contract';
 import { publish } from '../bus/publish';
-import { ItemInspected, ItemLost, type ItemInspectedData, type ItemLostData } from '../returns/contract';
-import { ItemRestocked, ItemRetired, type RestockWorkflowResult } from './contract';
+import { ItemInspected, ItemLost } from '../returns/contract';
+import { ItemRestocked, ItemRetired, type RestockWorkflowInput, type RestockWorkflowResult } from './contract';
 
 const inventory = proxyActivities<InventoryActivities & RestockActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-
-/** Input of restockWorkflow: the returns event that started it; `cleaningTime` overrides the deployment's (tests). */
-export interface RestockWorkflowInput {
-  event: EventEnvelope<ItemInspectedData | ItemLostData>;
-  cleaningTime?: Duration;
-}
 
 /**
  * item.inspected: shipped → returned, then clean → cleaning → (cleaning time) → available +

@@ -2,6 +2,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
+import { defineWorkflow } from '../workflow-ref';
+import type { MembershipWorkflowInput, MembershipWorkflowResult } from './membership-contract';
 
 /** Task queue of the orders worker. */
 export const ORDERS_TASK_QUEUE = 'orders';
@@ -167,3 +169,8 @@ export const purchaseItemUpdate = defineUpdate<PurchaseItemResult, [PurchaseItem
 
 // Membership (monthly fee): workflow id, membership.renewal_due, query, input.
 export * from './membership-contract';
+
+/** The life of one order, started by the API's order-start relay. */
+export const OrderWorkflow = defineWorkflow<OrderWorkflowInput, OrderWorkflowResult>('orderWorkflow', 'orders', ORDERS_TASK_QUEUE);
+/** A member's subscription, started at signup; runs as long as the member (continue-as-new per period). */
+export const MembershipWorkflow = defineWorkflow<MembershipWorkflowInput, MembershipWorkflowResult>('membershipWorkflow', 'orders', ORDERS_TASK_QUEUE);

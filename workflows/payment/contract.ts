@@ -2,6 +2,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent, type EventEnvelope } from '../bus/contract';
+import { defineWorkflow } from '../workflow-ref';
+import type { EventTriggeredInput } from '../bus/contract';
+import type { MembershipRenewalDueData, OrderPlacedData, PurchaseRequestedData } from '../orders/contract';
 
 /** Task queue of the payment worker. */
 export const PAYMENT_TASK_QUEUE = 'payment';
@@ -130,3 +133,11 @@ export interface RefundWorkflowResult {
   pspRefundId?: string;
   amountCents?: number;
 }
+
+/** The events that ask payment for money: a purchase, a period's fee, an express box's fee. */
+export type ChargeRequest = PurchaseRequestedData | MembershipRenewalDueData | OrderPlacedData;
+
+/** One charge at the PSP, to its outcome, started by the event that asks for the money. */
+export const ChargeWorkflow = defineWorkflow<EventTriggeredInput<ChargeRequest>, ChargeState>('chargeWorkflow', 'payment', PAYMENT_TASK_QUEUE);
+/** One refund at the PSP, a child of the charge it pays back. */
+export const RefundWorkflow = defineWorkflow<RefundWorkflowInput, RefundWorkflowResult>('refundWorkflow', 'payment', PAYMENT_TASK_QUEUE);

@@ -9,14 +9,7 @@ import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/co
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
 import { waitVisibly } from '../waiting';
-import {
-  MembershipRenewalDue,
-  OrderPlaced,
-  PurchaseRequested,
-  type MembershipRenewalDueData,
-  type OrderPlacedData,
-  type PurchaseRequestedData,
-} from '../orders/contract';
+import { MembershipRenewalDue, OrderPlaced, PurchaseRequested } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
 import { ShipmentCancelled } from '../warehouse-integration/contract';
 import {
@@ -32,6 +25,7 @@ import {
   refundWorkflowId,
   shippingChargeKey,
   type ChargePurpose,
+  type ChargeRequest,
   type ChargeState,
   type RefundWorkflowInput,
   type RefundWorkflowResult,
@@ -62,8 +56,6 @@ interface ChargeFacts {
   /** The timeline the payment events belong to: the order, or the customer for membership fees. */
   correlationId: string;
 }
-
-type ChargeRequest = PurchaseRequestedData | MembershipRenewalDueData | OrderPlacedData;
 
 function chargeFacts(event: EventEnvelope<ChargeRequest>): ChargeFacts {
   if (isEvent(event, OrderPlaced)) {

@@ -4,6 +4,7 @@ import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent, type EventEnvelope } from '../bus/contract';
 import type { ShipmentDeliveredData } from '../warehouse/contract';
+import { defineWorkflow } from '../workflow-ref';
 
 /** Task queue of the returns worker. */
 export const RETURNS_TASK_QUEUE = 'returns';
@@ -122,3 +123,6 @@ export interface ReturnWorkflowResult {
   purchasedItemIds: string[];
   lostItemIds: string[];
 }
+
+/** The rental window of one box, from delivery until every item is back or bought. */
+export const ReturnWorkflow = defineWorkflow<ReturnWorkflowInput, ReturnWorkflowResult>('returnWorkflow', 'returns', RETURNS_TASK_QUEUE);

@@ -1,6 +1,9 @@
 /** Public contract of the styling domain: stylists pick the items of a box. */
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
+import { defineWorkflow } from '../workflow-ref';
+import type { EventTriggeredInput } from '../bus/contract';
+import type { OrderPlacedData } from '../orders/contract';
 
 /** Task queue of the styling worker. */
 export const STYLING_TASK_QUEUE = 'styling';
@@ -50,3 +53,6 @@ export interface StylingWorkflowResult {
   outcome: 'reserved' | 'failed' | 'cancelled';
   attempts: number;
 }
+
+/** Picks the items of one box, started by `order.placed`. */
+export const StylingWorkflow = defineWorkflow<EventTriggeredInput<OrderPlacedData>, StylingWorkflowResult>('stylingWorkflow', 'styling', STYLING_TASK_QUEUE);

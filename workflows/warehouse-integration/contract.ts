@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
 import { pickedItemSchema } from '../styling/contract';
+import { defineWorkflow } from '../workflow-ref';
+import type { EventTriggeredInput } from '../bus/contract';
+import type { InventoryReservedData } from '../inventory/contract';
+import type { OrderCancelledData, ReturnRequestedData } from '../orders/contract';
 
 /** Task queue of the warehouse-integration worker. */
 export const WAREHOUSE_INTEGRATION_TASK_QUEUE = 'warehouse-integration';
@@ -78,3 +82,16 @@ export interface ReturnPickupWorkflowResult {
   instructionId: string;
   status: 'return_requested';
 }
+
+/** Sends one box's shipping instruction to the WMS (and its cancel), started by `inventory.reserved`. */
+export const WarehouseInstructionWorkflow = defineWorkflow<EventTriggeredInput<InventoryReservedData | OrderCancelledData>, WarehouseInstructionWorkflowResult>(
+  'warehouseInstructionWorkflow',
+  'warehouse-integration',
+  WAREHOUSE_INTEGRATION_TASK_QUEUE,
+);
+/** Asks the WMS to pick a box up for return, started by `return.requested`. */
+export const ReturnPickupWorkflow = defineWorkflow<EventTriggeredInput<ReturnRequestedData>, ReturnPickupWorkflowResult>(
+  'returnPickupWorkflow',
+  'warehouse-integration',
+  WAREHOUSE_INTEGRATION_TASK_QUEUE,
+);

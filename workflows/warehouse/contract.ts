@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
+import { defineWorkflow } from '../workflow-ref';
 
 /** Task queue of the warehouse worker. */
 export const WAREHOUSE_TASK_QUEUE = 'warehouse';
@@ -85,3 +86,13 @@ export interface ReturnReceiptInput {
 }
 /** A duplicate `return_arrived` callback reaching a receipt that is still running (ignored). */
 export const returnArrivalSignal = defineSignal<[{ callbackId: string }]>('returnArrival');
+
+/** What returnReceiptWorkflow answers: the id of the `return.arrived` it published. */
+export interface ReturnReceiptResult {
+  published: string;
+}
+
+/** Follows one box through the warehouse by its WMS callbacks, started by the first callback. */
+export const ShipmentWorkflow = defineWorkflow<ShipmentWorkflowInput, ShipmentWorkflowResult>('shipmentWorkflow', 'warehouse', WAREHOUSE_TASK_QUEUE);
+/** Receives one returned box at the warehouse, started by the `return_arrived` callback. */
+export const ReturnReceiptWorkflow = defineWorkflow<ReturnReceiptInput, ReturnReceiptResult>('returnReceiptWorkflow', 'warehouse', WAREHOUSE_TASK_QUEUE);

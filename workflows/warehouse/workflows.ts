@@ -8,6 +8,7 @@ import {
   ReturnArrived,
   returnArrivalSignal,
   type ReturnReceiptInput,
+  type ReturnReceiptResult,
   SHIPMENT_MILESTONES,
   SHIPMENT_SLA_MS,
   ShipmentDelayed,
@@ -121,7 +122,7 @@ export async function shipmentWorkflow(input: ShipmentWorkflowInput): Promise<Sh
  * ends. Duplicate callbacks signal it while it runs (ignored) or are refused by
  * REJECT_DUPLICATE once it has closed.
  */
-export async function returnReceiptWorkflow(input: ReturnReceiptInput): Promise<{ published: string }> {
+export async function returnReceiptWorkflow(input: ReturnReceiptInput): Promise<ReturnReceiptResult> {
   setHandler(returnArrivalSignal, (cb) => log.info('duplicate return_arrived callback ignored', { orderId: input.orderId, callbackId: cb.callbackId }));
   const event = await publish(ReturnArrived, {
     id: `warehouse:${input.orderId}:return-arrived`,
