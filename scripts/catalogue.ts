@@ -1,6 +1,6 @@
 /**
  * The event catalogue, built from the code: the `defineEvent` definitions and subscriptions the
- * bus itself loads (`loadRegistry()`), the workflow list in `workflows/index.ts`, and the source
+ * bus itself loads (`loadRegistry()`), the workflows of every registered domain (workers/domains.ts), and the source
  * text of those files for what the runtime objects cannot say (TSDoc of a definition, the `when`
  * filter of a subscription, the comment above it). Renders `docs/asyncapi.yaml`, the subscriber
  * tables between `<!-- generated:NAME:start -->` / `<!-- generated:NAME:end -->` markers in the
@@ -13,7 +13,8 @@ import path from 'node:path';
 import ts from 'typescript';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { loadRegistry, type Registry } from '../activities/bus/registry';
+import { loadRegistry, type Registry } from '../workers/registry';
+import { domainWorkflowModules } from '../workers/workflow-bundle';
 import type { EventEnvelope, Subscription } from '../workflows/bus/contract';
 import type { JsonSchema } from './event-compat';
 
@@ -156,15 +157,14 @@ function subscriptionSources(): Map<string, SubscriptionSource> {
   return found;
 }
 
-/** `export { a, b } from './<domain>/…'` in workflows/index.ts: every workflow type and its domain. */
+/** Every registered domain's workflows (workers/domains.ts; each folder's index exports them): workflow type and domain. */
 function workflowSources(): CatalogueWorkflow[] {
   const workflows: CatalogueWorkflow[] = [];
-  for (const statement of parse(path.join(WORKFLOWS_DIR, 'index.ts')).statements) {
-    if (!ts.isExportDeclaration(statement) || !statement.exportClause || !ts.isNamedExports(statement.exportClause)) continue;
-    const from = literalText(statement.moduleSpecifier);
-    const domain = from?.match(/^\.\/([^/]+)\//)?.[1];
-    if (!domain) continue;
-    for (const element of statement.exportClause.elements) workflows.push({ workflowType: element.name.text, domain });
+  for (const file of domainWorkflowModules()) {
+    const domain = path.basename(path.dirname(file));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    for (const [name, value] of Object.entries(require(file) as Record<string, unknown>))
+      if (typeof value === 'function') workflows.push({ workflowType: name, domain });
   }
   return workflows.sort((a, b) => byString(a.domain, b.domain) || byString(a.workflowType, b.workflowType));
 }

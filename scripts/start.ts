@@ -21,7 +21,7 @@ import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret, requireWmsWebhookSecret } 
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
-import { workflowBundleOptions } from '../workers/workflow-bundle';
+import { workflowBundleOptions, workflowsEntry } from '../workers/workflow-bundle';
 import { compileWorkerCode, compiledCodeEnv } from './compile';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
@@ -227,6 +227,8 @@ async function bundleWorkflows(config: Config): Promise<string> {
     }
   };
   walk(path.join(ROOT, 'workflows'));
+  // The registered domains decide what the bundle holds (workers/domains.ts, through the generated entry).
+  hash.update(fs.readFileSync(workflowsEntry()));
   hash.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
   // Tracing off, the OpenTelemetry interceptors stay out of the bundle (workflows/tracing-interceptors.ts).
   const tracing = !!config.OTEL_EXPORTER_OTLP_ENDPOINT;

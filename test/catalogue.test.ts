@@ -7,7 +7,7 @@
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import { loadRegistry } from '../activities/bus/registry';
+import { loadRegistry } from '../workers/registry';
 import { orderCancelledData, orderPlacedData, addressSchema, SHIPPING_OPTIONS } from '../workflows/orders/contract';
 import {
   GENERATE_COMMAND,

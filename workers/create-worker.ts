@@ -1,7 +1,7 @@
 /** Builds one domain's Temporal worker; used by the worker process and by tests. */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createBusActivities } from '../activities/bus';
-import { loadRegistry } from '../activities/bus/registry';
+import { loadRegistry } from './registry';
 import type { Tracing } from '../observability/tracing';
 import { DOMAIN_WORKERS, type DomainWorkerName, type WorkerDeps } from './domains';
 import { workerObservabilityOptions } from './observability';
@@ -11,7 +11,7 @@ export interface CreateDomainWorkerInput extends WorkerDeps {
   domain: DomainWorkerName;
   connection: NativeConnection;
   namespace: string;
-  /** A prebuilt bundle (`npm start` and tests build it once); otherwise workflows/index.ts is bundled. */
+  /** A prebuilt bundle (`npm start` and tests build it once); otherwise every registered domain's workflows are bundled (workers/workflow-bundle.ts). */
   workflowBundlePath?: string;
   /** Traces activities and workflows into this tracing's span processor; unset: tracing off. */
   tracing?: Tracing;

@@ -14,9 +14,9 @@ import {
   type EventEnvelope,
   type RecordEventInput,
   type RecordEventResult,
+  type Registry,
 } from '../../workflows/bus/contract';
 import { FailureType } from '../../workflows/failures';
-import type { Registry } from './registry';
 
 /** Creates the bus activities over a database, a Temporal client and the subscription registry. */
 export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }) {

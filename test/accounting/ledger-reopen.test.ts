@@ -5,7 +5,7 @@
  */
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { createBusActivities } from '../../activities/bus';
-import { loadRegistry } from '../../activities/bus/registry';
+import { loadRegistry } from '../../workers/registry';
 import { ledgerStateQuery, type ledgerWorkflow } from '../../workflows/accounting/workflows';
 import { ACCOUNTING_TASK_QUEUE, ledgerWorkflowId } from '../../workflows/accounting/contract';
 import type { DeliverEventResult, Delivery, EventEnvelope, RecordEventResult } from '../../workflows/bus/contract';

@@ -7,7 +7,7 @@
  * without them (its children copy the empty set).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadRegistry } from '../../activities/bus/registry';
+import { loadRegistry } from '../../workers/registry';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
 import { RETURNS_TASK_QUEUE, returnStateQuery, returnWorkflowId, type ReturnWorkflowInput } from '../../workflows/returns/contract';
 import type { returnWorkflow } from '../../workflows/returns/workflows';

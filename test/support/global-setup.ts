@@ -115,11 +115,6 @@ async function startMailSimulator(): Promise<string> {
 }
 
 async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
-  const entry = path.join(REPO_ROOT, 'workflows', 'index.ts');
-  if (!fs.existsSync(entry)) {
-    log(`workflows/index.ts not found; skipping workflow bundle`);
-    return undefined;
-  }
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
   // The same inputs as every other bundle (workflows plus their interceptors).
   const { workflowBundleOptions } = await import('../../workers/workflow-bundle');
@@ -127,7 +122,7 @@ async function bundleWorkflows(tmpDir: string): Promise<string | undefined> {
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions({ tracing: true }), logger: new DefaultLogger('WARN') });
   const out = path.join(tmpDir, 'workflow-bundle.js');
   fs.writeFileSync(out, code);
-  log(`bundled workflows/index.ts -> ${out}`);
+  log(`bundled every registered domain's workflows -> ${out}`);
   return out;
 }
 

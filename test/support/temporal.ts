@@ -18,10 +18,10 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : undefined);
 }
 
-/** Pre-built bundle of workflows/index.ts for `Worker.create({ workflowBundle: workflowBundle() })`. */
+/** Pre-built bundle of every registered domain's workflows for `Worker.create({ workflowBundle: workflowBundle() })`. */
 export function workflowBundle(): { codePath: string } {
   const codePath = process.env.CLOSETFLOW_WORKFLOW_BUNDLE;
-  if (!codePath) throw new Error('CLOSETFLOW_WORKFLOW_BUNDLE is not set (workflows/index.ts missing when the test run started?)');
+  if (!codePath) throw new Error('CLOSETFLOW_WORKFLOW_BUNDLE is not set (the global setup of the test run did not bundle the workflows)');
   return { codePath };
 }
 

@@ -2,7 +2,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createBusActivities } from '../../activities/bus';
-import { loadRegistry, type Registry } from '../../activities/bus/registry';
+import { loadRegistry, type Registry } from '../../workers/registry';
 import { connectDatabase } from '../../db/client';
 import type { EventEnvelope } from '../../workflows/bus/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';

@@ -3,7 +3,7 @@
  * are resolved by an activity (recorded in history), never from workflow code.
  */
 import { Worker } from '@temporalio/worker';
-import { loadRegistry, type Registry } from '../../activities/bus/registry';
+import { loadRegistry, type Registry } from '../../workers/registry';
 import { subscribe } from '../../workflows/bus/contract';
 import { OrderPlaced, cancelOrderUpdate } from '../../workflows/orders/contract';
 import { startOrder } from '../support/orders';

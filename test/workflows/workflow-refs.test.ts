@@ -3,7 +3,6 @@
  * reference promises. The `satisfies` lines are checked by `npm run typecheck` (a changed input or
  * result fails there); the test below fails on a renamed workflow or a reference nobody lists.
  */
-import * as workflows from '../../workflows';
 import { LedgerWorkflow, MonthlyCloseScheduledWorkflow, MonthlyCloseWorkflow } from '../../workflows/accounting/contract';
 import { ReservationWorkflow, RestockWorkflow, SaleWorkflow } from '../../workflows/inventory/contract';
 import { MembershipWorkflow, OrderWorkflow } from '../../workflows/orders/contract';
@@ -13,6 +12,17 @@ import { StylingWorkflow } from '../../workflows/styling/contract';
 import { ReturnReceiptWorkflow, ShipmentWorkflow } from '../../workflows/warehouse/contract';
 import { ReturnPickupWorkflow, WarehouseInstructionWorkflow } from '../../workflows/warehouse-integration/contract';
 import type { AnyWorkflowRef, WorkflowOf } from '../../workflows/workflow-ref';
+import * as accounting from '../../workflows/accounting';
+import * as inventory from '../../workflows/inventory';
+import * as orders from '../../workflows/orders';
+import * as payment from '../../workflows/payment';
+import * as returns from '../../workflows/returns';
+import * as styling from '../../workflows/styling';
+import * as warehouse from '../../workflows/warehouse';
+import * as warehouseIntegration from '../../workflows/warehouse-integration';
+import { domainWorkflowModules } from '../../workers/workflow-bundle';
+
+const workflows = { ...accounting, ...inventory, ...orders, ...payment, ...returns, ...styling, ...warehouse, ...warehouseIntegration };
 
 const implemented: [AnyWorkflowRef, unknown][] = [
   [OrderWorkflow, workflows.orderWorkflow satisfies WorkflowOf<typeof OrderWorkflow>],
@@ -41,7 +51,10 @@ describe('workflow references', () => {
   });
 
   it('covers every workflow the bundle exports', () => {
-    const exported = Object.entries(workflows)
+    // What the bundle really holds: every registered domain's workflow module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundled = Object.assign({}, ...domainWorkflowModules().map((file) => require(file) as Record<string, unknown>)) as Record<string, unknown>;
+    const exported = Object.entries(bundled)
       .filter(([, value]) => typeof value === 'function')
       .map(([name]) => name)
       .sort();

@@ -6,7 +6,12 @@ import { defineSignal } from '@temporalio/workflow';
 import type { z } from 'zod';
 
 /** The business systems that own workflows and publish events. */
-export type DomainName = 'orders' | 'styling' | 'inventory' | 'warehouse-integration' | 'warehouse' | 'returns' | 'payment' | 'accounting' | 'events';
+/**
+ * A domain's name: its key in the registration list (workers/domains.ts), or 'events' for the
+ * event layer itself. A string here so that adding a domain touches no list in workflow code; the
+ * registry (workers/registry.ts) refuses an event or subscription of a domain not in the list.
+ */
+export type DomainName = string;
 
 /** Where an event was published from: enough to open the publishing workflow in the Web UI. */
 export interface EventSource {
@@ -32,6 +37,8 @@ export interface EventEnvelope<D = unknown, T extends string = string> {
 
 /** A typed event: its name, its publishing domain and the schema its data must satisfy. */
 export interface EventDefinition<T extends string = string, D = unknown> {
+  /** Marks a value made by defineEvent, so a contract module's events can be told from its other exports. */
+  readonly kind: 'event';
   type: T;
   domain: DomainName;
   schema: z.ZodType<D>;
@@ -39,7 +46,12 @@ export interface EventDefinition<T extends string = string, D = unknown> {
 
 /** Declares an event type owned by `domain`. */
 export function defineEvent<const T extends string, D>(type: T, domain: DomainName, schema: z.ZodType<D>): EventDefinition<T, D> {
-  return { type, domain, schema };
+  return { kind: 'event', type, domain, schema };
+}
+
+/** True for a value made by defineEvent. */
+export function isEventDefinition(value: unknown): value is EventDefinition {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'event';
 }
 
 /** The data type carried by an event definition. */
@@ -152,6 +164,12 @@ export interface DeliverEventInput {
 }
 export interface DeliverEventResult {
   outcomes: DeliveryOutcome[];
+}
+
+/** The subscriptions and event catalogue the bus delivers with (built from workers/domains.ts). */
+export interface Registry {
+  subscriptions: Subscription[];
+  events: Map<string, EventDefinition>;
 }
 
 /** The bus activities, as workflow code sees them. */
