@@ -1,13 +1,16 @@
-/** Database connection: one postgres-js pool wrapped by drizzle with every domain's schema. */
+/**
+ * Database connection: one postgres-js pool wrapped by drizzle. Queries import their tables from
+ * the owning domain's db/schema/<domain>.ts; no schema list is passed (nothing uses drizzle's
+ * relational `db.query` API), so a new domain's tables need no registration here.
+ */
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import path from 'node:path';
 import postgres from 'postgres';
-import * as schema from './schema';
 
-export type Db = PostgresJsDatabase<typeof schema>;
+export type Db = PostgresJsDatabase;
 
-/** A live connection: `db` for typed queries, `sql` for the raw driver, `close` to end the pool. */
+/** A live connection: `db` for drizzle queries, `sql` for the raw driver, `close` to end the pool. */
 export interface Database {
   db: Db;
   sql: postgres.Sql;
@@ -17,7 +20,7 @@ export interface Database {
 /** Opens a pool to `url`. `max` bounds connections per process (workers run one process per domain). */
 export function connectDatabase(url: string, opts: { max?: number } = {}): Database {
   const sql = postgres(url, { max: opts.max ?? 10, onnotice: () => undefined });
-  return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
+  return { db: drizzle(sql), sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** Applies the committed SQL migrations in db/migrations (idempotent). */
