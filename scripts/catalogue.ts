@@ -14,7 +14,7 @@ import ts from 'typescript';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { loadRegistry, type Registry } from '../workers/registry';
-import { domainWorkflowModules } from '../workers/workflow-bundle';
+import { bundledWorkflows } from '../workers/workflow-bundle';
 import type { EventEnvelope, Subscription } from '../workflows/bus/contract';
 import type { JsonSchema } from './event-compat';
 
@@ -159,13 +159,7 @@ function subscriptionSources(): Map<string, SubscriptionSource> {
 
 /** Every registered domain's workflows (workers/domains.ts; each folder's index exports them): workflow type and domain. */
 function workflowSources(): CatalogueWorkflow[] {
-  const workflows: CatalogueWorkflow[] = [];
-  for (const file of domainWorkflowModules()) {
-    const domain = path.basename(path.dirname(file));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    for (const [name, value] of Object.entries(require(file) as Record<string, unknown>))
-      if (typeof value === 'function') workflows.push({ workflowType: name, domain });
-  }
+  const workflows: CatalogueWorkflow[] = bundledWorkflows().map(({ workflowType, domain }) => ({ workflowType, domain }));
   return workflows.sort((a, b) => byString(a.domain, b.domain) || byString(a.workflowType, b.workflowType));
 }
 

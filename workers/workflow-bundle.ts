@@ -23,6 +23,16 @@ export function domainWorkflowModules(): string[] {
   return DOMAINS.map((domain) => require.resolve(path.join(WORKFLOWS_DIR, domain)));
 }
 
+/** Every workflow the bundle holds, with the domain whose folder exports it (loads the workflow modules in Node). */
+export function bundledWorkflows(): { workflowType: string; domain: string; fn: unknown }[] {
+  return domainWorkflowModules().flatMap((file) =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    Object.entries(require(file) as Record<string, unknown>)
+      .filter(([, value]) => typeof value === 'function')
+      .map(([workflowType, fn]) => ({ workflowType, domain: path.basename(path.dirname(file)), fn })),
+  );
+}
+
 /**
  * The bundle's entry: a generated module re-exporting every registered domain's workflows, so
  * the list of domains is kept in one place (workers/domains.ts) and not again in workflow code.

@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
+import { recordAllHistories, recordingDir } from './history-recorder';
 
 /** Test env connected to the shared dev server (real server, no time skipping). Call `teardown()` when done. */
 export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
@@ -15,7 +16,17 @@ export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
 /** A fresh time-skipping test server (provisioned Java wrapper when available, else SDK download). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = process.env.CLOSETFLOW_TEST_SERVER_PATH;
-  return TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : undefined);
+  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : undefined);
+  if (recordingDir()) {
+    // Recording for the replay gate: this server's histories are gone once it stops.
+    const teardown = env.teardown.bind(env);
+    const suite = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath ?? 'time-skipping';
+    env.teardown = async () => {
+      await recordAllHistories(env.client, suite);
+      await teardown();
+    };
+  }
+  return env;
 }
 
 /** Pre-built bundle of every registered domain's workflows for `Worker.create({ workflowBundle: workflowBundle() })`. */
