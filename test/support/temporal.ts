@@ -22,8 +22,11 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     const teardown = env.teardown.bind(env);
     const suite = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath ?? 'time-skipping';
     env.teardown = async () => {
-      await recordAllHistories(env.client, suite);
-      await teardown();
+      try {
+        await recordAllHistories(env.client, suite);
+      } finally {
+        await teardown();
+      }
     };
   }
   return env;
