@@ -176,6 +176,25 @@ export const configSchema = z.object({
    * gains nothing from a second. Raise it for a worker with cores to itself.
    */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * The build a worker runs, for Worker Deployment Versioning (docs/operations.md, "Deploying new
+   * workflow code"). Set, the worker polls as version `<WORKER_DEPLOYMENT_PREFIX>-<domain>:<build>`
+   * and gets only the workflows pinned to its build, plus auto-upgrading ones while its build is the
+   * deployment's current (or ramping) version; unset, it is an unversioned worker (tests, a single
+   * box). `npm start` derives it from the workflow code's hash; a deployment passes its image tag.
+   */
+  WORKER_BUILD_ID: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a build id is 1-64 of A-Z a-z 0-9 . _ -')
+      .optional(),
+  ),
+  /** Worker deployments are named `<prefix>-<domain>`, one per domain worker. */
+  WORKER_DEPLOYMENT_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,40}$/)
+    .default('closetflow'),
   /** `npm start`: the first worker's metrics port; each domain worker gets the next one (0 = none). */
   WORKER_METRICS_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** An OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset or empty, tracing is off. */

@@ -3,6 +3,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createBusActivities } from '../activities/bus';
 import { loadRegistry } from './registry';
 import type { Tracing } from '../observability/tracing';
+import { workerDeploymentOptionsFor } from './deployment';
 import { DOMAIN_WORKERS, type DomainWorkerName, type WorkerDeps } from './domains';
 import { workerObservabilityOptions } from './observability';
 import { workflowBundleOptions } from './workflow-bundle';
@@ -40,6 +41,8 @@ export async function createDomainWorker(input: CreateDomainWorkerInput): Promis
     },
     ...workflowSource,
     identity: `${input.domain}@${process.pid}`,
+    // Versioned when the configuration names a build (workers/deployment.ts); unversioned otherwise.
+    workerDeploymentOptions: workerDeploymentOptionsFor(input.config, input.domain),
     shutdownGraceTime: '10 seconds',
     maxCachedWorkflows: input.config.WORKER_MAX_CACHED_WORKFLOWS,
     workflowThreadPoolSize: input.config.WORKER_WORKFLOW_THREADS,

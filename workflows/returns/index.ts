@@ -1,2 +1,10 @@
-/** The returns domain's workflows (registered in workers/domains.ts). */
-export { returnWorkflow } from './workflows';
+/**
+ * The returns domain's workflow (registered in workers/domains.ts). A rental window lasts weeks:
+ * it auto-upgrades to each new build, its changes behind `patched()` (workers/deployment.ts).
+ */
+import { autoUpgrade } from '../versioning';
+import { returnWorkflow } from './workflows';
+
+autoUpgrade(returnWorkflow);
+
+export { returnWorkflow };
