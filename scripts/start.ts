@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ensureMonthlyCloseScheduleWithConfig } from '../activities/accounting/schedule';
 import { seedCatalogueIfEmpty } from '../activities/inventory/catalogue';
@@ -20,6 +20,7 @@ import { createLogger } from '../config/logger';
 import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret, requireWmsWebhookSecret } from '../config/secrets';
 import { temporalConnectionOptions } from '../config/temporal';
 import { connectDatabase, migrateDatabase } from '../db/client';
+import { deploymentNameOf, setCurrentBuild } from '../workers/deployment';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../workers/domains';
 import { workflowBundleOptions, workflowsEntry } from '../workers/workflow-bundle';
 import { compileWorkerCode, compiledCodeEnv } from './compile';
@@ -106,6 +107,9 @@ async function main(): Promise<void> {
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
   // Ready means every domain polls its task queue, not only that the API answers.
   await waitForWorkers(config, 180_000);
+  // A versioned start (WORKER_BUILD_ID set): this build becomes every domain's current version.
+  // Workflows pinned to an earlier build need that build's workers: see docs/operations.md.
+  if (config.WORKER_BUILD_ID) await promoteBuild(config, config.WORKER_BUILD_ID);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     [
@@ -262,6 +266,18 @@ async function waitForPort(host: string, port: number, timeoutMs: number, child?
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Makes `buildId` the current version of every domain's deployment. */
+async function promoteBuild(config: Config, buildId: string): Promise<void> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  try {
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    for (const domain of DOMAIN_WORKER_NAMES) await setCurrentBuild(client, deploymentNameOf(config, domain), buildId);
+    logger.info({ buildId }, 'build promoted to current in every domain deployment');
+  } finally {
+    await connection.close();
   }
 }
 
