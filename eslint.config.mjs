@@ -78,7 +78,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is bundled into Temporal's deterministic sandbox: no I/O, no Node builtins, no
-    // client/worker/activity SDKs, and activities only as types (for proxyActivities<T>()).
+    // client/worker/activity SDKs (types only), and no activities/ at all (their types are in contracts).
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -100,9 +100,10 @@ export default tseslint.config(
               message: 'Workflow code may import only @temporalio/workflow and @temporalio/common.',
             })),
             {
+              // Not even types: a domain's activity interfaces are part of its contract
+              // (workflows/<domain>/contract.ts), which the implementations in activities/ satisfy.
               group: ['**/activities', '**/activities/**'],
-              allowTypeImports: true,
-              message: 'Workflows may import activities only as types (`import type`), then call them through proxyActivities.',
+              message: 'Workflows take activity types from contracts (workflows/<domain>/contract.ts), never from activities/.',
             },
           ],
         },

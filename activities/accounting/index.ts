@@ -5,66 +5,23 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Database } from '../../db/client';
 import type { EventEnvelope } from '../../workflows/bus/contract';
-import {
-  ItemSold,
-  periodBounds,
-  periodOf,
-  shiftPeriod,
-  type RevenueSummary,
-  type TrialBalanceRow,
-  type UnbookedMoneyEvent,
-  type UnbookedReason,
-  type UndeliveredEvent,
-} from '../../workflows/accounting/contract';
+import { ItemSold, periodBounds, periodOf, shiftPeriod, type RevenueSummary, type UnbookedReason } from '../../workflows/accounting/contract';
 import { FailureType } from '../../workflows/failures';
 import { PaymentCaptured, PaymentRefunded } from '../../workflows/payment/contract';
 import { entryFor } from './entries';
+import type {
+  PostEventInput,
+  PostEventResult,
+  PeriodInput,
+  UndeliveredResult,
+  FindUnbookedEventsInput,
+  FindUnbookedEventsResult,
+  TrialBalanceResult,
+  AccountingActivities,
+} from '../../workflows/accounting/contract';
 
 /** Event types the ledger books: the close waits until each of them in the period is posted. */
 export const BOOKED_EVENT_TYPES = [PaymentCaptured.type, PaymentRefunded.type, ItemSold.type];
-
-export interface PostEventInput {
-  event: EventEnvelope;
-}
-export interface PostEventResult {
-  /** false: the event was already posted (redelivery) or posts nothing (a zero-cost sale). */
-  posted: boolean;
-  entryId: string | null;
-  period: string | null;
-  customerSeq: number | null;
-}
-export interface PeriodInput {
-  period: string;
-}
-export interface UndeliveredResult {
-  /** Events of the period with at least one subscriber that has no delivery recorded yet. */
-  undelivered: number;
-  /** Events of the period the ledger books, delivered to it but not posted yet. */
-  unposted: number;
-  /**
-   * Money events of the period without a journal entry (ledger-closed ones first, at most
-   * {@link REPORTED_EVENTS}). Absent from checks recorded before it existed: read as none.
-   */
-  unbooked?: UnbookedMoneyEvent[];
-  /** How many money events of the period have no journal entry (may exceed `unbooked.length`). */
-  unbookedTotal?: number;
-  /** Events with a subscriber missing a delivery (at most {@link REPORTED_EVENTS}), for the close's failure. */
-  undeliveredEvents?: UndeliveredEvent[];
-}
-export interface FindUnbookedEventsInput {
-  customerId: string;
-}
-export interface FindUnbookedEventsResult {
-  /** Captures before refunds, then in publish order. */
-  events: EventEnvelope[];
-  /** More are waiting than one sweep returns: sweep again once these are applied. */
-  more: boolean;
-}
-export interface TrialBalanceResult {
-  rows: TrialBalanceRow[];
-  totalDebitCents: number;
-  totalCreditCents: number;
-}
 
 /** Entry id of a source event: deterministic, so a retry names the same entry. */
 export const entryIdFor = (eventId: string): string => `je:${eventId}`;
@@ -122,7 +79,7 @@ export async function unbookedMoneyEventsOf(database: Database, customerId: stri
 }
 
 /** Creates the accounting activities over the database. */
-export function createAccountingActivities({ database }: { database: Database }) {
+export function createAccountingActivities({ database }: { database: Database }): AccountingActivities {
   const { sql } = database;
 
   return {
@@ -332,4 +289,3 @@ export function createAccountingActivities({ database }: { database: Database })
     },
   };
 }
-export type AccountingActivities = ReturnType<typeof createAccountingActivities>;

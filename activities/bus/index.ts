@@ -17,9 +17,10 @@ import {
   type Registry,
 } from '../../workflows/bus/contract';
 import { FailureType } from '../../workflows/failures';
+import type { BusActivities } from '../../workflows/bus/contract';
 
 /** Creates the bus activities over a database, a Temporal client and the subscription registry. */
-export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }) {
+export function createBusActivities({ db, client, registry }: { db: Db; client: Client; registry: Registry }): BusActivities {
   /**
    * A `reopen` delivery whose entity is not running: signal-with-start under
    * ALLOW_DUPLICATE_FAILED_ONLY, so an entity that failed or was terminated after the publisher's
@@ -187,4 +188,3 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
     },
   };
 }
-export type BusActivities = ReturnType<typeof createBusActivities>;

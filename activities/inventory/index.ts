@@ -3,19 +3,23 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type postgres from 'postgres';
 import type { Database } from '../../db/client';
 import type { PickedItem } from '../../workflows/styling/contract';
-import type { ITEM_STATES } from '../../db/schema/inventory';
 import { FailureType } from '../../workflows/failures';
-
-export type ItemState = (typeof ITEM_STATES)[number];
-
-/** An item of a box as other domains may see it (inventory's exported read). */
-export interface OrderItem {
-  itemId: string;
-  sku: string;
-  state: ItemState;
-  priceCents: number;
-  costCents: number;
-}
+import type {
+  ItemState,
+  OrderItem,
+  ItemTransitionInput,
+  ItemTransitionResult,
+  ReceiveReturnedItemsInput,
+  ReceiveReturnedItemsResult,
+  SellItemResult,
+  ReserveItemsInput,
+  ReserveItemsResult,
+  ReleaseItemsInput,
+  ReleaseItemsResult,
+  MarkItemsShippedInput,
+  MarkItemsShippedResult,
+  InventoryActivities,
+} from '../../workflows/inventory/contract';
 
 /**
  * Inventory's exported read function: the items an order holds or held (reserved, shipped,
@@ -31,55 +35,8 @@ export async function getOrderItems(sql: Database['sql'], orderId: string, itemI
   return rows.map((r) => ({ itemId: r.id, sku: r.sku, state: r.state, priceCents: r.price, costCents: r.cost }));
 }
 
-export interface ItemTransitionInput {
-  orderId: string;
-  itemId: string;
-}
-export interface ItemTransitionResult {
-  itemId: string;
-  state: ItemState;
-  /** false when the item was already in the target state (a repeated call). */
-  changed: boolean;
-}
-export interface ReceiveReturnedItemsInput {
-  orderId: string;
-  itemIds: string[];
-}
-export interface ReceiveReturnedItemsResult {
-  returnedItemIds: string[];
-}
-export interface SellItemResult extends ItemTransitionResult {
-  priceCents: number;
-  costCents: number;
-}
-
-export interface ReserveItemsInput {
-  orderId: string;
-  /** The styling attempt of the pick: (orderId, attempt) names one reservation request. */
-  attempt: number;
-  /** Styling's choice, one item per slot of the box (each slot is its item's size and category). */
-  items: PickedItem[];
-  /** Styling's ranked backups: a slot whose item is taken gets the first free one of its category. */
-  alternatives?: PickedItem[];
-}
-/** reserved: the items held, slot by slot (a taken choice replaced by a backup, or another item of its size and category). */
-export type ReserveItemsResult = { reserved: true; items: PickedItem[] } | { reserved: false; unavailableItemIds: string[] };
-
-export interface ReleaseItemsInput {
-  orderId: string;
-}
-export interface ReleaseItemsResult {
-  releasedItemIds: string[];
-}
-export interface MarkItemsShippedInput {
-  orderId: string;
-}
-export interface MarkItemsShippedResult {
-  shippedItemIds: string[];
-}
-
 /** Creates the inventory activities over a database connection. */
-export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
+export function createInventoryActivities({ sql }: Pick<Database, 'sql'>): InventoryActivities {
   /**
    * Moves one item of `orderId` from `from` to `to`. Idempotent: an item already in `to` is left
    * as is. Anything else (another state, another order) is a non-retryable IllegalItemTransition;
@@ -282,7 +239,6 @@ export function createInventoryActivities({ sql }: Pick<Database, 'sql'>) {
     },
   };
 }
-export type InventoryActivities = ReturnType<typeof createInventoryActivities>;
 
 /** How many more tries a box gets while the free items of a slot's size and category are all locked by racing reservations. */
 const CLAIM_ROUNDS = 12;

@@ -1,8 +1,9 @@
 /** Inventory's deployable restock setting: the cleaning time of a returned clean item. */
 import { CLEANING_TIME } from '../../workflows/inventory/contract';
+import type { RestockActivities } from '../../workflows/inventory/contract';
 
 /** Creates the restock activities; `cleaningTime` comes from INVENTORY_CLEANING_TIME (or its former name RETURNS_CLEANING_TIME). */
-export function createRestockActivities({ cleaningTime }: { cleaningTime?: string }) {
+export function createRestockActivities({ cleaningTime }: { cleaningTime?: string }): RestockActivities {
   return {
     /**
      * The deployment's cleaning time, read once per restock: as an activity result it is in the
@@ -13,4 +14,3 @@ export function createRestockActivities({ cleaningTime }: { cleaningTime?: strin
     },
   };
 }
-export type RestockActivities = ReturnType<typeof createRestockActivities>;

@@ -2,22 +2,11 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { orders } from '../../db/schema/orders';
-import type { Address, OrderPlacedData, OrderStatus } from '../../workflows/orders/contract';
-
-export interface RecordOrderStatusInput {
-  order: OrderPlacedData;
-  status: OrderStatus;
-  statusReason?: string | null;
-  itemIds?: string[];
-  trackingNumber?: string | null;
-  purchasedItemIds?: string[];
-}
-export interface RecordOrderStatusResult {
-  status: OrderStatus;
-}
+import type { Address } from '../../workflows/orders/contract';
+import type { RecordOrderStatusInput, RecordOrderStatusResult, OrderActivities } from '../../workflows/orders/contract';
 
 /** Creates the orders activities over a database. */
-export function createOrderActivities({ db }: { db: Db }) {
+export function createOrderActivities({ db }: { db: Db }): OrderActivities {
   return {
     /** Upserts the read model row; replaying the same transition writes the same row (idempotent). */
     async recordOrderStatus(input: RecordOrderStatusInput): Promise<RecordOrderStatusResult> {
@@ -26,7 +15,6 @@ export function createOrderActivities({ db }: { db: Db }) {
     },
   };
 }
-export type OrderActivities = ReturnType<typeof createOrderActivities>;
 
 /** Writes an order's read-model row; also used by the API right after it accepts an order. */
 export async function upsertOrder(db: Db, input: RecordOrderStatusInput): Promise<void> {

@@ -2,16 +2,10 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { memberships } from '../../db/schema/membership';
-import type { MembershipStatus } from '../../workflows/orders/contract';
-
-export interface RecordMembershipInput {
-  customerId: string;
-  status: MembershipStatus;
-  period: string;
-}
+import type { RecordMembershipInput, MembershipActivities } from '../../workflows/orders/contract';
 
 /** Creates the membership activities (hosted by the orders worker). */
-export function createMembershipActivities({ db }: { db: Db }) {
+export function createMembershipActivities({ db }: { db: Db }): MembershipActivities {
   return {
     /** Upserts the member's row; replaying the same transition writes the same row. */
     async recordMembership(input: RecordMembershipInput): Promise<void> {
@@ -22,4 +16,3 @@ export function createMembershipActivities({ db }: { db: Db }) {
     },
   };
 }
-export type MembershipActivities = ReturnType<typeof createMembershipActivities>;

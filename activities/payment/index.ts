@@ -8,51 +8,17 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { chargeAttempts, charges, paymentMethods, refunds } from '../../db/schema/payment';
 import { FailureType } from '../../workflows/failures';
-import { pspChargeIdempotencyKey, pspRefundIdempotencyKey, type ChargePurpose } from '../../workflows/payment/contract';
-import type { CardDeclinedDetails, PspClient } from './psp-client';
-
-export interface ChargeAttemptInput {
-  chargeKey: string;
-  /** 1 for the first try, then one more per dunning retry. */
-  attempt: number;
-  customerId: string;
-  purpose: ChargePurpose;
-  amountCents: number;
-  orderId?: string;
-  itemId?: string;
-  period?: string;
-  description: string;
-  /** Workflow time of the attempt (ISO): the dunning schedule is in workflow time. */
-  attemptedAt: string;
-}
-export interface ChargeAttemptResult {
-  pspChargeId: string;
-  /** The attempt that captured the charge key (an earlier one if a reset re-ran a later attempt). */
-  capturedAttempt: number;
-}
-
-export interface MarkChargeFailedResult {
-  /** Set when the key was captured after all: the charge did not fail. */
-  captured?: ChargeAttemptResult;
-}
-
-export interface RefundChargeInput {
-  chargeKey: string;
-  reason: string;
-  amountCents?: number;
-}
-export interface RefundChargeResult {
-  /** refused: the PSP refused the refund for good (`reason` says why); nothing was refunded. */
-  outcome: 'refunded' | 'nothing-to-refund' | 'refused';
-  reason?: string;
-  pspRefundId?: string;
-  amountCents?: number;
-  customerId?: string;
-  purpose?: ChargePurpose;
-  orderId?: string;
-  itemId?: string;
-  period?: string;
-}
+import { pspChargeIdempotencyKey, pspRefundIdempotencyKey } from '../../workflows/payment/contract';
+import type { PspClient } from './psp-client';
+import type {
+  ChargeAttemptInput,
+  ChargeAttemptResult,
+  MarkChargeFailedResult,
+  RefundChargeInput,
+  RefundChargeResult,
+  CardDeclinedDetails,
+  PaymentActivities,
+} from '../../workflows/payment/contract';
 
 function declined(code: string): ApplicationFailure {
   return ApplicationFailure.create({
@@ -64,7 +30,7 @@ function declined(code: string): ApplicationFailure {
 }
 
 /** Creates the payment activities over a database and a PSP client. */
-export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient }) {
+export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient }): PaymentActivities {
   const attemptOf = (chargeKey: string, attempt: number) => and(eq(chargeAttempts.chargeKey, chargeKey), eq(chargeAttempts.attempt, attempt));
 
   /** Records an attempt's capture and the charge key's, in one transaction. */
@@ -282,7 +248,6 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
     },
   };
 }
-export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 
 /**
  * The payment domain's exported write function for the member's card on file (the API's signup

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../../workflows/failures';
 import { postJson, type JsonAnswer } from '../http';
+import type { CardDeclinedDetails } from '../../workflows/payment/contract';
 
 export interface PspChargeBody {
   amountCents: number;
@@ -9,11 +10,6 @@ export interface PspChargeBody {
   cardToken: string;
   description: string;
   metadata: Record<string, string>;
-}
-
-/** Details of a {@link FailureType.CardDeclined} failure. */
-export interface CardDeclinedDetails {
-  code: string;
 }
 
 /**

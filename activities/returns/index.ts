@@ -2,26 +2,10 @@
 import { log } from '@temporalio/activity';
 import type { Db } from '../../db/client';
 import { inspections, reminders } from '../../db/schema/returns';
-
-export interface SendReminderInput {
-  orderId: string;
-  customerId: string;
-  /** Offset from the deadline, e.g. `-3 days`. */
-  offset: string;
-  deadline: string;
-}
-export interface SendReminderResult {
-  /** false when this reminder had already been sent (replay, retry or reset). */
-  sent: boolean;
-}
-export interface RecordInspectionInput {
-  orderId: string;
-  itemId: string;
-  outcome: 'clean' | 'damaged';
-}
+import type { SendReminderInput, SendReminderResult, RecordInspectionInput, ReturnsActivities } from '../../workflows/returns/contract';
 
 /** Creates the returns activities over a database. */
-export function createReturnsActivities({ db }: { db: Db }) {
+export function createReturnsActivities({ db }: { db: Db }): ReturnsActivities {
   return {
     /**
      * Sends one reminder. The row is claimed first (primary key order + offset), so whatever
@@ -48,4 +32,3 @@ export function createReturnsActivities({ db }: { db: Db }) {
     },
   };
 }
-export type ReturnsActivities = ReturnType<typeof createReturnsActivities>;

@@ -4,27 +4,13 @@ import type { Db } from '../../db/client';
 import { items } from '../../db/schema/inventory';
 import { picks } from '../../db/schema/styling';
 import type { PickedItem } from '../../workflows/styling/contract';
-
-export interface PickItemsInput {
-  orderId: string;
-  attempt: number;
-  size: string;
-  categories: string[];
-  itemCount: number;
-  /** Items known to be taken (from earlier shortages): never pick them again. */
-  excludeItemIds: string[];
-}
-export interface PickItemsResult {
-  items: PickedItem[];
-  /** Ranked backups of the chosen categories, for inventory to fill a slot whose item was taken meanwhile. */
-  alternatives: PickedItem[];
-}
+import type { PickItemsInput, PickItemsResult, StylingActivities } from '../../workflows/styling/contract';
 
 /** Backups offered per slot: enough that racing boxes rarely fall through to "any free item". */
 const ALTERNATIVES_PER_SLOT = 4;
 
 /** Creates the styling activities over a database. */
-export function createStylingActivities({ db }: { db: Db }) {
+export function createStylingActivities({ db }: { db: Db }): StylingActivities {
   return {
     /**
      * Picks up to `itemCount` available items in the member's size, spreading them over the
@@ -67,7 +53,6 @@ export function createStylingActivities({ db }: { db: Db }) {
     },
   };
 }
-export type StylingActivities = ReturnType<typeof createStylingActivities>;
 
 function spreadOverCategories(candidates: PickedItem[], categories: string[], count: number): PickedItem[] {
   const byCategory = new Map(categories.map((c) => [c, candidates.filter((i) => i.category === c)]));

@@ -17,23 +17,13 @@ import type { Address } from '../../workflows/orders/contract';
 import { shippingInstructionKey } from '../../workflows/warehouse-integration/contract';
 import { getShippingAddress } from '../orders';
 import { addressFingerprint, type WmsClient } from './wms-client';
-
-export interface SendShippingInstructionInput {
-  orderId: string;
-  customerId: string;
-  items: { itemId: string; sku: string }[];
-}
-export interface SendShippingInstructionResult {
-  instructionId: string;
-}
-export interface CancelShippingInstructionInput {
-  orderId: string;
-}
-export interface CancelShippingInstructionResult {
-  /** already-shipped: the WMS answered 409, the box has left (the instruction stays `sent`). */
-  outcome: 'cancelled' | 'nothing-to-cancel' | 'already-shipped';
-  instructionId?: string;
-}
+import type {
+  SendShippingInstructionInput,
+  SendShippingInstructionResult,
+  CancelShippingInstructionInput,
+  CancelShippingInstructionResult,
+  WarehouseIntegrationActivities,
+} from '../../workflows/warehouse-integration/contract';
 
 type InstructionRow = typeof instructions.$inferSelect;
 type InstructionStatus = InstructionRow['status'];
@@ -42,7 +32,7 @@ const shipmentCancelled = (orderId: string): ApplicationFailure =>
   ApplicationFailure.create({ type: FailureType.ShipmentCancelled, message: `order ${orderId} is cancelled: no instruction is sent`, nonRetryable: true });
 
 /** Creates the warehouse-integration activities over a database and a WMS client. */
-export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }) {
+export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }): WarehouseIntegrationActivities {
   const rowOf = async (orderId: string): Promise<InstructionRow | undefined> =>
     (await db.select().from(instructions).where(eq(instructions.orderId, orderId)))[0];
 
@@ -205,7 +195,6 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
     },
   };
 }
-export type WarehouseIntegrationActivities = ReturnType<typeof createWarehouseIntegrationActivities>;
 
 /** Whether the order's box was cancelled for good at the warehouse (read by the WMS webhook). */
 export async function isShipmentCancelled(db: Db, orderId: string): Promise<boolean> {

@@ -2,21 +2,10 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { shipments } from '../../db/schema/warehouse';
-import type { ShipmentMilestone } from '../../workflows/warehouse/contract';
-
-export interface RecordShipmentInput {
-  orderId: string;
-  customerId: string;
-  instructionId?: string;
-  milestone: ShipmentMilestone | 'cancelled';
-  trackingNumber?: string;
-}
-export interface RecordShipmentResult {
-  milestone: string;
-}
+import type { RecordShipmentInput, RecordShipmentResult, WarehouseActivities } from '../../workflows/warehouse/contract';
 
 /** Creates the warehouse activities over a database. */
-export function createWarehouseActivities({ db }: { db: Db }) {
+export function createWarehouseActivities({ db }: { db: Db }): WarehouseActivities {
   return {
     /** Upserts the shipment row (idempotent). */
     async recordShipment(input: RecordShipmentInput): Promise<RecordShipmentResult> {
@@ -42,4 +31,3 @@ export function createWarehouseActivities({ db }: { db: Db }) {
     },
   };
 }
-export type WarehouseActivities = ReturnType<typeof createWarehouseActivities>;

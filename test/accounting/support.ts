@@ -1,7 +1,8 @@
 /** Helpers for accounting tests: hand-made envelopes of the real event definitions, posting outside a worker. */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomInt } from 'node:crypto';
-import { createAccountingActivities, type PostEventResult } from '../../activities/accounting';
+import { createAccountingActivities } from '../../activities/accounting';
+import type { PostEventResult } from '../../workflows/accounting/contract';
 import type { Database } from '../../db/client';
 import { ItemSold, periodBounds, type ItemSoldData } from '../../workflows/accounting/contract';
 import type { EventDefinition, EventEnvelope } from '../../workflows/bus/contract';

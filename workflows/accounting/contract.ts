@@ -182,3 +182,66 @@ export const MonthlyCloseScheduledWorkflow = defineWorkflow<MonthlyCloseSchedule
   'accounting',
   ACCOUNTING_TASK_QUEUE,
 );
+
+// Activities: what the accounting worker hosts (implemented in activities/accounting/).
+
+export interface PostEventInput {
+  event: EventEnvelope;
+}
+export interface PostEventResult {
+  /** false: the event was already posted (redelivery) or posts nothing (a zero-cost sale). */
+  posted: boolean;
+  entryId: string | null;
+  period: string | null;
+  customerSeq: number | null;
+}
+export interface PeriodInput {
+  period: string;
+}
+export interface UndeliveredResult {
+  /** Events of the period with at least one subscriber that has no delivery recorded yet. */
+  undelivered: number;
+  /** Events of the period the ledger books, delivered to it but not posted yet. */
+  unposted: number;
+  /**
+   * Money events of the period without a journal entry (ledger-closed ones first, at most
+   * {@link REPORTED_EVENTS}). Absent from checks recorded before it existed: read as none.
+   */
+  unbooked?: UnbookedMoneyEvent[];
+  /** How many money events of the period have no journal entry (may exceed `unbooked.length`). */
+  unbookedTotal?: number;
+  /** Events with a subscriber missing a delivery (at most {@link REPORTED_EVENTS}), for the close's failure. */
+  undeliveredEvents?: UndeliveredEvent[];
+}
+export interface FindUnbookedEventsInput {
+  customerId: string;
+}
+export interface FindUnbookedEventsResult {
+  /** Captures before refunds, then in publish order. */
+  events: EventEnvelope[];
+  /** More are waiting than one sweep returns: sweep again once these are applied. */
+  more: boolean;
+}
+export interface TrialBalanceResult {
+  rows: TrialBalanceRow[];
+  totalDebitCents: number;
+  totalCreditCents: number;
+}
+
+/** The accounting domain's activities: the ledger's postings and the close's checks. */
+export interface AccountingActivities {
+  /** Posts an event's journal entry once (the entry id derives from the event id). */
+  postEvent(input: PostEventInput): Promise<PostEventResult>;
+  /** Whether a charge key's capture is already booked. */
+  isCapturePosted(input: { chargeKey: string }): Promise<boolean>;
+  /** The customer's money events the ledger has not booked yet (a fresh ledger's sweep). */
+  findUnbookedEvents(input: FindUnbookedEventsInput): Promise<FindUnbookedEventsResult>;
+  /** What of the period is still in flight: undelivered, unposted, unbooked. */
+  countUndeliveredEvents(input: PeriodInput): Promise<UndeliveredResult>;
+  /** The period's trial balance. */
+  trialBalance(input: PeriodInput): Promise<TrialBalanceResult>;
+  /** The period's revenue summary. */
+  revenueSummary(input: PeriodInput): Promise<RevenueSummary>;
+  /** Locks the period: later events post into the next open one. */
+  lockPeriod(input: PeriodInput): Promise<{ lockedAt: string }>;
+}

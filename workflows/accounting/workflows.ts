@@ -18,7 +18,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AccountingActivities, UndeliveredResult } from '../../activities/accounting';
+import type { AccountingActivities, UndeliveredResult } from './contract';
 import type { EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';

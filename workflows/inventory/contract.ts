@@ -1,7 +1,7 @@
 /** Public contract of the inventory domain: the stock and who holds it. */
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
-import { pickedItemSchema } from '../styling/contract';
+import { pickedItemSchema, type PickedItem } from '../styling/contract';
 import { defineWorkflow } from '../workflow-ref';
 import type { Duration } from '@temporalio/common';
 import type { EventEnvelope, EventTriggeredInput } from '../bus/contract';
@@ -9,6 +9,7 @@ import type { OrderCancelledData } from '../orders/contract';
 import type { PaymentCapturedData } from '../payment/contract';
 import type { ItemInspectedData, ItemLostData } from '../returns/contract';
 import type { StylingCompletedData } from '../styling/contract';
+import type { ITEM_STATES } from '../../db/schema/inventory';
 
 /** Task queue of the inventory worker. */
 export const INVENTORY_TASK_QUEUE = 'inventory';
@@ -107,3 +108,90 @@ export const ReservationWorkflow = defineWorkflow<EventTriggeredInput<StylingCom
 export const SaleWorkflow = defineWorkflow<EventTriggeredInput<PaymentCapturedData>, SaleWorkflowResult>('saleWorkflow', 'inventory', INVENTORY_TASK_QUEUE);
 /** Takes one returned (or lost) item back into stock or out of it. */
 export const RestockWorkflow = defineWorkflow<RestockWorkflowInput, RestockWorkflowResult>('restockWorkflow', 'inventory', INVENTORY_TASK_QUEUE);
+
+// Activities: what the inventory worker hosts (implemented in activities/inventory/).
+
+/** An item's state (the `inventory.items.state` column's values; a type only, the table stays in db/schema). */
+export type ItemState = (typeof ITEM_STATES)[number];
+/** An item of a box as other domains may see it (inventory's exported read). */
+export interface OrderItem {
+  itemId: string;
+  sku: string;
+  state: ItemState;
+  priceCents: number;
+  costCents: number;
+}
+export interface ItemTransitionInput {
+  orderId: string;
+  itemId: string;
+}
+export interface ItemTransitionResult {
+  itemId: string;
+  state: ItemState;
+  /** false when the item was already in the target state (a repeated call). */
+  changed: boolean;
+}
+export interface ReceiveReturnedItemsInput {
+  orderId: string;
+  itemIds: string[];
+}
+export interface ReceiveReturnedItemsResult {
+  returnedItemIds: string[];
+}
+export interface SellItemResult extends ItemTransitionResult {
+  priceCents: number;
+  costCents: number;
+}
+export interface ReserveItemsInput {
+  orderId: string;
+  /** The styling attempt of the pick: (orderId, attempt) names one reservation request. */
+  attempt: number;
+  /** Styling's choice, one item per slot of the box (each slot is its item's size and category). */
+  items: PickedItem[];
+  /** Styling's ranked backups: a slot whose item is taken gets the first free one of its category. */
+  alternatives?: PickedItem[];
+}
+/** reserved: the items held, slot by slot (a taken choice replaced by a backup, or another item of its size and category). */
+export type ReserveItemsResult = { reserved: true; items: PickedItem[] } | { reserved: false; unavailableItemIds: string[] };
+export interface ReleaseItemsInput {
+  orderId: string;
+}
+export interface ReleaseItemsResult {
+  releasedItemIds: string[];
+}
+export interface MarkItemsShippedInput {
+  orderId: string;
+}
+export interface MarkItemsShippedResult {
+  shippedItemIds: string[];
+}
+
+/** The inventory domain's activities: every item transition is a compare-and-set, repeatable. */
+export interface InventoryActivities {
+  /** The items a box holds, with prices (inventory's exported read). */
+  listOrderItems(input: { orderId: string }): Promise<OrderItem[]>;
+  /** shipped → returned for the items that came back. */
+  receiveReturnedItems(input: ReceiveReturnedItemsInput): Promise<ReceiveReturnedItemsResult>;
+  /** returned → cleaning. */
+  startCleaning(input: ItemTransitionInput): Promise<ItemTransitionResult>;
+  /** cleaning → available. */
+  restockItem(input: ItemTransitionInput): Promise<ItemTransitionResult>;
+  /** returned → retired (damaged). */
+  retireItem(input: ItemTransitionInput): Promise<ItemTransitionResult>;
+  /** shipped → retired (lost with the member). */
+  retireLostItem(input: ItemTransitionInput): Promise<ItemTransitionResult>;
+  /** shipped → sold, with the price and book value. */
+  sellItem(input: ItemTransitionInput): Promise<SellItemResult>;
+  /** Holds the box's items, slot by slot (a taken choice replaced by a backup), or names what is unavailable. */
+  reserveItems(input: ReserveItemsInput): Promise<ReserveItemsResult>;
+  /** Releases what the box holds. */
+  releaseItems(input: ReleaseItemsInput): Promise<ReleaseItemsResult>;
+  /** reserved → shipped for the box's items. */
+  markItemsShipped(input: MarkItemsShippedInput): Promise<MarkItemsShippedResult>;
+}
+
+/** The restock setting, read as an activity so its value is in the history. */
+export interface RestockActivities {
+  /** The deployment's cleaning time of a returned clean item. */
+  cleaningPolicy(): Promise<{ cleaningTime: string }>;
+}

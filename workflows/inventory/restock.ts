@@ -5,8 +5,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { InventoryActivities } from '../../activities/inventory';
-import type { RestockActivities } from '../../activities/inventory/restock';
+import type { InventoryActivities, RestockActivities } from './contract';
 import { isEvent } from '../bus/contract';
 import { publish } from '../bus/publish';
 import { ItemInspected, ItemLost } from '../returns/contract';

@@ -1,6 +1,6 @@
 /** reservationWorkflow: the hold an order has on stock, from the first pick to shipment or release. */
 import { proxyLocalActivities } from '@temporalio/workflow';
-import type { InventoryActivities } from '../../activities/inventory';
+import type { InventoryActivities } from './contract';
 import { type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { OrderCancelled, type OrderCancelledData } from '../orders/contract';

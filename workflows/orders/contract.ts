@@ -3,7 +3,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
 import { defineWorkflow } from '../workflow-ref';
-import type { MembershipWorkflowInput, MembershipWorkflowResult } from './membership-contract';
+import type { MembershipStatus, MembershipWorkflowInput, MembershipWorkflowResult } from './membership-contract';
 
 /** Task queue of the orders worker. */
 export const ORDERS_TASK_QUEUE = 'orders';
@@ -174,3 +174,34 @@ export * from './membership-contract';
 export const OrderWorkflow = defineWorkflow<OrderWorkflowInput, OrderWorkflowResult>('orderWorkflow', 'orders', ORDERS_TASK_QUEUE);
 /** A member's subscription, started at signup; runs as long as the member (continue-as-new per period). */
 export const MembershipWorkflow = defineWorkflow<MembershipWorkflowInput, MembershipWorkflowResult>('membershipWorkflow', 'orders', ORDERS_TASK_QUEUE);
+
+// Activities: what the orders worker hosts, as workflow code calls them (implemented in activities/orders/).
+
+export interface RecordOrderStatusInput {
+  order: OrderPlacedData;
+  status: OrderStatus;
+  statusReason?: string | null;
+  itemIds?: string[];
+  trackingNumber?: string | null;
+  purchasedItemIds?: string[];
+}
+export interface RecordOrderStatusResult {
+  status: OrderStatus;
+}
+export interface RecordMembershipInput {
+  customerId: string;
+  status: MembershipStatus;
+  period: string;
+}
+
+/** The orders domain's activities (local activities of orderWorkflow). */
+export interface OrderActivities {
+  /** Upserts the order's read-model row; the same transition writes the same row (idempotent). */
+  recordOrderStatus(input: RecordOrderStatusInput): Promise<RecordOrderStatusResult>;
+}
+
+/** Membership's activities (local activities of membershipWorkflow, hosted by the orders worker). */
+export interface MembershipActivities {
+  /** Upserts the member's row; replaying the same transition writes the same row. */
+  recordMembership(input: RecordMembershipInput): Promise<void>;
+}

@@ -7,7 +7,7 @@
  */
 import { continueAsNew, log, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { MembershipActivities } from '../../activities/orders/membership';
+import type { MembershipActivities } from './contract';
 import { isEvent, type EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { waitVisibly } from '../waiting';

@@ -3,13 +3,11 @@
  * box returned or bought) or cancelled.
  */
 import { ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
-import type { OrderActivities } from '../../activities/orders';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { ORDER_FOLLOWED_EVENTS } from './followed-events';
 import { FailureType } from '../failures';
-import type { InventoryActivities } from '../../activities/inventory';
-import { INVENTORY_TASK_QUEUE, InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
+import { type InventoryActivities, INVENTORY_TASK_QUEUE, InventoryReserved, InventoryShortage, ItemSold } from '../inventory/contract';
 import { ReturnCompleted, ReturnOverdue } from '../returns/contract';
 import { StylingCompleted, StylingFailed } from '../styling/contract';
 import { ReturnArrived, ShipmentDelayed, ShipmentDelivered, ShipmentShipped } from '../warehouse/contract';
@@ -28,6 +26,7 @@ import {
   requestReturnUpdate,
   type PurchaseItemResult,
   orderDetailQuery,
+  type OrderActivities,
   type OrderDetail,
   type OrderStatus,
   type OrderWorkflowInput,

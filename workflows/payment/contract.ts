@@ -141,3 +141,60 @@ export type ChargeRequest = PurchaseRequestedData | MembershipRenewalDueData | O
 export const ChargeWorkflow = defineWorkflow<EventTriggeredInput<ChargeRequest>, ChargeState>('chargeWorkflow', 'payment', PAYMENT_TASK_QUEUE);
 /** One refund at the PSP, a child of the charge it pays back. */
 export const RefundWorkflow = defineWorkflow<RefundWorkflowInput, RefundWorkflowResult>('refundWorkflow', 'payment', PAYMENT_TASK_QUEUE);
+
+// Activities: what the payment worker hosts (implemented in activities/payment/).
+
+/** Details of a {@link FailureType.CardDeclined} failure. */
+export interface CardDeclinedDetails {
+  code: string;
+}
+export interface ChargeAttemptInput {
+  chargeKey: string;
+  /** 1 for the first try, then one more per dunning retry. */
+  attempt: number;
+  customerId: string;
+  purpose: ChargePurpose;
+  amountCents: number;
+  orderId?: string;
+  itemId?: string;
+  period?: string;
+  description: string;
+  /** Workflow time of the attempt (ISO): the dunning schedule is in workflow time. */
+  attemptedAt: string;
+}
+export interface ChargeAttemptResult {
+  pspChargeId: string;
+  /** The attempt that captured the charge key (an earlier one if a reset re-ran a later attempt). */
+  capturedAttempt: number;
+}
+export interface MarkChargeFailedResult {
+  /** Set when the key was captured after all: the charge did not fail. */
+  captured?: ChargeAttemptResult;
+}
+export interface RefundChargeInput {
+  chargeKey: string;
+  reason: string;
+  amountCents?: number;
+}
+export interface RefundChargeResult {
+  /** refused: the PSP refused the refund for good (`reason` says why); nothing was refunded. */
+  outcome: 'refunded' | 'nothing-to-refund' | 'refused';
+  reason?: string;
+  pspRefundId?: string;
+  amountCents?: number;
+  customerId?: string;
+  purpose?: ChargePurpose;
+  orderId?: string;
+  itemId?: string;
+  period?: string;
+}
+
+/** The payment domain's activities: one PSP call each, a charge key captured at most once. */
+export interface PaymentActivities {
+  /** One attempt at the PSP; a key already captured answers its capture instead of charging again. */
+  chargeAttempt(input: ChargeAttemptInput): Promise<ChargeAttemptResult>;
+  /** Marks the charge failed, unless it was captured after all. */
+  markChargeFailed(input: { chargeKey: string }): Promise<MarkChargeFailedResult>;
+  /** Refunds a captured charge once, or says there is nothing to refund or that the PSP refused. */
+  refundCharge(input: RefundChargeInput): Promise<RefundChargeResult>;
+}

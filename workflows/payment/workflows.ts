@@ -3,8 +3,6 @@
  * on declines) and `refundWorkflow` refunds a captured one.
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, executeChild, log, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { ChargeAttemptResult, PaymentActivities } from '../../activities/payment';
-import type { CardDeclinedDetails } from '../../activities/payment/psp-client';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';
@@ -25,7 +23,10 @@ import {
   refundWorkflowId,
   shippingChargeKey,
   type ChargePurpose,
+  type CardDeclinedDetails,
+  type ChargeAttemptResult,
   type ChargeRequest,
+  type PaymentActivities,
   type ChargeState,
   type RefundWorkflowInput,
   type RefundWorkflowResult,

@@ -126,3 +126,30 @@ export interface ReturnWorkflowResult {
 
 /** The rental window of one box, from delivery until every item is back or bought. */
 export const ReturnWorkflow = defineWorkflow<ReturnWorkflowInput, ReturnWorkflowResult>('returnWorkflow', 'returns', RETURNS_TASK_QUEUE);
+
+// Activities: what the returns worker hosts (implemented in activities/returns/).
+
+export interface SendReminderInput {
+  orderId: string;
+  customerId: string;
+  /** Offset from the deadline, e.g. `-3 days`. */
+  offset: string;
+  deadline: string;
+}
+export interface SendReminderResult {
+  /** false when this reminder had already been sent (replay, retry or reset). */
+  sent: boolean;
+}
+export interface RecordInspectionInput {
+  orderId: string;
+  itemId: string;
+  outcome: 'clean' | 'damaged';
+}
+
+/** The returns domain's activities. */
+export interface ReturnsActivities {
+  /** Sends one reminder at most once per order and offset, whatever retries, replays or resets happen. */
+  sendReminder(input: SendReminderInput): Promise<SendReminderResult>;
+  /** Records how a returned item was found (the first record stands). */
+  recordInspection(input: RecordInspectionInput): Promise<void>;
+}

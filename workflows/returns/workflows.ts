@@ -6,8 +6,8 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { condition, log, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
-import type { InventoryActivities, OrderItem } from '../../activities/inventory';
-import type { ReturnsActivities } from '../../activities/returns';
+import type { InventoryActivities, OrderItem } from '../inventory/contract';
+import type { ReturnsActivities } from './contract';
 import { type EventEnvelope, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { INVENTORY_TASK_QUEUE, ItemRestocked, ItemRetired, ItemSold } from '../inventory/contract';

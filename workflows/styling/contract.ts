@@ -56,3 +56,26 @@ export interface StylingWorkflowResult {
 
 /** Picks the items of one box, started by `order.placed`. */
 export const StylingWorkflow = defineWorkflow<EventTriggeredInput<OrderPlacedData>, StylingWorkflowResult>('stylingWorkflow', 'styling', STYLING_TASK_QUEUE);
+
+// Activities: what the styling worker hosts (implemented in activities/styling/).
+
+export interface PickItemsInput {
+  orderId: string;
+  attempt: number;
+  size: string;
+  categories: string[];
+  itemCount: number;
+  /** Items known to be taken (from earlier shortages): never pick them again. */
+  excludeItemIds: string[];
+}
+export interface PickItemsResult {
+  items: PickedItem[];
+  /** Ranked backups of the chosen categories, for inventory to fill a slot whose item was taken meanwhile. */
+  alternatives: PickedItem[];
+}
+
+/** The styling domain's activities. */
+export interface StylingActivities {
+  /** Picks the box's items from available stock: the same attempt picks the same items. */
+  pickItems(input: PickItemsInput): Promise<PickItemsResult>;
+}

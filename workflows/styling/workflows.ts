@@ -1,6 +1,6 @@
 /** stylingWorkflow: picks a box for an order, and re-picks when inventory reports a shortage. */
 import { proxyLocalActivities } from '@temporalio/workflow';
-import type { StylingActivities } from '../../activities/styling';
+import type { StylingActivities } from './contract';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { InventoryReserved, InventoryShortage } from '../inventory/contract';

@@ -95,3 +95,32 @@ export const ReturnPickupWorkflow = defineWorkflow<EventTriggeredInput<ReturnReq
   'warehouse-integration',
   WAREHOUSE_INTEGRATION_TASK_QUEUE,
 );
+
+// Activities: what the warehouse-integration worker hosts (implemented in activities/warehouse-integration/).
+
+export interface SendShippingInstructionInput {
+  orderId: string;
+  customerId: string;
+  items: { itemId: string; sku: string }[];
+}
+export interface SendShippingInstructionResult {
+  instructionId: string;
+}
+export interface CancelShippingInstructionInput {
+  orderId: string;
+}
+export interface CancelShippingInstructionResult {
+  /** already-shipped: the WMS answered 409, the box has left (the instruction stays `sent`). */
+  outcome: 'cancelled' | 'nothing-to-cancel' | 'already-shipped';
+  instructionId?: string;
+}
+
+/** The warehouse-integration domain's activities: the WMS side of a box. */
+export interface WarehouseIntegrationActivities {
+  /** Sends the box's shipping instruction once per idempotency key; an attempt in doubt is resolved with the WMS first. */
+  sendShippingInstruction(input: SendShippingInstructionInput): Promise<SendShippingInstructionResult>;
+  /** Asks the WMS to pick the box up for return. */
+  requestReturnPickup(input: { orderId: string }): Promise<{ instructionId: string }>;
+  /** Cancels the box's instruction at the WMS, or says the box has left. */
+  cancelShippingInstruction(input: CancelShippingInstructionInput): Promise<CancelShippingInstructionResult>;
+}

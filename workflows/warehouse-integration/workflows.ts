@@ -9,7 +9,7 @@ import {
   log,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { WarehouseIntegrationActivities } from '../../activities/warehouse-integration';
+import type { WarehouseIntegrationActivities } from './contract';
 import { type EventEnvelope, type EventTriggeredInput, isEvent } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { FailureType } from '../failures';

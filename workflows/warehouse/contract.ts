@@ -96,3 +96,22 @@ export interface ReturnReceiptResult {
 export const ShipmentWorkflow = defineWorkflow<ShipmentWorkflowInput, ShipmentWorkflowResult>('shipmentWorkflow', 'warehouse', WAREHOUSE_TASK_QUEUE);
 /** Receives one returned box at the warehouse, started by the `return_arrived` callback. */
 export const ReturnReceiptWorkflow = defineWorkflow<ReturnReceiptInput, ReturnReceiptResult>('returnReceiptWorkflow', 'warehouse', WAREHOUSE_TASK_QUEUE);
+
+// Activities: what the warehouse worker hosts (implemented in activities/warehouse/).
+
+export interface RecordShipmentInput {
+  orderId: string;
+  customerId: string;
+  instructionId?: string;
+  milestone: ShipmentMilestone | 'cancelled';
+  trackingNumber?: string;
+}
+export interface RecordShipmentResult {
+  milestone: string;
+}
+
+/** The warehouse domain's activities. */
+export interface WarehouseActivities {
+  /** Upserts the shipment's read-model row (idempotent). */
+  recordShipment(input: RecordShipmentInput): Promise<RecordShipmentResult>;
+}

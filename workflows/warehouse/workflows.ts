@@ -1,6 +1,6 @@
 /** shipmentWorkflow: follows the WMS's callbacks for one box and publishes its milestones. */
 import { condition, log, proxyLocalActivities, setHandler } from '@temporalio/workflow';
-import type { WarehouseActivities } from '../../activities/warehouse';
+import type { WarehouseActivities } from './contract';
 import type { EventEnvelope } from '../bus/contract';
 import { Inbox, publish } from '../bus/publish';
 import { ShipmentCancelled, ShipmentRequested } from '../warehouse-integration/contract';
