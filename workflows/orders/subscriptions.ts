@@ -1,7 +1,7 @@
-/** What the orders domain listens to: every milestone of its boxes, to keep the order's status. */
+/** What the orders domain listens to: every milestone of its boxes (its handler table), to keep the order's status. */
 import { subscribe } from '../bus/contract';
 import { ORDERS_TASK_QUEUE, orderWorkflowId } from './contract';
-import { ORDER_FOLLOWED_EVENTS } from './followed-events';
+import { ORDER_EVENTS } from './order-events';
 
 /** Membership follows the payment outcome of each period's fee. */
 export { membershipSubscriptions } from './membership-subscriptions';
@@ -16,4 +16,4 @@ const follow = (event: Parameters<typeof subscribe>[0]) =>
     start: false,
   });
 
-export const ordersSubscriptions = ORDER_FOLLOWED_EVENTS.map(follow);
+export const ordersSubscriptions = ORDER_EVENTS.events.map(follow);
