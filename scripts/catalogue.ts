@@ -131,15 +131,18 @@ interface SubscriptionSource {
   note: string | null;
 }
 
-/** The `when` filter and the comment above each `subscribe(…, { name: '…' })` whose name is a literal. */
+/**
+ * The `when` filter and the comment above each `subscribe(…, { name: '…' })` of a subscriptions
+ * file, and each handler-table entry `on(event, handler, { name: '…' })` (workflows/bus/handlers.ts),
+ * whose name is a literal.
+ */
 function subscriptionSources(): Map<string, SubscriptionSource> {
   const found = new Map<string, SubscriptionSource>();
-  for (const file of domainFiles(/subscriptions\.ts$/)) {
+  for (const file of domainFiles(/(subscriptions|-events)\.ts$/)) {
     const source = parse(file);
     const text = source.getFullText();
     walk(source, (node) => {
-      if (!isCallTo(node, 'subscribe')) return;
-      const spec = node.arguments[1];
+      const spec = isCallTo(node, 'subscribe') ? node.arguments[1] : isCallTo(node, 'on') ? node.arguments[2] : undefined;
       if (!spec || !ts.isObjectLiteralExpression(spec)) return;
       const nameProp = property(spec, 'name');
       const name = nameProp && ts.isPropertyAssignment(nameProp) ? literalText(nameProp.initializer) : undefined;
