@@ -110,4 +110,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The API reads and writes through the store (store/<domain>/) and starts workflows by
+    // reference: activities are the workers' own, and api/ never imports them.
+    files: ['api/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/**'],
+              message: 'The API uses the store (store/<domain>/) and contracts, never activities/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

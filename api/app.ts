@@ -28,7 +28,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { healthRoutes } from './health/routes';
 import { openApiRoutes } from './openapi/routes';
 import { orderRoutes } from './orders/routes';
-import { orderStartBacklog } from '../activities/orders/workflow-starts';
+import { orderStartBacklog } from '../store/orders/workflow-starts';
 import { paymentRoutes } from './payment/routes';
 import { rateLimit } from './rate-limit';
 import { requestContext, securityHeaders } from './request-context';

@@ -13,7 +13,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { orderStartBacklog } from '../activities/orders/workflow-starts';
+import { orderStartBacklog } from '../store/orders/workflow-starts';
 import type { Db } from '../db/client';
 import { ACCOUNTING_TASK_QUEUE } from '../workflows/accounting/contract';
 import { INVENTORY_TASK_QUEUE } from '../workflows/inventory/contract';

@@ -10,16 +10,15 @@
  * Without the header a request runs as usual (the key is optional, as in Stripe's API).
  *
  * Two ways in: the {@link idempotent} middleware (claim the key, run the route, store its answer:
- * purchases), and {@link claimWithAnswer} for a route whose answer is known before it writes
- * (placing an order): the key, the answer and the route's own rows go into one statement, so a
- * refusal (400, 403) writes nothing and is not remembered, as Stripe does for requests that fail
- * validation.
+ * purchases), and an {@link AnsweredClaim} for a route whose answer is known before it writes
+ * (placing an order): the store writes the key, the answer and the route's own rows in one
+ * statement, so a refusal (400, 403) writes nothing and is not remembered, as Stripe does for
+ * requests that fail validation. The records themselves are store/api/idempotency-keys.ts.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/client';
-import { idempotencyKeys } from '../db/schema/api';
+import { claimKey, completeKey, heldKey, releaseKey, type KeyedRequest, type StoredAnswer } from '../store/api/idempotency-keys';
 import { principal } from './auth/middleware';
 import { ProblemError } from './problems';
 import { ctx } from './request-context';
@@ -29,8 +28,6 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 /** Printable ASCII without separators, up to 255 characters (a UUID is the usual choice). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:~-]{1,255}$/;
-/** A request holding a key longer than this is presumed dead (crashed process): another may take over. */
-const IN_FLIGHT_LOCK_MS = 60_000;
 /** Response headers worth replaying. */
 const REPLAYED_HEADERS = ['content-type', 'location'];
 
@@ -65,20 +62,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-/** The key a request holds, for one member, and what makes a repeat "the same request". */
-export interface KeyedRequest {
-  customerId: string;
-  key: string;
-  fingerprint: string;
-  expiresAt: Date;
-}
-
-/** An answer as stored for replay: status, the replayed headers, the body as sent. */
-export interface StoredAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { AnsweredClaim, KeyedRequest, StoredAnswer } from '../store/api/idempotency-keys';
 
 /** The keyed request behind `req` (after requireAuth); undefined without an Idempotency-Key. */
 export function keyedRequest(req: Request, res: Response, ttlHours: number): KeyedRequest | undefined {
@@ -90,35 +74,6 @@ export function keyedRequest(req: Request, res: Response, ttlHours: number): Key
     fingerprint: requestFingerprint(req.method, req.originalUrl.split('?')[0], req.body),
     expiresAt: new Date(Date.now() + ttlHours * 3600_000),
   };
-}
-
-/**
- * Takes the key: a new row, or one whose remembered response expired (forgotten), or one whose
- * in-flight holder is presumed dead (crashed; same request only). Returns the key when taken,
- * no row when someone else has it. With `answer` the row is written completed, answer included.
- */
-function claimSql(k: KeyedRequest, answer?: StoredAnswer): SQL {
-  const [state, status, headers, body] = answer ? ['completed', answer.status, JSON.stringify(answer.headers), answer.body] : ['in_flight', null, null, null];
-  return sql`
-    insert into ${idempotencyKeys} (customer_id, key, fingerprint, state, expires_at, response_status, response_headers, response_body)
-    values (${k.customerId}, ${k.key}, ${k.fingerprint}, ${state}, ${k.expiresAt.toISOString()}::text::timestamptz, ${status}::int, ${headers}::text::jsonb, ${body}::text)
-    on conflict (customer_id, key) do update set
-      fingerprint = excluded.fingerprint, state = excluded.state, locked_at = now(), response_status = excluded.response_status,
-      response_headers = excluded.response_headers, response_body = excluded.response_body, expires_at = excluded.expires_at, created_at = now()
-    where idempotency_keys.expires_at < now()
-      or (idempotency_keys.state = 'in_flight' and idempotency_keys.locked_at < now() - ${`${IN_FLIGHT_LOCK_MS} milliseconds`}::interval
-          and idempotency_keys.fingerprint = excluded.fingerprint)
-    returning key`;
-}
-
-/**
- * The key claim, completed with the route's answer, for a route that writes its own rows in the
- * same statement (`with claim as (...) insert ... select ... from claim`): the rows, the key and
- * the answer commit together or not at all. An empty `claim` means the key was someone else's:
- * answer with {@link answerForHeldKey}.
- */
-export function claimWithAnswer(k: KeyedRequest, answer: StoredAnswer): SQL {
-  return claimSql(k, answer);
 }
 
 /** Sends a stored answer; `replayed` marks it as the answer to an earlier request. */
@@ -162,15 +117,6 @@ export async function answerIfKeyHeld(db: Db, res: Response, k: KeyedRequest): P
   return true;
 }
 
-const heldKey = async (db: Db, k: KeyedRequest) =>
-  (
-    await db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.customerId, k.customerId), eq(idempotencyKeys.key, k.key)))
-      .limit(1)
-  )[0];
-
 /**
  * Idempotency for one route (after requireAuth): claims the key, runs the route, and stores its
  * response (status < 500) before the client can see it; every write waits for the WAL flush, so a
@@ -182,16 +128,11 @@ export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): Requ
     if (k === undefined) return next();
     const { customerId, key } = k;
 
-    const taken = await db.execute(claimSql(k));
-    if (taken.length === 0) return answerForHeldKey(db, res, k);
+    if (!(await claimKey(db, k))) return answerForHeldKey(db, res, k);
 
     // Ours: run the route, and store its response before the client can see it.
     const log = ctx(res).log.child({ idempotencyKey: key });
-    const release = (): Promise<unknown> =>
-      db
-        .delete(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.customerId, customerId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_flight')))
-        .catch((err: unknown) => log.warn({ err }, 'could not release idempotency key'));
+    const release = (): Promise<unknown> => releaseKey(db, customerId, key).catch((err: unknown) => log.warn({ err }, 'could not release idempotency key'));
     const send = res.send.bind(res);
     let settled = false;
     res.send = ((body?: unknown) => {
@@ -208,27 +149,24 @@ export function idempotent({ db, ttlHours }: { db: Db; ttlHours: number }): Requ
         const value = res.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      db.update(idempotencyKeys)
-        .set({ state: 'completed', responseStatus: status, responseHeaders: headers, responseBody: text })
-        .where(and(eq(idempotencyKeys.customerId, customerId), eq(idempotencyKeys.key, key)))
-        .then(
-          () => send(body),
-          (err: unknown) => {
-            // Not stored, so not promised: release the key and let the client retry.
-            log.error({ err }, 'could not store idempotent response');
-            void release().then(() => {
-              res.status(500);
-              send(
-                JSON.stringify({
-                  type: 'https://closetflow.dev/problems/internal',
-                  title: 'Internal server error',
-                  status: 500,
-                  requestId: ctx(res).requestId,
-                }),
-              );
-            });
-          },
-        );
+      completeKey(db, customerId, key, { status, headers, body: text }).then(
+        () => send(body),
+        (err: unknown) => {
+          // Not stored, so not promised: release the key and let the client retry.
+          log.error({ err }, 'could not store idempotent response');
+          void release().then(() => {
+            res.status(500);
+            send(
+              JSON.stringify({
+                type: 'https://closetflow.dev/problems/internal',
+                title: 'Internal server error',
+                status: 500,
+                requestId: ctx(res).requestId,
+              }),
+            );
+          });
+        },
+      );
       return res;
     }) as Response['send'];
     // A response that never completes (client gone, crash in a handler) must not hold the key.

@@ -91,7 +91,7 @@ export const configSchema = z.object({
    * stalls; modernc sqlite before 1.44, temporalio/temporal#9198).
    */
   TEMPORAL_DEV_NICENESS: z.coerce.number().int().min(0).max(19).default(5),
-  /** How often the orders worker's relay looks for accepted orders to start besides being notified (activities/orders/workflow-starts.ts). */
+  /** How often the orders worker's relay looks for accepted orders to start besides being notified (workers/order-start-relay.ts). */
   ORDER_START_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** How long the relay keeps a started row in the order outbox (orders.workflow_starts) before deleting it. */
   ORDER_START_KEEP_HOURS: z.coerce

@@ -66,7 +66,7 @@ export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
 
 /**
  * Accepted orders whose orderWorkflow has not started yet (the outbox of
- * api/orders/workflow-starts.ts), read from the database on each scrape: a growing number or age
+ * workers/order-start-relay.ts), read from the database on each scrape: a growing number or age
  * means Temporal is down or behind.
  */
 export function createOrderStartMetrics(registry: Registry, backlog: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {

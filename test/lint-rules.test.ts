@@ -1,7 +1,7 @@
 /**
  * The lint rules that guard the workflow sandbox and unawaited promises really fire: runs ESLint
  * (`new ESLint({ cwd })` + `lintText`) with the repo's eslint.config.mjs over small snippets placed
- * virtually under workflows/ and activities/.
+ * virtually under workflows/, activities/ and api/.
  *
  * ESLint loads eslint.config.mjs with a native dynamic import(), which Jest's module sandbox does
  * not allow without --experimental-vm-modules; so the ESLint API runs in a plain child Node
@@ -47,6 +47,16 @@ const CASES: LintCase[] = [
     code: `import type { OrderActivities } from '../../activities/orders';\nexport type X = OrderActivities;\n`,
   },
   { name: 'builtin-outside-workflows', filePath: 'activities/orders/ok.ts', code: `import fs from 'node:fs';\nexport const x = fs.existsSync('.');\n` },
+  {
+    name: 'api-imports-activities',
+    filePath: 'api/orders/bad.ts',
+    code: `import { createOrderActivities } from '../../activities/orders';\nexport const x = createOrderActivities;\n`,
+  },
+  {
+    name: 'api-imports-store',
+    filePath: 'api/orders/ok.ts',
+    code: `import { getCustomerOrder } from '../../store/orders/orders';\nexport const x = getCustomerOrder;\n`,
+  },
   {
     name: 'floating-promise',
     filePath: 'activities/orders/floating.ts',
@@ -126,6 +136,12 @@ describe('lint rules (eslint.config.mjs)', () => {
 
   it('does not restrict imports outside workflows/', () => {
     expect(rules('builtin-outside-workflows', RESTRICTED)).toEqual([]);
+  });
+
+  it('reports an import of activities in API code, and allows the store', () => {
+    expect(rules('api-imports-activities', RESTRICTED)).toHaveLength(1);
+    expect(rules('api-imports-activities', RESTRICTED)[0].message).toMatch(/store/);
+    expect(rules('api-imports-store', RESTRICTED)).toEqual([]);
   });
 
   it('reports a floating promise (type-aware)', () => {

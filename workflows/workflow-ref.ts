@@ -7,7 +7,7 @@
  */
 // Type-only: erased from the workflow bundle, so the sandbox never loads the client.
 import type { WorkflowClient, WorkflowSignalWithStartOptions, WorkflowStartOptions } from '@temporalio/client';
-import type { WithWorkflowArgs } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type WithWorkflowArgs } from '@temporalio/common';
 import type { DomainName } from './bus/contract';
 
 /** A workflow type: its registered name, the task queue its domain's worker polls, and its signature. */
@@ -45,6 +45,20 @@ export function startWorkflow<I, R>(client: WorkflowClient, ref: WorkflowRef<I, 
   return client.start<(input: I) => Promise<R>>(ref.workflowType, { ...spec, taskQueue: ref.taskQueue, args: [input] } as WorkflowStartOptions<
     (input: I) => Promise<R>
   >);
+}
+
+/**
+ * Starts the workflow unless its id is taken (running, or closed under a reuse policy that keeps
+ * it closed): true when this call started it. For starts that may be repeated after a lost answer.
+ */
+export async function startWorkflowOnce<I, R>(client: WorkflowClient, ref: WorkflowRef<I, R>, input: I, spec: StartSpec<I, R>): Promise<boolean> {
+  try {
+    await startWorkflow(client, ref, input, spec);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
 }
 
 /** Signals the workflow `ref` names, starting it with `input` first if it is not running. */

@@ -248,20 +248,3 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
     },
   };
 }
-
-/**
- * The payment domain's exported write function for the member's card on file (the API's signup
- * and `PUT /v1/me/payment-method` use it). Later dunning attempts charge the new card.
- */
-export async function savePaymentMethod(db: Db, customerId: string, cardToken: string): Promise<void> {
-  await db
-    .insert(paymentMethods)
-    .values({ customerId, cardToken })
-    .onConflictDoUpdate({ target: paymentMethods.customerId, set: { cardToken, updatedAt: sql`now()` } });
-}
-
-/** The member's card on file, if any. */
-export async function getPaymentMethod(db: Db, customerId: string): Promise<{ cardToken: string; updatedAt: Date } | undefined> {
-  const [row] = await db.select().from(paymentMethods).where(eq(paymentMethods.customerId, customerId));
-  return row ? { cardToken: row.cardToken, updatedAt: row.updatedAt } : undefined;
-}

@@ -15,7 +15,7 @@ import { instructions } from '../../db/schema/warehouse-integration';
 import { FailureType } from '../../workflows/failures';
 import type { Address } from '../../workflows/orders/contract';
 import { shippingInstructionKey } from '../../workflows/warehouse-integration/contract';
-import { getShippingAddress } from '../orders';
+import { getShippingAddress } from '../../store/orders/orders';
 import { addressFingerprint, type WmsClient } from './wms-client';
 import type {
   SendShippingInstructionInput,
@@ -194,10 +194,4 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
       }
     },
   };
-}
-
-/** Whether the order's box was cancelled for good at the warehouse (read by the WMS webhook). */
-export async function isShipmentCancelled(db: Db, orderId: string): Promise<boolean> {
-  const [row] = await db.select({ status: instructions.status }).from(instructions).where(eq(instructions.orderId, orderId));
-  return row?.status === 'cancelled';
 }

@@ -12,7 +12,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@t
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { savePaymentMethod } from '../../activities/payment';
+import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { MembershipWorkflow, membershipWorkflowId } from '../../workflows/orders/contract';
 import { startWorkflow } from '../../workflows/workflow-ref';
 import { DEFAULT_CARD_TOKEN } from '../../workflows/payment/contract';

@@ -10,8 +10,9 @@ import { eq, sql } from 'drizzle-orm';
 import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { acceptOrder, createOrderStartWaker, startPendingOrder } from '../../activities/orders/workflow-starts';
-import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../activities/orders/read';
+import { acceptOrder, createOrderStartWaker } from '../../store/orders/workflow-starts';
+import { startPendingOrder } from './pending-start';
+import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../store/orders/orders';
 import { preparedQuery, type Db } from '../../db/client';
 import { customers } from '../../db/schema/auth';
 import { memberships } from '../../db/schema/membership';
@@ -27,7 +28,7 @@ import {
 } from '../../workflows/orders/contract';
 import type { Overloaded } from '../backpressure';
 import { principal } from '../auth/middleware';
-import { answerForHeldKey, answerIfKeyHeld, claimWithAnswer, idempotent, keyedRequest, sendAnswer, type KeyedRequest, type StoredAnswer } from '../idempotency';
+import { answerForHeldKey, answerIfKeyHeld, idempotent, keyedRequest, sendAnswer, type KeyedRequest, type StoredAnswer } from '../idempotency';
 import { ORDER_ID, newId } from '../ids';
 import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
@@ -284,8 +285,8 @@ export function orderRoutes({
     };
     // Key, answer, read model and start request in one commit (one round trip): GET works the
     // moment we answer, the orders worker's relay starts the workflow from the row
-    // (activities/orders/workflow-starts.ts), and a retry with the key replays this answer.
-    const { claimed, created } = await acceptOrder(db, order, keyed && claimWithAnswer(keyed, answer));
+    // (workers/order-start-relay.ts), and a retry with the key replays this answer.
+    const { claimed, created } = await acceptOrder(db, order, keyed && { request: keyed, answer });
     if (!claimed) return answerForHeldKey(db, res, keyed!);
     if (created) wakeRelay();
     ctx(res).log.info({ orderId, workflowId: orderWorkflowId(orderId), itemCount: order.itemCount, size: order.size, replayedOrder: !created }, 'order placed');

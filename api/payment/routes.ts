@@ -1,7 +1,7 @@
 /** The member's payment method (`/v1/me`, behind requireAuth): the card the payment domain charges. */
 import { Router } from 'express';
 import { z } from 'zod';
-import { getPaymentMethod, savePaymentMethod } from '../../activities/payment';
+import { getPaymentMethod, savePaymentMethod } from '../../store/payment/payment-methods';
 import type { Db } from '../../db/client';
 import { DEFAULT_CARD_TOKEN, PAYMENT_CARD_TOKENS } from '../../workflows/payment/contract';
 import { principal } from '../auth/middleware';

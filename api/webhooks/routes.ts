@@ -10,7 +10,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { isShipmentCancelled } from '../../activities/warehouse-integration';
+import { isShipmentCancelled } from '../../store/warehouse-integration/instructions';
 import type { Config } from '../../config';
 import { requireWmsWebhookSecret } from '../../config/secrets';
 import type { Db } from '../../db/client';

@@ -28,7 +28,7 @@ export const orders = ordersSchema.table(
 
 /**
  * The outbox of accepted orders whose orderWorkflow still has to be started
- * (activities/orders/workflow-starts.ts): POST /v1/orders writes the order row and this row in
+ * (store/orders/workflow-starts.ts, relayed by workers/order-start-relay.ts): POST /v1/orders writes the order row and this row in
  * one statement and answers; the orders worker's relay starts the workflow from it.
  */
 export const orderWorkflowStarts = ordersSchema.table(

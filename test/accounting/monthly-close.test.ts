@@ -2,7 +2,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureMonthlyCloseSchedule, MONTHLY_CLOSE_CALENDAR } from '../../activities/accounting/schedule';
+import { ensureMonthlyCloseSchedule, MONTHLY_CLOSE_CALENDAR } from '../../workers/monthly-close-schedule';
 import { ACCOUNTING_TASK_QUEUE, MONTHLY_CLOSE_SCHEDULE_ID, monthlyCloseWorkflowId } from '../../workflows/accounting/contract';
 import type { monthlyCloseScheduledWorkflow, monthlyCloseWorkflow } from '../../workflows/accounting/workflows';
 import { FailureType } from '../../workflows/failures';

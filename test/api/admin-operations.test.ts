@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ensureAdminAccount } from '../../api/admin/bootstrap';
-import { savePaymentMethod } from '../../activities/payment';
+import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import type { EventEnvelope } from '../../workflows/bus/contract';
 import { PurchaseRequested, type PurchaseRequestedData } from '../../workflows/orders/contract';

@@ -12,7 +12,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
 import { createMailRelay, type MailRelay } from '../../api/auth/mail-outbox';
-import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
+import { createOrderStartRelay } from '../../workers/order-start-relay';
 import { loadConfig, type Config } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
 import { readVerificationToken } from '../../scripts/member-signup';

@@ -1,6 +1,6 @@
 /** Idempotency-Key on POST /v1/orders and on purchases, against the real database and Temporal. */
 import request from 'supertest';
-import { upsertOrder } from '../../activities/orders';
+import { upsertOrder } from '../../store/orders/orders';
 import { requestFingerprint } from '../../api/idempotency';
 import { orderWorkflowId } from '../../workflows/orders/contract';
 import { CustomerIdAttribute } from '../../workflows/search-attributes';

@@ -4,7 +4,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
-import { upsertOrder } from '../../activities/orders';
+import { upsertOrder } from '../../store/orders/orders';
 import { eventLog } from '../../db/schema/events';
 import { orderWorkflowId, type OrderPlacedData } from '../../workflows/orders/contract';
 import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';

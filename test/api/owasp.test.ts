@@ -4,7 +4,7 @@
  * per member, the CORS policy, `trust proxy`, and security headers.
  */
 import request from 'supertest';
-import { upsertOrder } from '../../activities/orders';
+import { upsertOrder } from '../../store/orders/orders';
 import { createApp } from '../../api/app';
 import { captureLogger, signUp, startApi, testConfig, type ApiHarness } from './harness';
 

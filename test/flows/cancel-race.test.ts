@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { correctShippingAddress } from '../../activities/orders/address';
+import { correctShippingAddress } from '../../store/orders/orders';
 import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '../../simulators/wms/server';
 import { orderDetailQuery } from '../../workflows/orders/contract';
 import { reservationWorkflowId } from '../../workflows/inventory/contract';

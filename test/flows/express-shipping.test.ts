@@ -6,7 +6,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { savePaymentMethod } from '../../activities/payment';
+import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
 import { OrderPlaced, orderDetailQuery, orderWorkflowId, type OrderPlacedData } from '../../workflows/orders/contract';

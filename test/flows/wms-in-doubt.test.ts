@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { correctShippingAddress } from '../../activities/orders/address';
+import { correctShippingAddress } from '../../store/orders/orders';
 import { WMS_SIGNATURE_HEADER } from '../../simulators/wms/contract';
 import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '../../simulators/wms/server';
 import { signWmsPayload } from '../../simulators/wms/signature';

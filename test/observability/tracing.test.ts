@@ -11,7 +11,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
+import { createOrderStartRelay } from '../../workers/order-start-relay';
 import { connectDatabase, type Database } from '../../db/client';
 import { createTracing, type Tracing } from '../../observability/tracing';
 import { createWmsSimulator, type WmsRunningServer } from '../../simulators/wms/server';

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../config';
 import { connectDatabase, type Database } from '../../db/client';
 import pino from 'pino';
 import { createDomainWorker } from '../../workers/create-worker';
-import { createOrderStartRelay } from '../../activities/orders/workflow-starts';
+import { createOrderStartRelay } from '../../workers/order-start-relay';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
 import { connectTestEnv, workflowBundle } from './temporal';
 

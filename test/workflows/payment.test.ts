@@ -5,7 +5,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
-import { savePaymentMethod } from '../../activities/payment';
+import { savePaymentMethod } from '../../store/payment/payment-methods';
 import type { EventEnvelope } from '../../workflows/bus/contract';
 import {
   MembershipRenewalDue,

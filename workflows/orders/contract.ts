@@ -1,7 +1,9 @@
 /** Public contract of the orders domain (customer-facing orders). */
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { defineEvent } from '../bus/contract';
+import { boxSearchAttributes } from '../search-attributes';
 import { defineWorkflow } from '../workflow-ref';
 import type { MembershipStatus, MembershipWorkflowInput, MembershipWorkflowResult } from './membership-contract';
 
@@ -172,6 +174,17 @@ export * from './membership-contract';
 
 /** The life of one order, started by the API's order-start relay. */
 export const OrderWorkflow = defineWorkflow<OrderWorkflowInput, OrderWorkflowResult>('orderWorkflow', 'orders', ORDERS_TASK_QUEUE);
+/**
+ * How every start of an order's workflow looks, whoever starts it (the relay, or a call that finds
+ * none yet). REJECT_DUPLICATE: the id is the order's, so a second start is refused, and a finished
+ * order's workflow never runs again.
+ */
+export const orderWorkflowStartSpec = (input: OrderWorkflowInput) => ({
+  workflowId: orderWorkflowId(input.orderId),
+  workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  typedSearchAttributes: boxSearchAttributes(input.orderId, input.customerId),
+  staticSummary: `Box ${input.orderId} for ${input.customerId} — ${input.itemCount} items, size ${input.size}`,
+});
 /** A member's subscription, started at signup; runs as long as the member (continue-as-new per period). */
 export const MembershipWorkflow = defineWorkflow<MembershipWorkflowInput, MembershipWorkflowResult>('membershipWorkflow', 'orders', ORDERS_TASK_QUEUE);
 

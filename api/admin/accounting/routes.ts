@@ -6,7 +6,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { unbookedMoneyEventsOf } from '../../../activities/accounting';
+import { unbookedMoneyEventsOf } from '../../../store/accounting/event-log';
 import type { Database } from '../../../db/client';
 import {
   ACCOUNTING_TASK_QUEUE,

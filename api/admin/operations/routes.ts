@@ -12,7 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { Router, type Response } from 'express';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { correctShippingAddress } from '../../../activities/orders/address';
+import { correctShippingAddress } from '../../../store/orders/orders';
 import type { Config } from '../../../config';
 import type { Database } from '../../../db/client';
 import { auditLog } from '../../../db/schema/admin';

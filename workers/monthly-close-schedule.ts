@@ -3,10 +3,10 @@
  * created or brought up to date idempotently at start (`npm start`, or any caller with a client).
  */
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
-import type { Config } from '../../config';
-import { temporalConnectionOptions } from '../../config/temporal';
-import { MONTHLY_CLOSE_SCHEDULE_ID, MonthlyCloseScheduledWorkflow } from '../../workflows/accounting/contract';
-import type { WorkflowInputOf } from '../../workflows/workflow-ref';
+import type { Config } from '../config';
+import { temporalConnectionOptions } from '../config/temporal';
+import { MONTHLY_CLOSE_SCHEDULE_ID, MonthlyCloseScheduledWorkflow } from '../workflows/accounting/contract';
+import type { WorkflowInputOf } from '../workflows/workflow-ref';
 
 export const MONTHLY_CLOSE_CALENDAR = { comment: '00:30 UTC on the 1st: close the previous month', minute: 30, hour: 0, dayOfMonth: 1 } as const;
 

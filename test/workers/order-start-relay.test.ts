@@ -1,21 +1,16 @@
 /**
- * The order outbox against the real PostgreSQL and the dev server: acceptOrder writes the order
+ * The order outbox (store/orders/workflow-starts.ts) and its relay (workers/order-start-relay.ts) against the real PostgreSQL and the dev server: acceptOrder writes the order
  * and its start request in one statement; the relay starts each order's workflow from it exactly
  * once, whatever happens in between (repeated sweeps, a finished workflow, Temporal unreachable).
  */
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import {
-  ORDER_STARTS_CHANNEL,
-  acceptOrder,
-  createOrderStartRelay,
-  createOrderStartWaker,
-  orderStartBacklog,
-  startOrderWorkflow,
-} from '../../activities/orders/workflow-starts';
 import { connectDatabase, type Database } from '../../db/client';
-import { orderWorkflowId, type OrderWorkflowInput } from '../../workflows/orders/contract';
+import { ORDER_STARTS_CHANNEL, acceptOrder, createOrderStartWaker, orderStartBacklog } from '../../store/orders/workflow-starts';
+import { createOrderStartRelay } from '../../workers/order-start-relay';
+import { OrderWorkflow, orderWorkflowId, orderWorkflowStartSpec, type OrderWorkflowInput } from '../../workflows/orders/contract';
+import { startWorkflowOnce } from '../../workflows/workflow-ref';
 import { OrderIdAttribute } from '../../workflows/search-attributes';
 import { signupBody } from '../api/harness';
 import { connectTestEnv } from '../support/temporal';
@@ -95,7 +90,7 @@ describe('the order start relay', () => {
     await database.sql`update orders.workflow_starts set started_at = null, claimed_until = null where order_id = ${order.orderId}`;
     await relay.sweep();
     expect((await startRow(order.orderId))?.started_at).toBeInstanceOf(Date);
-    await startOrderWorkflow(env.client, order);
+    await startWorkflowOnce(env.client.workflow, OrderWorkflow, order, orderWorkflowStartSpec(order));
     expect(await runsOf(order.orderId)).toBe(1);
   });
 
