@@ -1,15 +1,13 @@
 /** What accounting listens to: money captured and refunded, and items sold. One ledger per customer. */
 import { subscribe } from '../bus/contract';
 import { PaymentCaptured, PaymentRefunded } from '../payment/contract';
-import { ACCOUNTING_TASK_QUEUE, ItemSold, ledgerWorkflowId } from './contract';
+import { LedgerWorkflow, ItemSold, ledgerWorkflowId } from './contract';
 
 // A ledger belongs to the member, not to the box whose event happened to start it. It never
 // finishes on its own, so a closed one was terminated or failed: money must still reach the
 // books, so the event starts a new run (which also sweeps what the closed run left unbooked).
 const ledger = {
-  domain: 'accounting',
-  workflowType: 'ledgerWorkflow',
-  taskQueue: ACCOUNTING_TASK_QUEUE,
+  ...LedgerWorkflow,
   start: true,
   reopen: true,
   scope: 'customer',

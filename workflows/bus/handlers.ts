@@ -9,12 +9,11 @@
  */
 import { subscribe, type EventDefinition, type EventEnvelope, type Subscription } from './contract';
 
-/** What one entry may say about its own subscription; the rest is the table's common spec. */
-export interface HandlerSubscription<D> {
+/** What one entry may say about its own subscription (its name, and where it differs from the table's common spec). */
+export type HandlerSubscription<D> = Partial<Omit<Subscription<D>, 'event' | 'name'>> & {
   /** The subscriber name (the deliveries' dedupe key: never rename one that has run). */
   name: string;
-  when?(event: EventEnvelope<D>): boolean;
-}
+};
 
 /** One entry of a table: an event the workflow follows and what its state machine does with it. */
 export interface EventHandler<M> {
@@ -36,7 +35,7 @@ export function on<M, D>(
   };
 }
 
-/** What every subscription of a table shares (the workflow it signals, how its id is found); an entry's name and filter win. */
+/** What every subscription of a table shares (the workflow it signals, how its id is found); an entry's own fields win. */
 export type SubscriptionSpec = Omit<Subscription, 'event' | 'name'> & { name?: string };
 
 /** A workflow's handler table, in the order a box normally meets its events. */

@@ -5,10 +5,10 @@
  */
 import { subscribe } from '../bus/contract';
 import { PaymentCaptured, PaymentFailed } from '../payment/contract';
-import { ORDERS_TASK_QUEUE } from './contract';
+import { MembershipWorkflow } from './contract';
 import { membershipWorkflowId } from './membership-contract';
 
-const membership = { domain: 'orders', workflowType: 'membershipWorkflow', taskQueue: ORDERS_TASK_QUEUE, start: false } as const;
+const membership = { ...MembershipWorkflow, start: false } as const;
 
 export const membershipSubscriptions = [
   subscribe(PaymentCaptured, { ...membership, name: 'orders.membership-track-payment.captured', workflowId: (e) => membershipWorkflowId(e.data.customerId) }),

@@ -3,9 +3,9 @@ import { subscribe } from '../bus/contract';
 import { MembershipRenewalDue, OrderPlaced, PurchaseRequested } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
 import { ShipmentCancelled } from '../warehouse-integration/contract';
-import { PAYMENT_TASK_QUEUE, chargeWorkflowId, membershipChargeKey, purchaseChargeKey, shippingChargeKey } from './contract';
+import { ChargeWorkflow, chargeWorkflowId, membershipChargeKey, purchaseChargeKey, shippingChargeKey } from './contract';
 
-const charge = { domain: 'payment', workflowType: 'chargeWorkflow', taskQueue: PAYMENT_TASK_QUEUE, start: true } as const;
+const charge = { ...ChargeWorkflow, start: true } as const;
 
 export const paymentSubscriptions = [
   subscribe(PurchaseRequested, {

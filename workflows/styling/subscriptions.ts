@@ -2,9 +2,9 @@
 import { subscribe } from '../bus/contract';
 import { InventoryReserved, InventoryShortage } from '../inventory/contract';
 import { OrderCancelled, OrderPlaced } from '../orders/contract';
-import { STYLING_TASK_QUEUE, stylingWorkflowId } from './contract';
+import { StylingWorkflow, stylingWorkflowId } from './contract';
 
-const styling = { domain: 'styling', workflowType: 'stylingWorkflow', taskQueue: STYLING_TASK_QUEUE } as const;
+const styling = StylingWorkflow;
 
 export const stylingSubscriptions = [
   subscribe(OrderPlaced, {

@@ -3,9 +3,15 @@ import { subscribe } from '../bus/contract';
 import { InventoryReserved } from '../inventory/contract';
 import { OrderCancelled, ReturnRequested } from '../orders/contract';
 import { ShipmentShipped } from '../warehouse/contract';
-import { WAREHOUSE_INTEGRATION_TASK_QUEUE, refusedShipmentCancelWorkflowId, returnPickupWorkflowId, wmsInstructionWorkflowId } from './contract';
+import {
+  ReturnPickupWorkflow,
+  WarehouseInstructionWorkflow,
+  refusedShipmentCancelWorkflowId,
+  returnPickupWorkflowId,
+  wmsInstructionWorkflowId,
+} from './contract';
 
-const instruction = { domain: 'warehouse-integration', workflowType: 'warehouseInstructionWorkflow', taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE } as const;
+const instruction = WarehouseInstructionWorkflow;
 
 export const warehouseIntegrationSubscriptions = [
   subscribe(InventoryReserved, {
@@ -43,9 +49,7 @@ export const warehouseIntegrationSubscriptions = [
 /** A member's return request becomes a pickup at the WMS. */
 export const returnPickupSubscriptions = [
   subscribe(ReturnRequested, {
-    domain: 'warehouse-integration',
-    workflowType: 'returnPickupWorkflow',
-    taskQueue: WAREHOUSE_INTEGRATION_TASK_QUEUE,
+    ...ReturnPickupWorkflow,
     name: 'warehouse-integration.request-return-pickup',
     workflowId: (e) => returnPickupWorkflowId(e.data.orderId),
     start: true,

@@ -1,9 +1,9 @@
 /** What the warehouse listens to: accepted instructions start a shipment; confirmed cancels stop it. */
 import { subscribe } from '../bus/contract';
 import { ShipmentCancelled, ShipmentRequested } from '../warehouse-integration/contract';
-import { WAREHOUSE_TASK_QUEUE, shipmentWorkflowId } from './contract';
+import { ShipmentWorkflow, shipmentWorkflowId } from './contract';
 
-const shipment = { domain: 'warehouse', workflowType: 'shipmentWorkflow', taskQueue: WAREHOUSE_TASK_QUEUE } as const;
+const shipment = ShipmentWorkflow;
 
 export const warehouseSubscriptions = [
   subscribe(ShipmentRequested, {
