@@ -48,6 +48,11 @@ const CASES: LintCase[] = [
   },
   { name: 'builtin-outside-workflows', filePath: 'activities/orders/ok.ts', code: `import fs from 'node:fs';\nexport const x = fs.existsSync('.');\n` },
   {
+    name: 'long-workflow-function',
+    filePath: WORKFLOW_FILE,
+    code: `export function wf(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(121)}  return n;\n}\n`,
+  },
+  {
     name: 'api-imports-activities',
     filePath: 'api/orders/bad.ts',
     code: `import { createOrderActivities } from '../../activities/orders';\nexport const x = createOrderActivities;\n`,
@@ -136,6 +141,10 @@ describe('lint rules (eslint.config.mjs)', () => {
 
   it('does not restrict imports outside workflows/', () => {
     expect(rules('builtin-outside-workflows', RESTRICTED)).toEqual([]);
+  });
+
+  it('reports a workflow function over 120 lines: long workflows are written as state machines', () => {
+    expect(rules('long-workflow-function', 'max-lines-per-function')).toHaveLength(1);
   });
 
   it('reports an import of activities in API code, and allows the store', () => {

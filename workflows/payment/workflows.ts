@@ -158,31 +158,7 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
   const state: ChargeState = { chargeKey: facts.chargeKey, status: 'charging', attempts: 0 };
   setHandler(chargeStateQuery, () => state);
   /** An ops retry waiting for the dunning wait to end (its reason). */
-  let retryRequested: string | undefined;
-  setHandler(
-    retryChargeUpdate,
-    async ({ reason }) => {
-      retryRequested = reason;
-      const before = state.attempts;
-      await condition(() => state.attempts > before && state.status !== 'charging');
-      return state;
-    },
-    {
-      // A refused retry leaves no trace in history: only a charge waiting for its next attempt takes one.
-      validator: (input) => {
-        if (!input || typeof input.reason !== 'string' || input.reason.length === 0) {
-          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a retry needs a reason', nonRetryable: true });
-        }
-        if (state.status !== 'dunning' || retryRequested !== undefined) {
-          throw ApplicationFailure.create({
-            type: FailureType.ChargeNotRetryable,
-            message: `charge ${facts.chargeKey} is ${state.status}: only a charge waiting for a dunning retry can be retried now`,
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
+  const retry = installRetryHandler(facts.chargeKey, state);
   /** Returns the run's result once every update handler has answered (an ops retry included). */
   const finish = async (result: ChargeState): Promise<ChargeState> => {
     await condition(allHandlersFinished);
@@ -212,23 +188,7 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
     }
     Object.assign(state, { attempts: attempt, status: 'charging', nextAttemptAt: undefined });
     try {
-      const { pspChargeId, capturedAttempt } = await payment.chargeAttempt.executeWithOptions(
-        { summary: `charge ${facts.chargeKey} (attempt ${attempt}, ${facts.amountCents} cents)` },
-        [
-          {
-            chargeKey: facts.chargeKey,
-            attempt,
-            customerId: facts.customerId,
-            purpose: facts.purpose,
-            amountCents: facts.amountCents,
-            orderId: facts.orderId,
-            itemId: facts.itemId,
-            period: facts.period,
-            description: facts.description,
-            attemptedAt: new Date().toISOString(),
-          },
-        ],
-      );
+      const { pspChargeId, capturedAttempt } = await chargeAttempt(facts, attempt);
       return await finish(await captured({ pspChargeId, capturedAttempt }));
     } catch (err) {
       const code = declineCode(err);
@@ -244,12 +204,12 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
       if (days === undefined) break;
       const at = firstDeclineAt + days * DAY_MS;
       Object.assign(state, { status: 'dunning', nextAttemptAt: new Date(at).toISOString() });
-      retryRequested = undefined;
+      retry.requested = undefined;
       log.info('charge declined; dunning', { chargeKey: facts.chargeKey, attempt, code, nextAttemptAt: state.nextAttemptAt });
       // A shipping fee's dunning ends early when its box is cancelled for good; an ops retry ends the wait now.
-      await condition(() => boxCancelled() || retryRequested !== undefined, Math.max(0, at - Date.now()));
-      if (retryRequested !== undefined)
-        log.info('ops retry of a declined charge', { chargeKey: facts.chargeKey, nextAttempt: attempt + 1, reason: retryRequested });
+      await condition(() => boxCancelled() || retry.requested !== undefined, Math.max(0, at - Date.now()));
+      if (retry.requested !== undefined)
+        log.info('ops retry of a declined charge', { chargeKey: facts.chargeKey, nextAttempt: attempt + 1, reason: retry.requested });
     }
   }
 
@@ -268,6 +228,57 @@ export async function chargeWorkflow({ event }: EventTriggeredInput<ChargeReques
     causedBy: event,
   });
   return finish(state);
+}
+
+/**
+ * The `retryCharge` update (ops: the next attempt now, with the member's current card): it waits
+ * until that attempt has ended. The returned holder is what the dunning wait watches.
+ */
+function installRetryHandler(chargeKey: string, state: ChargeState): { requested: string | undefined } {
+  const retry: { requested: string | undefined } = { requested: undefined };
+  setHandler(
+    retryChargeUpdate,
+    async ({ reason }) => {
+      retry.requested = reason;
+      const before = state.attempts;
+      await condition(() => state.attempts > before && state.status !== 'charging');
+      return state;
+    },
+    {
+      // A refused retry leaves no trace in history: only a charge waiting for its next attempt takes one.
+      validator: (input) => {
+        if (!input || typeof input.reason !== 'string' || input.reason.length === 0) {
+          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'a retry needs a reason', nonRetryable: true });
+        }
+        if (state.status !== 'dunning' || retry.requested !== undefined) {
+          throw ApplicationFailure.create({
+            type: FailureType.ChargeNotRetryable,
+            message: `charge ${chargeKey} is ${state.status}: only a charge waiting for a dunning retry can be retried now`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+  return retry;
+}
+
+/** One attempt at the PSP (declines and refusals are the activity's typed failures). */
+function chargeAttempt(facts: ChargeFacts, attempt: number): Promise<ChargeAttemptResult> {
+  return payment.chargeAttempt.executeWithOptions({ summary: `charge ${facts.chargeKey} (attempt ${attempt}, ${facts.amountCents} cents)` }, [
+    {
+      chargeKey: facts.chargeKey,
+      attempt,
+      customerId: facts.customerId,
+      purpose: facts.purpose,
+      amountCents: facts.amountCents,
+      orderId: facts.orderId,
+      itemId: facts.itemId,
+      period: facts.period,
+      description: facts.description,
+      attemptedAt: new Date().toISOString(),
+    },
+  ]);
 }
 
 /**
