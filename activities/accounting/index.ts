@@ -4,10 +4,23 @@
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Database } from '../../db/client';
-import { ItemSold, periodBounds, periodOf, shiftPeriod, type RevenueSummary, type UnbookedReason } from '../../workflows/accounting/contract';
+import { periodBounds, periodOf, shiftPeriod, type RevenueSummary } from '../../workflows/accounting/contract';
 import { FailureType } from '../../workflows/failures';
-import { PaymentCaptured, PaymentRefunded } from '../../workflows/payment/contract';
-import { BOOKED_EVENT_TYPES, moneyEvent, unbookedMoneyEventsOf } from '../../store/accounting/event-log';
+import { PaymentRefunded } from '../../workflows/payment/contract';
+import {
+  accountNets,
+  accountTotals,
+  countUndelivered,
+  countUnposted,
+  entryCounts,
+  lockPeriod,
+  saveOnPeriod,
+  unbalancedEntries,
+  unbookedInPeriod,
+  undeliveredEvents,
+} from '../../store/accounting/close';
+import { unbookedMoneyEventsOf } from '../../store/accounting/event-log';
+import { entryOfEvent, insertEntry, isCapturePosted, nextCustomerSeq, periodStatusForPosting } from '../../store/accounting/journal';
 import { entryFor } from './entries';
 import type {
   PostEventInput,
@@ -32,8 +45,8 @@ export const SWEEP_BATCH = 100;
 /** Most events a close check lists by id. */
 export const REPORTED_EVENTS = 100;
 
-export function createAccountingActivities({ database }: { database: Database }): AccountingActivities {
-  const { sql } = database;
+export function createAccountingActivities({ database }: { database: Pick<Database, 'db'> }): AccountingActivities {
+  const { db } = database;
 
   return {
     /**
@@ -45,28 +58,21 @@ export function createAccountingActivities({ database }: { database: Database })
       const spec = entryFor(event);
       if (spec.lines.length === 0) return { posted: false, entryId: null, period: null, customerSeq: null };
       const entryId = entryIdFor(event.id);
-      return sql.begin(async (tx) => {
-        const [existing] = await tx<{ period: string; customer_seq: number }[]>`
-          select period, customer_seq from accounting.journal_entries where source_event_id = ${event.id}`;
-        if (existing) return { posted: false, entryId, period: existing.period, customerSeq: existing.customer_seq };
+      return db.transaction(async (tx) => {
+        const existing = await entryOfEvent(tx, event.id);
+        if (existing) return { posted: false, entryId, period: existing.period, customerSeq: existing.customerSeq };
 
-        if (spec.chargeKey && event.type === PaymentRefunded.type) {
-          const [capture] =
-            await tx`select 1 from accounting.journal_entries where charge_key = ${spec.chargeKey} and source_event_type = ${PaymentCaptured.type}`;
-          if (!capture) {
-            throw ApplicationFailure.create({
-              type: FailureType.NotFound,
-              message: `refund ${event.id} before the capture of ${spec.chargeKey} is posted`,
-              nonRetryable: true,
-            });
-          }
+        if (spec.chargeKey && event.type === PaymentRefunded.type && !(await isCapturePosted(tx, spec.chargeKey))) {
+          throw ApplicationFailure.create({
+            type: FailureType.NotFound,
+            message: `refund ${event.id} before the capture of ${spec.chargeKey} is posted`,
+            nonRetryable: true,
+          });
         }
 
         let period = periodOf(event.occurredAt);
         for (let i = 0; ; i++) {
-          await tx`insert into accounting.periods (period) values (${period}) on conflict (period) do nothing`;
-          const [row] = await tx<{ status: string }[]>`select status from accounting.periods where period = ${period} for share`;
-          if (row.status === 'open') break;
+          if ((await periodStatusForPosting(tx, period)) === 'open') break;
           if (i >= MAX_PERIODS_FORWARD) {
             throw ApplicationFailure.create({
               type: FailureType.PeriodLocked,
@@ -79,20 +85,23 @@ export function createAccountingActivities({ database }: { database: Database })
         }
 
         // Entries of one customer are numbered in the order they post; the ledger workflow posts them one at a time.
-        await tx`select pg_advisory_xact_lock(hashtext(${`ledger:${spec.customerId}`}))`;
-        const [{ seq }] = await tx<{ seq: number }[]>`
-          select coalesce(max(customer_seq), 0)::int + 1 as seq from accounting.journal_entries where customer_id = ${spec.customerId}`;
-        const inserted = await tx`
-          insert into accounting.journal_entries
-            (id, customer_id, period, source_event_id, source_event_type, charge_key, description, customer_seq, occurred_at)
-          values (${entryId}, ${spec.customerId}, ${period}, ${event.id}, ${event.type}, ${spec.chargeKey}, ${spec.description}, ${seq}, ${event.occurredAt})
-          on conflict (source_event_id) do nothing
-          returning id`;
-        if (inserted.length === 0) return { posted: false, entryId, period, customerSeq: null };
-        for (const line of spec.lines) {
-          await tx`insert into accounting.journal_lines (entry_id, account, debit_cents, credit_cents)
-                   values (${entryId}, ${line.account}, ${line.debitCents}, ${line.creditCents})`;
-        }
+        const seq = await nextCustomerSeq(tx, spec.customerId);
+        const posted = await insertEntry(
+          tx,
+          {
+            id: entryId,
+            customerId: spec.customerId,
+            period,
+            sourceEventId: event.id,
+            sourceEventType: event.type,
+            chargeKey: spec.chargeKey,
+            description: spec.description,
+            customerSeq: seq,
+            occurredAt: new Date(event.occurredAt),
+          },
+          spec.lines,
+        );
+        if (!posted) return { posted: false, entryId, period, customerSeq: null };
         log.info('journal entry posted', { eventId: event.id, entryId, customerId: spec.customerId, period, customerSeq: seq });
         return { posted: true, entryId, period, customerSeq: seq };
       });
@@ -100,8 +109,7 @@ export function createAccountingActivities({ database }: { database: Database })
 
     /** True when the capture of `chargeKey` has its journal entry. */
     async isCapturePosted({ chargeKey }: { chargeKey: string }): Promise<boolean> {
-      const rows = await sql`select 1 from accounting.journal_entries where charge_key = ${chargeKey} and source_event_type = ${PaymentCaptured.type} limit 1`;
-      return rows.length > 0;
+      return isCapturePosted(db, chargeKey);
     },
 
     /**
@@ -110,7 +118,7 @@ export function createAccountingActivities({ database }: { database: Database })
      * is idempotent by source event id, so booking one that is also on its way does no harm.
      */
     async findUnbookedEvents({ customerId }: FindUnbookedEventsInput): Promise<FindUnbookedEventsResult> {
-      const found = await unbookedMoneyEventsOf(database, customerId, SWEEP_BATCH + 1);
+      const found = await unbookedMoneyEventsOf(db, customerId, SWEEP_BATCH + 1);
       const events = found.slice(0, SWEEP_BATCH);
       if (events.length > 0) log.info('ledger sweep found unbooked money events', { customerId, events: events.length, more: found.length > SWEEP_BATCH });
       return { events, more: found.length > SWEEP_BATCH };
@@ -121,49 +129,17 @@ export function createAccountingActivities({ database }: { database: Database })
      * events not yet posted, and which money events have no entry and why.
      */
     async countUndeliveredEvents({ period }: PeriodInput): Promise<UndeliveredResult> {
-      const { start: startAt, end: endAt } = periodBounds(period);
-      const [start, end] = [startAt.toISOString(), endAt.toISOString()];
-      const [{ undelivered }] = await sql<{ undelivered: number }[]>`
-        select count(*)::int as undelivered from events.event_log e
-        where e.occurred_at >= ${start} and e.occurred_at < ${end}
-          and exists (
-            select 1 from jsonb_array_elements_text(e.subscribers) as s(name)
-            where not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name))`;
-      const [{ unposted }] = await sql<{ unposted: number }[]>`
-        select count(*)::int as unposted from events.event_log e
-        where e.occurred_at >= ${start} and e.occurred_at < ${end}
-          and e.type in ${sql(BOOKED_EVENT_TYPES)}
-          and not (e.type = ${ItemSold.type} and coalesce((e.data->>'costCents')::bigint, 0) = 0)
-          and exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber like 'accounting.%' and d.outcome <> 'rejected')
-          and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)`;
-      const unbookedRows = await sql<{ id: string; type: string; customer_id: string | null; reason: UnbookedReason; total: number }[]>`
-        select id, type, customer_id, reason, count(*) over ()::int as total from (
-          select e.seq, e.id, e.type, e.data->>'customerId' as customer_id,
-                 case when exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber like 'accounting.%' and d.outcome = 'rejected')
-                      then 'ledger-closed' else 'in-flight' end as reason
-          from events.event_log e
-          where e.occurred_at >= ${start} and e.occurred_at < ${end} and ${moneyEvent(sql)}
-            and not exists (select 1 from accounting.journal_entries j where j.source_event_id = e.id)) u
-        order by (reason = 'ledger-closed') desc, seq
-        limit ${REPORTED_EVENTS}`;
-      const undeliveredEvents =
-        undelivered === 0
-          ? []
-          : await sql<{ id: string; type: string; missing: string[] }[]>`
-              select e.id, e.type, (select jsonb_agg(s.name order by s.name) from jsonb_array_elements_text(e.subscribers) as s(name)
-                                    where not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name)) as missing
-              from events.event_log e
-              where e.occurred_at >= ${start} and e.occurred_at < ${end}
-                and exists (
-                  select 1 from jsonb_array_elements_text(e.subscribers) as s(name)
-                  where not exists (select 1 from events.deliveries d where d.event_id = e.id and d.subscriber = s.name))
-              order by e.seq limit ${REPORTED_EVENTS}`;
+      const { start, end } = periodBounds(period);
+      const range = { start: start.toISOString(), end: end.toISOString() };
+      const undelivered = await countUndelivered(db, range);
+      const unposted = await countUnposted(db, range);
+      const unbooked = await unbookedInPeriod(db, range, REPORTED_EVENTS);
       return {
         undelivered,
         unposted,
-        unbooked: unbookedRows.map((r) => ({ eventId: r.id, type: r.type, customerId: r.customer_id, reason: r.reason })),
-        unbookedTotal: unbookedRows[0]?.total ?? 0,
-        undeliveredEvents: undeliveredEvents.map((r) => ({ eventId: r.id, type: r.type, missing: r.missing })),
+        unbooked: unbooked.rows,
+        unbookedTotal: unbooked.total,
+        undeliveredEvents: undelivered === 0 ? [] : await undeliveredEvents(db, range, REPORTED_EVENTS),
       };
     },
 
@@ -172,29 +148,17 @@ export function createAccountingActivities({ database }: { database: Database })
      * when total debits ≠ total credits, or any entry of the period is unbalanced.
      */
     async trialBalance({ period }: PeriodInput): Promise<TrialBalanceResult> {
-      const raw = await sql<{ account: string; debit: string; credit: string }[]>`
-        select a.code as account,
-               coalesce(sum(l.debit_cents), 0)::text as debit,
-               coalesce(sum(l.credit_cents), 0)::text as credit
-        from accounting.accounts a
-        left join (accounting.journal_lines l join accounting.journal_entries e on e.id = l.entry_id and e.period = ${period})
-          on l.account = a.code
-        group by a.code order by a.code`;
-      const rows = raw.map((r) => ({ account: r.account, debitCents: Number(r.debit), creditCents: Number(r.credit) }));
+      const rows = await accountTotals(db, period);
       const totalDebitCents = rows.reduce((s, r) => s + r.debitCents, 0);
       const totalCreditCents = rows.reduce((s, r) => s + r.creditCents, 0);
-      const unbalanced = await sql<{ id: string }[]>`
-        select e.id from accounting.journal_entries e left join accounting.journal_lines l on l.entry_id = e.id
-        where e.period = ${period}
-        group by e.id having coalesce(sum(l.debit_cents), 0) <> coalesce(sum(l.credit_cents), 0) limit 10`;
-      await sql`insert into accounting.periods (period) values (${period}) on conflict (period) do nothing`;
-      await sql`update accounting.periods set trial_balance = ${JSON.stringify({ rows, totalDebitCents, totalCreditCents })}::jsonb where period = ${period}`;
+      const unbalanced = await unbalancedEntries(db, period);
+      await saveOnPeriod(db, period, { trialBalance: { rows, totalDebitCents, totalCreditCents } });
       if (totalDebitCents !== totalCreditCents || unbalanced.length > 0) {
         throw ApplicationFailure.create({
           type: FailureType.LedgerUnbalanced,
-          message: `period ${period} does not balance: debits ${totalDebitCents} ≠ credits ${totalCreditCents}${unbalanced.length ? `; unbalanced entries: ${unbalanced.map((u) => u.id).join(', ')}` : ''}`,
+          message: `period ${period} does not balance: debits ${totalDebitCents} ≠ credits ${totalCreditCents}${unbalanced.length ? `; unbalanced entries: ${unbalanced.join(', ')}` : ''}`,
           nonRetryable: true,
-          details: [{ period, totalDebitCents, totalCreditCents, unbalancedEntries: unbalanced.map((u) => u.id) }],
+          details: [{ period, totalDebitCents, totalCreditCents, unbalancedEntries: unbalanced }],
         });
       }
       return { rows, totalDebitCents, totalCreditCents };
@@ -202,13 +166,8 @@ export function createAccountingActivities({ database }: { database: Database })
 
     /** Close step 3: revenue, refunds and cost of goods sold of the period, stored on the period. */
     async revenueSummary({ period }: PeriodInput): Promise<RevenueSummary> {
-      const raw = await sql<{ account: string; net: string }[]>`
-        select l.account, (sum(l.credit_cents) - sum(l.debit_cents))::text as net
-        from accounting.journal_lines l join accounting.journal_entries e on e.id = l.entry_id
-        where e.period = ${period} group by l.account`;
-      const credit = new Map(raw.map((r) => [r.account, Number(r.net)]));
-      const [{ entries, customers }] = await sql<{ entries: number; customers: number }[]>`
-        select count(*)::int as entries, count(distinct customer_id)::int as customers from accounting.journal_entries where period = ${period}`;
+      const credit = await accountNets(db, period);
+      const { entries, customers } = await entryCounts(db, period);
       const membershipRevenueCents = credit.get('membership_revenue') ?? 0;
       const salesRevenueCents = credit.get('sales_revenue') ?? 0;
       const shippingRevenueCents = credit.get('shipping_revenue') ?? 0;
@@ -226,19 +185,15 @@ export function createAccountingActivities({ database }: { database: Database })
         entries,
         customers,
       };
-      await sql`insert into accounting.periods (period) values (${period}) on conflict (period) do nothing`;
-      await sql`update accounting.periods set summary = ${JSON.stringify(summary)}::jsonb where period = ${period}`;
+      await saveOnPeriod(db, period, { summary });
       return summary;
     },
 
     /** Close step 4: locks the period (idempotent); from now on the database refuses postings into it. */
     async lockPeriod({ period }: PeriodInput): Promise<{ lockedAt: string }> {
-      const [row] = await sql<{ locked_at: Date }[]>`
-        insert into accounting.periods (period, status, locked_at) values (${period}, 'locked', now())
-        on conflict (period) do update set status = 'locked', locked_at = coalesce(accounting.periods.locked_at, now())
-        returning locked_at`;
+      const lockedAt = await lockPeriod(db, period);
       log.info('period locked', { period });
-      return { lockedAt: new Date(row.locked_at).toISOString() };
+      return { lockedAt: new Date(lockedAt).toISOString() };
     },
   };
 }

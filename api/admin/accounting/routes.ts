@@ -132,7 +132,7 @@ export function accountingAdminRoutes({ database, temporal }: { database: Databa
     const body = parseBody(req, rebookBody);
     const workflowId = ledgerWorkflowId(customerId);
     audit(res, { action: 'rebook-ledger', target: workflowId, reason: body.reason, details: { customerId } });
-    const unbooked = await unbookedMoneyEventsOf(database, customerId, REBOOK_LISTED + 1);
+    const unbooked = await unbookedMoneyEventsOf(database.db, customerId, REBOOK_LISTED + 1);
     const { requestId } = ctx(res);
     // Marks a run this request started, told apart below from a running one it only signalled.
     const causedBy = `admin-rebook:${requestId}`;
