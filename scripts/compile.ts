@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '..');
 /** What the worker processes import (nothing under api/ or test/). */
-const SOURCE_DIRS = ['activities', 'config', 'db', 'observability', 'simulators', 'workers', 'workflows'];
+const SOURCE_DIRS = ['activities', 'config', 'db', 'observability', 'simulators', 'store', 'workers', 'workflows'];
 
 function sourceFiles(): string[] {
   const files: string[] = [];

@@ -76,6 +76,7 @@ export function createOrderStartRelay({
   keepStartedHours?: number;
   pruneEveryMs?: number;
 }): OrderStartRelay {
+  // The raw driver only for LISTEN: it holds a connection of its own, which drizzle has no word for.
   const { db, sql: pg } = database;
 
   async function startRow(row: ClaimedOrderStart): Promise<boolean> {

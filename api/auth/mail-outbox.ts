@@ -11,10 +11,12 @@
  *   until the message expires with its token; a 4xx refusal is final (failed, scrubbed).
  * - Now and then it scrubs expired unsent rows and deletes old rows and old signup requests.
  *
- * A provider outage therefore never fails or slows signup: the mail waits in the outbox.
+ * A provider outage therefore never fails or slows signup: the mail waits in the outbox. The
+ * rows are read and written by store/auth/mail-outbox.ts.
  */
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client';
+import { backOffMail, claimDueMail, markMailFailed, markMailSent, pruneMail, scrubExpiredMail, type ClaimedMail } from '../../store/auth/mail-outbox';
 import { MAIL_IDEMPOTENCY_KEY_HEADER, type MailAccepted, type MailSendRequest } from '../../simulators/mail/contract';
 
 /** How long a relay owns the rows it claimed before another may take them. */
@@ -30,15 +32,6 @@ export interface MailRelay {
   wake(): void;
   /** Sweeps until stop(), which waits for the sweep in progress; prunes now and then. */
   run(): { stop(): Promise<void> };
-}
-
-interface ClaimedRow {
-  id: string;
-  recipient: string;
-  template: string;
-  subject: string;
-  body: string | null;
-  attempts: number;
 }
 
 /** A refusal no retry changes (the message itself is wrong); anything else may pass later. */
@@ -71,20 +64,20 @@ export function createMailRelay({
   keepHours?: number;
   pruneEveryMs?: number;
 }): MailRelay {
-  const { sql: pg } = database;
+  const { db } = database;
   const endpoint = `${mailUrl.replace(/\/+$/, '')}/v1/messages`;
   let wakeLoop: (() => void) | undefined;
   let woken = false;
 
-  async function backOff(row: ClaimedRow, error: string): Promise<void> {
+  async function backOff(row: ClaimedMail, error: string): Promise<void> {
     const backoffMs = Math.min(60_000, 1000 * 2 ** Math.max(0, row.attempts - 1));
     log.warn({ mailId: row.id, template: row.template, attempts: row.attempts, error }, 'e-mail not sent; the relay retries');
-    await pg`update auth.mail_outbox set last_error = ${error.slice(0, 1000)}, next_attempt_at = now() + ${`${backoffMs} milliseconds`}::interval where id = ${row.id}`;
+    await backOffMail(db, row.id, error, backoffMs);
   }
 
-  async function send(row: ClaimedRow): Promise<boolean> {
+  async function send(row: ClaimedMail): Promise<boolean> {
     if (row.body === null) {
-      await pg`update auth.mail_outbox set failed_at = now(), last_error = 'no body' where id = ${row.id}`;
+      await markMailFailed(db, row.id, 'no body');
       return false;
     }
     const message: MailSendRequest = { to: row.recipient, subject: row.subject, text: row.body, tag: row.template };
@@ -103,12 +96,12 @@ export function createMailRelay({
     const answer = await res.text();
     if (res.ok) {
       const messageId = (JSON.parse(answer || '{}') as Partial<MailAccepted>).messageId ?? null;
-      await pg`update auth.mail_outbox set sent_at = now(), body = null, provider_message_id = ${messageId}, last_error = null where id = ${row.id}`;
+      await markMailSent(db, row.id, messageId);
       log.info({ mailId: row.id, template: row.template, providerMessageId: messageId, attempts: row.attempts }, 'e-mail sent');
       return true;
     }
     if (isFinalRefusal(res.status)) {
-      await pg`update auth.mail_outbox set failed_at = now(), body = null, last_error = ${`${res.status} ${answer}`.slice(0, 1000)} where id = ${row.id}`;
+      await markMailFailed(db, row.id, `${res.status} ${answer}`);
       log.error({ mailId: row.id, template: row.template, status: res.status, answer: answer.slice(0, 300) }, 'e-mail refused by the provider; not retried');
       return false;
     }
@@ -118,14 +111,7 @@ export function createMailRelay({
 
   const relay: MailRelay = {
     async sweep() {
-      const claimed = await pg<ClaimedRow[]>`
-        update auth.mail_outbox set next_attempt_at = now() + ${`${CLAIM_SECONDS} seconds`}::interval, attempts = attempts + 1
-        where id in (
-          select id from auth.mail_outbox
-          where sent_at is null and failed_at is null and next_attempt_at <= now() and expires_at > now()
-          order by created_at limit ${batchSize}
-          for update skip locked)
-        returning id, recipient, template, subject, body, attempts`;
+      const claimed = await claimDueMail(db, { limit: batchSize, claimSeconds: CLAIM_SECONDS });
       let sent = 0;
       let next = 0;
       await Promise.all(
@@ -144,17 +130,11 @@ export function createMailRelay({
     },
 
     async prune() {
-      const expired = await pg<{ id: string; template: string }[]>`
-        update auth.mail_outbox set body = null, last_error = coalesce(last_error, 'expired before it was sent')
-        where sent_at is null and failed_at is null and body is not null and expires_at <= now()
-        returning id, template`;
+      const expired = await scrubExpiredMail(db);
       for (const row of expired) log.error({ mailId: row.id, template: row.template }, 'e-mail expired before the provider accepted it; given up');
-      const keep = `${keepHours} hours`;
-      const mails = await pg`delete from auth.mail_outbox where coalesce(sent_at, failed_at, expires_at) < now() - ${keep}::interval`;
-      // A day past expiry verify still says "expired" (410); after that the token is unknown (400).
-      const requests = await pg`delete from auth.signup_requests where expires_at < now() - interval '1 day'`;
-      if (mails.count + requests.count > 0) log.info({ mails: mails.count, signupRequests: requests.count }, 'pruned old e-mails and signup requests');
-      return mails.count + requests.count;
+      const { mails, signupRequests } = await pruneMail(db, keepHours);
+      if (mails + signupRequests > 0) log.info({ mails, signupRequests }, 'pruned old e-mails and signup requests');
+      return mails + signupRequests;
     },
 
     wake() {

@@ -1,6 +1,7 @@
 /** `GET /healthz`: is the API able to serve? Checks PostgreSQL and the Temporal frontend, each with a deadline. */
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { ctx } from '../request-context';
 
@@ -31,7 +32,7 @@ export function healthRoutes({ database, temporal }: { database: Database; tempo
       }
     };
     const [databaseCheck, temporalCheck] = await Promise.all([
-      run('database', () => database.sql`select 1`),
+      run('database', () => database.db.execute(sql`select 1`)),
       run('temporal', () =>
         // getSystemInfo is what the SDK itself uses to probe a frontend; it needs no namespace.
         temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),

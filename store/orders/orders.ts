@@ -18,6 +18,12 @@ export interface OrderPageKey {
   id: string;
 }
 
+/** The order, whoever's it is (ops). */
+export async function getOrder(db: Db, orderId: string): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, orderId)).limit(1);
+  return row;
+}
+
 /** The order if it belongs to `customerId`; undefined for unknown ids and other members' orders alike. */
 export async function getCustomerOrder(db: Db, customerId: string, orderId: string): Promise<OrderRow | undefined> {
   const [row] = await customerOrder(db).execute({ orderId, customerId });

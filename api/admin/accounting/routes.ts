@@ -7,6 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import { Router } from 'express';
 import { z } from 'zod';
 import { unbookedMoneyEventsOf } from '../../../store/accounting/event-log';
+import { ledgerEntries, trialBalanceView } from '../../../store/accounting/ledger-views';
 import type { Database } from '../../../db/client';
 import {
   ACCOUNTING_TASK_QUEUE,
@@ -54,26 +55,17 @@ const REBOOK_LISTED = 100;
 /** The routes under `/admin/accounting`; `temporal` starts and signals the accounting workflows. */
 export function accountingAdminRoutes({ database, temporal }: { database: Database; temporal: Client }): Router {
   const router = Router();
-  const { sql } = database;
 
   router.get('/trial-balance', async (req, res) => {
     const { period } = parseRequest(trialBalanceQuery, req.query, 'query');
-    const rows = await sql<{ account: string; name: string; kind: string; debit: string; credit: string }[]>`
-      select a.code as account, a.name, a.kind,
-             coalesce(sum(l.debit_cents), 0)::text as debit, coalesce(sum(l.credit_cents), 0)::text as credit
-      from accounting.accounts a
-      left join (accounting.journal_lines l join accounting.journal_entries e on e.id = l.entry_id and e.period = ${period})
-        on l.account = a.code
-      group by a.code, a.name, a.kind order by a.code`;
-    const [status] = await sql<{ status: string; locked_at: Date | null }[]>`select status, locked_at from accounting.periods where period = ${period}`;
-    const accounts = rows.map((r) => ({ account: r.account, name: r.name, kind: r.kind, debitCents: Number(r.debit), creditCents: Number(r.credit) }));
-    const totalDebitCents = accounts.reduce((s, a) => s + a.debitCents, 0);
-    const totalCreditCents = accounts.reduce((s, a) => s + a.creditCents, 0);
+    const view = await trialBalanceView(database.db, period);
+    const totalDebitCents = view.accounts.reduce((s, a) => s + a.debitCents, 0);
+    const totalCreditCents = view.accounts.reduce((s, a) => s + a.creditCents, 0);
     res.json({
       period,
-      status: status?.status ?? 'open',
-      lockedAt: status?.locked_at ? new Date(status.locked_at).toISOString() : null,
-      accounts,
+      status: view.status,
+      lockedAt: view.lockedAt ? new Date(view.lockedAt).toISOString() : null,
+      accounts: view.accounts,
       totalDebitCents,
       totalCreditCents,
       balanced: totalDebitCents === totalCreditCents,
@@ -82,45 +74,23 @@ export function accountingAdminRoutes({ database, temporal }: { database: Databa
 
   router.get('/ledger', async (req, res) => {
     const { period, customerId, limit } = parseRequest(ledgerQuery, req.query, 'query');
-    const entries = await sql<
-      {
-        id: string;
-        customer_id: string;
-        customer_seq: number;
-        source_event_id: string;
-        source_event_type: string;
-        charge_key: string | null;
-        description: string;
-        occurred_at: Date;
-        posted_at: Date;
-      }[]
-    >`
-      select id, customer_id, customer_seq, source_event_id, source_event_type, charge_key, description, occurred_at, posted_at
-      from accounting.journal_entries
-      where period = ${period} ${customerId ? sql`and customer_id = ${customerId}` : sql``}
-      order by customer_id, customer_seq
-      limit ${limit + 1}`;
+    const entries = await ledgerEntries(database.db, { period, customerId, limit: limit + 1 });
     const page = entries.slice(0, limit);
-    const lines = page.length
-      ? await sql<{ entry_id: string; account: string; debit: string; credit: string }[]>`
-          select entry_id, account, debit_cents::text as debit, credit_cents::text as credit
-          from accounting.journal_lines where entry_id in ${sql(page.map((e) => e.id))} order by id`
-      : [];
     res.json({
       period,
       customerId: customerId ?? null,
       truncated: entries.length > limit,
       entries: page.map((e) => ({
         id: e.id,
-        customerId: e.customer_id,
-        sequence: e.customer_seq,
-        sourceEventId: e.source_event_id,
-        sourceEventType: e.source_event_type,
-        chargeKey: e.charge_key,
+        customerId: e.customerId,
+        sequence: e.customerSeq,
+        sourceEventId: e.sourceEventId,
+        sourceEventType: e.sourceEventType,
+        chargeKey: e.chargeKey,
         description: e.description,
-        occurredAt: new Date(e.occurred_at).toISOString(),
-        postedAt: new Date(e.posted_at).toISOString(),
-        lines: lines.filter((l) => l.entry_id === e.id).map((l) => ({ account: l.account, debitCents: Number(l.debit), creditCents: Number(l.credit) })),
+        occurredAt: new Date(e.occurredAt).toISOString(),
+        postedAt: new Date(e.postedAt).toISOString(),
+        lines: e.lines,
       })),
     });
   });

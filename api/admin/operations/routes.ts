@@ -12,7 +12,8 @@ import { temporal } from '@temporalio/proto';
 import { Router, type Response } from 'express';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { correctShippingAddress } from '../../../store/orders/orders';
+import { eventTrail } from '../../../store/bus/event-trail';
+import { correctShippingAddress, getOrder } from '../../../store/orders/orders';
 import type { Config } from '../../../config';
 import type { Database } from '../../../db/client';
 import { auditLog } from '../../../db/schema/admin';
@@ -177,41 +178,22 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
     });
     described.sort((a, b) => a.startTime.localeCompare(b.startTime) || a.workflowId.localeCompare(b.workflowId));
 
-    const { sql } = database;
-    const [order] = await sql<{ customer_id: string; status: string; status_reason: string | null }[]>`
-      select customer_id, status, status_reason from orders.orders where id = ${orderId}`;
-    const events = await sql<
-      {
-        id: string;
-        type: string;
-        occurred_at: Date;
-        source_domain: string;
-        source_workflow_id: string;
-        source_run_id: string;
-        causation_id: string | null;
-        deliveries: { subscriber: string; workflowId: string; outcome: string; detail: string | null }[];
-      }[]
-    >`
-      select e.id, e.type, e.occurred_at, e.source_domain, e.source_workflow_id, e.source_run_id, e.causation_id,
-             coalesce(jsonb_agg(jsonb_build_object('subscriber', d.subscriber, 'workflowId', d.workflow_id, 'outcome', d.outcome, 'detail', d.detail)
-                                order by d.subscriber) filter (where d.event_id is not null), '[]'::jsonb) as deliveries
-      from events.event_log e left join events.deliveries d on d.event_id = e.id
-      where e.correlation_id = ${orderId}
-      group by e.seq order by e.seq`;
+    const order = await getOrder(database.db, orderId);
+    const events = await eventTrail(database.db, orderId);
     if (!order && !events.length && !described.length) throw new ProblemError('not-found', `no order, workflow or event is known for ${orderId}`);
 
     res.json({
       orderId,
-      order: order ? { customerId: order.customer_id, status: order.status, statusReason: order.status_reason } : null,
+      order: order ? { customerId: order.customerId, status: order.status, statusReason: order.statusReason } : null,
       webUiSearch: `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(`${OrderIdAttribute.name}="${orderId}"`)}`,
       truncated,
       workflows: described,
       events: events.map((e) => ({
         id: e.id,
         type: e.type,
-        occurredAt: new Date(e.occurred_at).toISOString(),
-        source: { domain: e.source_domain, workflowId: e.source_workflow_id, runId: e.source_run_id },
-        causedBy: e.causation_id,
+        occurredAt: e.occurredAt.toISOString(),
+        source: { domain: e.sourceDomain, workflowId: e.sourceWorkflowId, runId: e.sourceRunId },
+        causedBy: e.causationId,
         deliveries: e.deliveries,
       })),
     });
