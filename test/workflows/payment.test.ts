@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
 import { savePaymentMethod } from '../../store/payment/payment-methods';
-import type { EventEnvelope } from '../../workflows/bus/contract';
+import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
 import {
   MembershipRenewalDue,
   ORDERS_TASK_QUEUE,
@@ -221,6 +221,62 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     }
     const [row] = await system.database.sql<{ status: string }[]>`select status from orders.memberships where customer_id = ${customerId}`;
     expect(row.status).toBe('active');
+  });
+
+  it('bills every period once while signals keep arriving during its hand-overs (continue-as-new)', async () => {
+    const customerId = uniqueId('c');
+    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
+    const handle = await system.client.workflow.start<typeof membershipWorkflow>('membershipWorkflow', {
+      taskQueue: ORDERS_TASK_QUEUE,
+      workflowId: membershipWorkflowId(customerId),
+      args: [{ customerId, periodLength: '1 second', period: '2026-01' } satisfies MembershipWorkflowInput],
+      typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
+    });
+    // Throughout, every 25 ms: a redelivery of the first period's outcome and a purchase outcome of
+    // the same member. They land on running runs, on runs handing over and on fresh ones: none may
+    // be taken for a later period's fee, and no run may hand over badly (a lost outcome stalls it).
+    const stale: EventEnvelope = {
+      id: `charge:membership:${customerId}:2026-01:captured`,
+      type: 'payment.captured',
+      occurredAt: new Date().toISOString(),
+      correlationId: customerId,
+      causationId: null,
+      source: { domain: 'payment', workflowId: 'test', runId: 'test' },
+      data: {
+        chargeKey: `membership:${customerId}:2026-01`,
+        customerId,
+        purpose: 'membership',
+        period: '2026-01',
+        amountCents: 4900,
+        pspChargeId: 'ch_x',
+        attempts: 1,
+      },
+    };
+    let signalling = true;
+    let sent = 0;
+    const noise = (async () => {
+      for (let n = 0; signalling; n++) {
+        const chargeKey = `purchase:o_${customerId}:itm_${n}`;
+        const purchase: EventEnvelope = { ...stale, id: `charge:${chargeKey}:captured`, data: { ...(stale.data as object), chargeKey, purpose: 'purchase' } };
+        await Promise.all([handle.signal(eventSignal, stale), handle.signal(eventSignal, purchase)]);
+        sent += 2;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    await eventually(async () => ((await handle.query(membershipStatusQuery)).periodsCompleted >= 6 ? true : undefined), 60_000, '6 periods');
+    signalling = false;
+    await noise;
+    const state = await handle.query(membershipStatusQuery);
+    await handle.terminate('test done');
+    expect(sent).toBeGreaterThan(50);
+    expect(state).toMatchObject({ status: 'active' });
+    expect(state.stalled).toBeUndefined();
+    // One capture per period, each period's own, in order: no stale outcome stood in for a fee.
+    const periods = psp.ledger
+      .filter((c) => c.metadata.customerId === customerId)
+      .map((c) => c.idempotencyKey.replace(`membership:${customerId}:`, '').replace(/:attempt-\d+$/, ''));
+    expect(periods.slice(0, 6)).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06']);
+    expect(new Set(periods).size).toBe(periods.length);
   });
 
   it("suspends the member with the PSP's reason when the PSP refuses the fee for good, instead of waiting forever", async () => {

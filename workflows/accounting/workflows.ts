@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   WorkflowIdReusePolicy,
+  allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
@@ -137,6 +138,9 @@ export async function ledgerWorkflow(input: LedgerWorkflowInput): Promise<void> 
 
   for (;;) {
     if (appliedThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested) {
+      // The hand-over: no handler may be mid-flight when the run closes, and every event this run
+      // has received but not applied goes into the next run's queue (the dedupe ids go too, bounded).
+      await condition(allHandlersFinished);
       drainInbox();
       const state: LedgerCarriedState = {
         customerId,

@@ -5,7 +5,7 @@
  * small however long the membership lasts. After the last dunning attempt (`payment.failed`) the
  * member is suspended and the workflow ends.
  */
-import { continueAsNew, log, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { MembershipActivities } from './contract';
 import { isEvent, type EventEnvelope } from '../bus/contract';
@@ -106,6 +106,9 @@ export async function membershipWorkflow(input: MembershipWorkflowInput): Promis
 
   const next = nextPeriodStart(periodStartedAt, input.periodLength);
   await sleep(Math.max(0, next.getTime() - Date.now()));
+  // The hand-over: no handler mid-flight; what this run received is carried as seen (bounded), so
+  // a late duplicate of this period's outcome is not taken for the next period's.
+  await condition(allHandlersFinished);
   const carried = [...new Set([...processed, ...inbox.receivedIds])].slice(-MEMBERSHIP_CARRIED_EVENT_IDS);
   return continueAsNew<typeof membershipWorkflow>({
     customerId,
