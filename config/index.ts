@@ -181,7 +181,8 @@ export const configSchema = z.object({
    * workflow code"). Set, the worker polls as version `<WORKER_DEPLOYMENT_PREFIX>-<domain>:<build>`
    * and gets only the workflows pinned to its build, plus auto-upgrading ones while its build is the
    * deployment's current (or ramping) version; unset, it is an unversioned worker (tests, a single
-   * box). `npm start` derives it from the workflow code's hash; a deployment passes its image tag.
+   * box, `npm start` by default). `WORKER_BUILD_ID=<build> npm start` promotes that build in every
+   * domain at start; a deployment passes its image tag (docker-compose.yml) and rolls it out with `npm run deploy`.
    */
   WORKER_BUILD_ID: z.preprocess(
     (v) => (v === '' ? undefined : v),
