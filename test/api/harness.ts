@@ -70,11 +70,12 @@ export function testMailUrl(): string {
   return url;
 }
 
-export async function startApi(opts: { database?: Database } = {}): Promise<ApiHarness> {
+export async function startApi(opts: { database?: Database; env?: TestWorkflowEnvironment } = {}): Promise<ApiHarness> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set; is jest running with test/support/global-setup.ts?');
   const database = opts.database ?? connectDatabase(url, { max: 5 });
-  const env = await connectTestEnv();
+  // The run's shared dev server, unless the test brought its own (closed with it: a drill's server).
+  const env = opts.env ?? (await connectTestEnv());
   const config = testConfig();
   const logs: LogLine[] = [];
   // As api/main.ts runs it: signup's e-mails go to the run's mail simulator.
@@ -92,15 +93,15 @@ export async function startApi(opts: { database?: Database } = {}): Promise<ApiH
     async close() {
       await relay.stop();
       await mail.stop();
-      await env.teardown();
+      if (!opts.env) await env.teardown();
       await database.close();
     },
   };
 }
 
 /** An API harness listening on a free loopback port (for the WMS simulator's webhooks); close() stops both. */
-export async function startListeningApi(): Promise<ApiHarness & { url: string }> {
-  const api = await startApi();
+export async function startListeningApi(opts: { env?: TestWorkflowEnvironment } = {}): Promise<ApiHarness & { url: string }> {
+  const api = await startApi(opts);
   const server = api.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return {

@@ -26,10 +26,22 @@ export interface RunningSystem {
 
 /** Starts every domain worker (or the given ones) with the WMS at `wmsUrl`. */
 export async function startSystem(
-  opts: { wmsUrl?: string; pspUrl?: string; domains?: DomainWorkerName[]; env?: TestWorkflowEnvironment; registry?: Registry } = {},
+  opts: {
+    wmsUrl?: string;
+    pspUrl?: string;
+    domains?: DomainWorkerName[];
+    env?: TestWorkflowEnvironment;
+    registry?: Registry;
+    /** Settings beside the environment's (a build id for versioned workers). */
+    settings?: Record<string, string>;
+    /** Another bundle than the run's (a later build's code). */
+    workflowBundlePath?: string;
+    /** Run the order-start relay (default: when the orders worker runs; a second build's system needs none). */
+    relay?: boolean;
+  } = {},
 ): Promise<RunningSystem> {
   const env = opts.env ?? (await connectTestEnv());
-  const config = loadConfig({ ...process.env, WMS_URL: opts.wmsUrl ?? 'http://127.0.0.1:9', PSP_URL: opts.pspUrl ?? 'http://127.0.0.1:9' });
+  const config = loadConfig({ ...process.env, WMS_URL: opts.wmsUrl ?? 'http://127.0.0.1:9', PSP_URL: opts.pspUrl ?? 'http://127.0.0.1:9', ...opts.settings });
   const database = connectDatabase(process.env.DATABASE_URL!, { max: 5 });
   const workers = await Promise.all(
     (opts.domains ?? DOMAIN_WORKER_NAMES).map((domain) =>
@@ -41,15 +53,16 @@ export async function startSystem(
         database,
         client: env.client,
         registry: opts.registry,
-        workflowBundlePath: workflowBundle().codePath,
+        workflowBundlePath: opts.workflowBundlePath ?? workflowBundle().codePath,
       }),
     ),
   );
   const running = workers.map((w) => w.run());
   // As workers/main.ts does: the orders worker starts accepted orders' workflows from the outbox.
-  const relay = (opts.domains ?? DOMAIN_WORKER_NAMES).includes('orders')
-    ? createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 200 }).run()
-    : undefined;
+  const relay =
+    (opts.relay ?? (opts.domains ?? DOMAIN_WORKER_NAMES).includes('orders'))
+      ? createOrderStartRelay({ database, client: env.client, log: pino({ level: 'silent' }), pollMs: 200 }).run()
+      : undefined;
   return {
     env,
     client: env.client,

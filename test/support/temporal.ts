@@ -2,7 +2,9 @@
  * Temporal helpers for tests. The dev server is started once per run by global-setup.ts.
  */
 import type { Client } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { findProvisioned } from '../../scripts/provision';
 import Long from 'long';
 import { recordAllHistories, recordingDir } from './history-recorder';
 
@@ -11,6 +13,22 @@ export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set; is jest running with test/support/global-setup.ts?');
   return TestWorkflowEnvironment.createFromExistingServer({ address });
+}
+
+/**
+ * A dev server of the test's own (the provisioned CLI, the box search attributes), for a test that
+ * changes server-wide state the others must not meet: a drill's worker deployments route the
+ * domains' task queues to versioned workers only. Call `teardown()` when done.
+ */
+export async function createOwnDevServer(): Promise<TestWorkflowEnvironment> {
+  const cliPath = findProvisioned().temporalCliPath;
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
+      ip: '127.0.0.1',
+      searchAttributes: [defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD), defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD)],
+    },
+  });
 }
 
 /** A fresh time-skipping test server (provisioned Java wrapper when available, else SDK download). */
