@@ -4,7 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNo
 import { SearchAttributeType, defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import type { Db } from '../../db/client';
 import { businessMetrics } from '../../observability/metrics';
-import { deliveries as deliveriesTable, eventLog } from '../../db/schema/events';
+import { appendEvent, recordDeliveries } from '../../store/bus/event-log';
 import {
   eventSignal,
   type DeliverEventInput,
@@ -91,12 +91,8 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
       }
     }
     if (outcomes.length > 0) {
-      const recorded = await db
-        .insert(deliveriesTable)
-        .values(outcomes.map((o) => ({ eventId: event.id, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
-        // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
-        .onConflictDoNothing()
-        .returning({ subscriber: deliveriesTable.subscriber, outcome: deliveriesTable.outcome });
+      // The first outcome stands: a redelivery after a retry or reset is already deduped downstream.
+      const recorded = await recordDeliveries(db, event.id, outcomes);
       countDelivered(event, recorded);
     }
     return outcomes;
@@ -150,23 +146,12 @@ export function createBusActivities({ db, client, registry }: { db: Db; client: 
           // Only when set: a delivery without the field means what it meant before the option.
           ...(s.reopen && s.start ? { reopen: true } : {}),
         }));
-      const recorded = await db
-        .insert(eventLog)
-        .values({
-          id: event.id,
-          type: event.type,
-          occurredAt: new Date(event.occurredAt),
-          correlationId: event.correlationId,
-          causationId: event.causationId,
-          sourceDomain: event.source.domain,
-          sourceWorkflowId: event.source.workflowId,
-          sourceRunId: event.source.runId,
-          data: event.data,
-          subscribers: deliveries.map((d) => d.subscriber),
-        })
-        .onConflictDoNothing({ target: eventLog.id })
-        .returning({ id: eventLog.id });
-      if (recorded.length > 0) countPublished(event);
+      const recorded = await appendEvent(
+        db,
+        event,
+        deliveries.map((d) => d.subscriber),
+      );
+      if (recorded) countPublished(event);
       log.info('event recorded', { eventId: event.id, eventType: event.type, orderId: event.correlationId, subscribers: deliveries.length });
       // When no subscriber needs a child workflow started, delivering here saves the publisher a
       // second activity (a Temporal action per publish). The outcomes are in this activity's

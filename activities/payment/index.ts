@@ -1,12 +1,20 @@
 /**
  * Payment activities: one PSP attempt per call, recorded in `payment.charges` /
- * `payment.charge_attempts`, guarded so that a charge key is captured at most once whatever
- * retries, crashes or resets happen.
+ * `payment.charge_attempts` (store/payment/charges.ts), guarded so that a charge key is captured
+ * at most once whatever retries, crashes or resets happen.
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { chargeAttempts, charges, paymentMethods, refunds } from '../../db/schema/payment';
+import {
+  beginAttempt,
+  chargeOf,
+  ensureCharge,
+  failChargeUnlessOpen,
+  recordCapture as recordCaptureIn,
+  recordRefund,
+  recordUncaptured as recordUncapturedIn,
+  refundOf,
+} from '../../store/payment/charges';
 import { FailureType } from '../../workflows/failures';
 import { pspChargeIdempotencyKey, pspRefundIdempotencyKey } from '../../workflows/payment/contract';
 import type { PspClient } from './psp-client';
@@ -31,29 +39,9 @@ function declined(code: string): ApplicationFailure {
 
 /** Creates the payment activities over a database and a PSP client. */
 export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient }): PaymentActivities {
-  const attemptOf = (chargeKey: string, attempt: number) => and(eq(chargeAttempts.chargeKey, chargeKey), eq(chargeAttempts.attempt, attempt));
-
-  /** Records an attempt's capture and the charge key's, in one transaction. */
-  async function recordCapture(chargeKey: string, attempt: number, pspChargeId: string): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx
-        .update(chargeAttempts)
-        .set({ status: 'captured', pspChargeId, updatedAt: sql`now()` })
-        .where(attemptOf(chargeKey, attempt));
-      await tx
-        .update(charges)
-        .set({ status: 'captured', pspChargeId, updatedAt: sql`now()` })
-        .where(eq(charges.chargeKey, chargeKey));
-    });
-  }
-
-  /** Records how an attempt ended without a capture; only a pending one moves (the first answer stands). */
-  async function recordUncaptured(chargeKey: string, attempt: number, status: 'declined' | 'refused' | 'voided', code: string): Promise<void> {
-    await db
-      .update(chargeAttempts)
-      .set({ status, declineCode: code, updatedAt: sql`now()` })
-      .where(and(attemptOf(chargeKey, attempt), eq(chargeAttempts.status, 'pending')));
-  }
+  const recordCapture = (chargeKey: string, attempt: number, pspChargeId: string) => recordCaptureIn(db, chargeKey, attempt, pspChargeId);
+  const recordUncaptured = (chargeKey: string, attempt: number, status: 'declined' | 'refused' | 'voided', code: string) =>
+    recordUncapturedIn(db, chargeKey, attempt, status, code);
 
   return {
     /**
@@ -66,48 +54,9 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
      */
     async chargeAttempt(input: ChargeAttemptInput): Promise<ChargeAttemptResult> {
       const idempotencyKey = pspChargeIdempotencyKey(input.chargeKey, input.attempt);
-      await db
-        .insert(charges)
-        .values({
-          chargeKey: input.chargeKey,
-          customerId: input.customerId,
-          purpose: input.purpose,
-          amountCents: input.amountCents,
-          status: 'pending',
-          orderId: input.orderId ?? null,
-          itemId: input.itemId ?? null,
-          period: input.period ?? null,
-        })
-        .onConflictDoNothing({ target: charges.chargeKey });
-
-      const decided = await db.transaction(async (tx) => {
-        const [charge] = await tx.select({ status: charges.status }).from(charges).where(eq(charges.chargeKey, input.chargeKey)).for('update');
-        // Guard: a captured charge key is never charged again (a reset re-running an attempt, a
-        // duplicate workflow...). The partial unique index makes a second capture unrecordable too.
-        const [captured] = await tx
-          .select()
-          .from(chargeAttempts)
-          .where(and(eq(chargeAttempts.chargeKey, input.chargeKey), eq(chargeAttempts.status, 'captured')));
-        if (captured?.pspChargeId) return { captured: { pspChargeId: captured.pspChargeId, capturedAttempt: captured.attempt } };
-        const [existing] = await tx.select().from(chargeAttempts).where(attemptOf(input.chargeKey, input.attempt));
-        if (existing) return { row: existing };
-        if (charge?.status === 'failed') return { closed: true as const };
-        // The attempt's card is fixed when the attempt is first made: its retries must send the same body.
-        const [method] = await tx.select().from(paymentMethods).where(eq(paymentMethods.customerId, input.customerId));
-        const [row] = await tx
-          .insert(chargeAttempts)
-          .values({
-            chargeKey: input.chargeKey,
-            attempt: input.attempt,
-            idempotencyKey,
-            cardToken: method?.cardToken ?? null,
-            status: 'pending',
-            attemptedAt: new Date(input.attemptedAt),
-          })
-          .returning();
-        return { row };
-      });
-      if (decided.captured) {
+      await ensureCharge(db, input);
+      const decided = await beginAttempt(db, input, idempotencyKey);
+      if ('captured' in decided) {
         log.info('charge key already captured; not charging again', {
           chargeKey: input.chargeKey,
           attempt: input.attempt,
@@ -115,7 +64,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         });
         return decided.captured;
       }
-      if (decided.closed || !decided.row) {
+      if ('closed' in decided) {
         throw ApplicationFailure.create({
           type: FailureType.ChargeClosed,
           message: `charge ${input.chargeKey} has failed for good: attempt ${input.attempt} is not made`,
@@ -180,20 +129,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
      */
     async markChargeFailed(input: { chargeKey: string }): Promise<MarkChargeFailedResult> {
       for (;;) {
-        const found = await db.transaction(async (tx) => {
-          // The charge row's lock orders this against chargeAttempt's recording of a new attempt.
-          await tx.select({ status: charges.status }).from(charges).where(eq(charges.chargeKey, input.chargeKey)).for('update');
-          const attempts = await tx.select().from(chargeAttempts).where(eq(chargeAttempts.chargeKey, input.chargeKey));
-          const captured = attempts.find((a) => a.status === 'captured' && a.pspChargeId);
-          if (captured) return { captured: { pspChargeId: captured.pspChargeId!, capturedAttempt: captured.attempt } };
-          const pending = attempts.filter((a) => a.status === 'pending');
-          if (pending.length > 0) return { pending };
-          await tx
-            .update(charges)
-            .set({ status: 'failed', updatedAt: sql`now()` })
-            .where(and(eq(charges.chargeKey, input.chargeKey), eq(charges.status, 'pending')));
-          return {};
-        });
+        const found = await failChargeUnlessOpen(db, input.chargeKey);
         if (found.captured) return { captured: found.captured };
         if (!found.pending) return {};
         for (const attempt of found.pending) {
@@ -212,7 +148,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
      * is an answer (`refused`, with the reason), so the refund workflow can announce it.
      */
     async refundCharge(input: RefundChargeInput): Promise<RefundChargeResult> {
-      const [charge] = await db.select().from(charges).where(eq(charges.chargeKey, input.chargeKey));
+      const charge = await chargeOf(db, input.chargeKey);
       if (!charge || !charge.pspChargeId || (charge.status !== 'captured' && charge.status !== 'refunded')) return { outcome: 'nothing-to-refund' };
       const facts = {
         customerId: charge.customerId,
@@ -221,7 +157,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         itemId: charge.itemId ?? undefined,
         period: charge.period ?? undefined,
       };
-      const [existing] = await db.select().from(refunds).where(eq(refunds.chargeKey, input.chargeKey));
+      const existing = await refundOf(db, input.chargeKey);
       if (existing) return { outcome: 'refunded', pspRefundId: existing.pspRefundId, amountCents: existing.amountCents, ...facts };
 
       const amountCents = input.amountCents ?? charge.amountCents;
@@ -234,16 +170,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         log.warn('refund refused by the PSP', { chargeKey: input.chargeKey, error: err.message });
         return { outcome: 'refused', reason: err.message, amountCents, ...facts };
       }
-      await db.transaction(async (tx) => {
-        await tx
-          .insert(refunds)
-          .values({ chargeKey: input.chargeKey, idempotencyKey, amountCents, pspRefundId: refundId, reason: input.reason })
-          .onConflictDoNothing();
-        await tx
-          .update(charges)
-          .set({ status: 'refunded', updatedAt: sql`now()` })
-          .where(eq(charges.chargeKey, input.chargeKey));
-      });
+      await recordRefund(db, { chargeKey: input.chargeKey, idempotencyKey, amountCents, pspRefundId: refundId, reason: input.reason });
       return { outcome: 'refunded', pspRefundId: refundId, amountCents, ...facts };
     },
   };

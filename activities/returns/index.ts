@@ -1,7 +1,7 @@
-/** Returns activities: reminders (at most one per order and offset) and inspection records. */
+/** Returns activities: reminders (at most one per order and offset) and inspection records (store/returns/returns.ts). */
 import { log } from '@temporalio/activity';
 import type { Db } from '../../db/client';
-import { inspections, reminders } from '../../db/schema/returns';
+import { claimReminder, recordInspection } from '../../store/returns/returns';
 import type { SendReminderInput, SendReminderResult, RecordInspectionInput, ReturnsActivities } from '../../workflows/returns/contract';
 
 /** Creates the returns activities over a database. */
@@ -13,12 +13,7 @@ export function createReturnsActivities({ db }: { db: Db }): ReturnsActivities {
      * line for now (the notification channel is not built).
      */
     async sendReminder(input: SendReminderInput): Promise<SendReminderResult> {
-      const claimed = await db
-        .insert(reminders)
-        .values({ orderId: input.orderId, offset: input.offset, customerId: input.customerId, deadline: new Date(input.deadline) })
-        .onConflictDoNothing()
-        .returning({ orderId: reminders.orderId });
-      if (claimed.length === 0) {
+      if (!(await claimReminder(db, input))) {
         log.info('reminder already sent', { orderId: input.orderId, offset: input.offset });
         return { sent: false };
       }
@@ -28,7 +23,7 @@ export function createReturnsActivities({ db }: { db: Db }): ReturnsActivities {
 
     /** Records how a returned item was found (idempotent: the first record stands). */
     async recordInspection(input: RecordInspectionInput): Promise<void> {
-      await db.insert(inspections).values(input).onConflictDoNothing();
+      await recordInspection(db, input);
     },
   };
 }

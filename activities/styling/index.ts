@@ -1,8 +1,7 @@
-/** Styling activities: choose items for a box from available stock. */
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
+/** Styling activities: choose items for a box from available stock (inventory's read: store/inventory/items.ts). */
 import type { Db } from '../../db/client';
-import { items } from '../../db/schema/inventory';
-import { picks } from '../../db/schema/styling';
+import { pickCandidates } from '../../store/inventory/items';
+import { recordPick, recordedPick } from '../../store/styling/picks';
 import type { PickedItem } from '../../workflows/styling/contract';
 import type { PickItemsInput, PickItemsResult, StylingActivities } from '../../workflows/styling/contract';
 
@@ -19,36 +18,29 @@ export function createStylingActivities({ db }: { db: Db }): StylingActivities {
      * racing orders rarely collide on the same pieces.
      */
     async pickItems(input: PickItemsInput): Promise<PickItemsResult> {
-      const existing = await db
-        .select({ itemIds: picks.itemIds })
-        .from(picks)
-        .where(and(eq(picks.orderId, input.orderId), eq(picks.attempt, input.attempt)));
-      const candidates = await db
-        .select({ itemId: items.id, sku: items.sku, category: items.category, size: items.size, colour: items.colour })
-        .from(items)
-        .where(
-          and(
-            eq(items.size, input.size),
-            inArray(items.category, input.categories),
-            existing[0] ? inArray(items.id, existing[0].itemIds) : eq(items.state, 'available'),
-            input.excludeItemIds.length > 0 ? notInArray(items.id, input.excludeItemIds) : undefined,
-          ),
-        )
-        .orderBy(sql`md5(${items.id} || ${input.orderId})`)
-        .limit(200);
-      const chosen = existing[0] ? candidates : spreadOverCategories(candidates, input.categories, input.itemCount);
+      const existing = await recordedPick(db, input.orderId, input.attempt);
+      const candidates = await pickCandidates(db, {
+        orderId: input.orderId,
+        size: input.size,
+        categories: input.categories,
+        excludeItemIds: input.excludeItemIds,
+        onlyItemIds: existing,
+        limit: 200,
+      });
+      const chosen = existing ? candidates : spreadOverCategories(candidates, input.categories, input.itemCount);
       const chosenIds = new Set(chosen.map((c) => c.itemId));
       const chosenCategories = new Set(chosen.map((c) => c.category));
       // A repeat of a recorded pick has no candidates beyond its own items: no backups, the first answer's stand.
       const alternatives = candidates
         .filter((c) => !chosenIds.has(c.itemId) && chosenCategories.has(c.category))
         .slice(0, ALTERNATIVES_PER_SLOT * chosen.length);
-      if (!existing[0] && chosen.length > 0) {
-        await db
-          .insert(picks)
-          .values({ orderId: input.orderId, attempt: input.attempt, itemIds: chosen.map((c) => c.itemId) })
-          .onConflictDoNothing();
-      }
+      if (!existing && chosen.length > 0)
+        await recordPick(
+          db,
+          input.orderId,
+          input.attempt,
+          chosen.map((c) => c.itemId),
+        );
       return { items: chosen, alternatives };
     },
   };

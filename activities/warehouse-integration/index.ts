@@ -5,13 +5,12 @@
  * attempt whose answer was lost is known to be *in doubt*, never mistaken for "nothing sent". A
  * cancel, a corrected address or a return pickup that meets an attempt in doubt resolves it with
  * the WMS by key first (`resolveInstruction`: accepted, refused, or voided so it can never take
- * effect later). The row moves only by compare-and-set, so racing runs (a reset beside its old
- * run's attempt) never overwrite each other's outcome.
+ * effect later). The row moves only by compare-and-set (store/warehouse-integration/instructions.ts),
+ * so racing runs (a reset beside its old run's attempt) never overwrite each other's outcome.
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { instructions } from '../../db/schema/warehouse-integration';
+import { insertInstruction, instructionOf, moveInstruction, type InstructionRow, type InstructionStatus } from '../../store/warehouse-integration/instructions';
 import { FailureType } from '../../workflows/failures';
 import type { Address } from '../../workflows/orders/contract';
 import { shippingInstructionKey } from '../../workflows/warehouse-integration/contract';
@@ -25,26 +24,13 @@ import type {
   WarehouseIntegrationActivities,
 } from '../../workflows/warehouse-integration/contract';
 
-type InstructionRow = typeof instructions.$inferSelect;
-type InstructionStatus = InstructionRow['status'];
-
 const shipmentCancelled = (orderId: string): ApplicationFailure =>
   ApplicationFailure.create({ type: FailureType.ShipmentCancelled, message: `order ${orderId} is cancelled: no instruction is sent`, nonRetryable: true });
 
 /** Creates the warehouse-integration activities over a database and a WMS client. */
 export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms: WmsClient }): WarehouseIntegrationActivities {
-  const rowOf = async (orderId: string): Promise<InstructionRow | undefined> =>
-    (await db.select().from(instructions).where(eq(instructions.orderId, orderId)))[0];
-
-  /** Moves the order's row only if it is still in one of `from` (under `key` when given); true when it moved. */
-  async function move(orderId: string, from: InstructionStatus[], set: Partial<InstructionRow>, key?: string): Promise<boolean> {
-    const moved = await db
-      .update(instructions)
-      .set({ ...set, updatedAt: sql`now()` })
-      .where(and(eq(instructions.orderId, orderId), inArray(instructions.status, from), key === undefined ? undefined : eq(instructions.idempotencyKey, key)))
-      .returning({ orderId: instructions.orderId });
-    return moved.length > 0;
-  }
+  const rowOf = (orderId: string) => instructionOf(db, orderId);
+  const move = (orderId: string, from: InstructionStatus[], set: Partial<InstructionRow>, key?: string) => moveInstruction(db, orderId, from, set, key);
 
   /**
    * Settles an attempt in doubt by asking the WMS what became of its key. An accepted one is
@@ -63,14 +49,7 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
 
   /** Records an attempt under `key` before the WMS is called; false when the row changed meanwhile. */
   async function recordAttempt(orderId: string, row: InstructionRow | undefined, key: string): Promise<boolean> {
-    if (!row) {
-      const inserted = await db
-        .insert(instructions)
-        .values({ orderId, idempotencyKey: key, status: 'sending' })
-        .onConflictDoNothing()
-        .returning({ orderId: instructions.orderId });
-      return inserted.length > 0;
-    }
+    if (!row) return insertInstruction(db, { orderId, idempotencyKey: key, status: 'sending' });
     if (row.status === 'sending' && row.idempotencyKey === key) return true;
     return move(orderId, [row.status], { idempotencyKey: key, status: 'sending', instructionId: null, detail: null }, row.idempotencyKey);
   }
@@ -161,12 +140,13 @@ export function createWarehouseIntegrationActivities({ db, wms }: { db: Db; wms:
         if (!row) {
           // Nothing was ever attempted. Recording the cancel keeps any later send (a reset of a
           // refused instruction) from shipping the box.
-          const inserted = await db
-            .insert(instructions)
-            .values({ orderId, idempotencyKey: shippingInstructionKey(orderId), status: 'cancelled', detail: 'cancelled before any instruction was sent' })
-            .onConflictDoNothing()
-            .returning({ orderId: instructions.orderId });
-          if (inserted.length > 0) return { outcome: 'nothing-to-cancel' };
+          const recorded = await insertInstruction(db, {
+            orderId,
+            idempotencyKey: shippingInstructionKey(orderId),
+            status: 'cancelled',
+            detail: 'cancelled before any instruction was sent',
+          });
+          if (recorded) return { outcome: 'nothing-to-cancel' };
           continue;
         }
         switch (row.status) {

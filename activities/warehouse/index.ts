@@ -1,7 +1,6 @@
-/** Warehouse activities: the shipments read model. */
-import { sql } from 'drizzle-orm';
+/** Warehouse activities: the shipments read model (store/warehouse/shipments.ts). */
 import type { Db } from '../../db/client';
-import { shipments } from '../../db/schema/warehouse';
+import { upsertShipment } from '../../store/warehouse/shipments';
 import type { RecordShipmentInput, RecordShipmentResult, WarehouseActivities } from '../../workflows/warehouse/contract';
 
 /** Creates the warehouse activities over a database. */
@@ -9,24 +8,7 @@ export function createWarehouseActivities({ db }: { db: Db }): WarehouseActiviti
   return {
     /** Upserts the shipment row (idempotent). */
     async recordShipment(input: RecordShipmentInput): Promise<RecordShipmentResult> {
-      await db
-        .insert(shipments)
-        .values({
-          orderId: input.orderId,
-          customerId: input.customerId,
-          instructionId: input.instructionId ?? null,
-          status: input.milestone,
-          trackingNumber: input.trackingNumber ?? null,
-        })
-        .onConflictDoUpdate({
-          target: shipments.orderId,
-          set: {
-            status: input.milestone,
-            ...(input.instructionId ? { instructionId: input.instructionId } : {}),
-            ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}),
-            updatedAt: sql`now()`,
-          },
-        });
+      await upsertShipment(db, input);
       return { milestone: input.milestone };
     },
   };

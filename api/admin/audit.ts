@@ -3,6 +3,7 @@
  * `admin.audit_log` row with who (the token's customer id), what (method and route), about what
  * (target), why (reason), the request id, the answered status and outcome.
  */
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../../db/client';
 import { auditLog } from '../../db/schema/admin';
@@ -66,4 +67,20 @@ export function auditTrail({ db }: { db: Db }): RequestHandler {
     res.once('close', write);
     next();
   };
+}
+
+/** Audit entries, newest first: one actor's or one target's, before a cursor (an entry id). */
+export async function auditEntries(db: Db, q: { actorId?: string; target?: string; before?: number; limit: number }) {
+  return db
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
+        q.target ? eq(auditLog.target, q.target) : undefined,
+        q.before !== undefined ? lt(auditLog.id, q.before) : undefined,
+      ),
+    )
+    .orderBy(desc(auditLog.id))
+    .limit(q.limit);
 }

@@ -6,16 +6,13 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
 import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { acceptOrder, createOrderStartWaker } from '../../store/orders/workflow-starts';
 import { startPendingOrder } from './pending-start';
-import { getCustomerOrder, listCustomerOrders, type OrderPageKey, type OrderRow } from '../../store/orders/orders';
-import { preparedQuery, type Db } from '../../db/client';
-import { customers } from '../../db/schema/auth';
-import { memberships } from '../../db/schema/membership';
+import { getCustomerOrder, listCustomerOrders, orderingMember, type OrderPageKey, type OrderRow } from '../../store/orders/orders';
+import type { Db } from '../../db/client';
 import {
   SHIPPING_OPTIONS,
   cancelOrderUpdate,
@@ -34,7 +31,7 @@ import { ProblemError } from '../problems';
 import { ctx } from '../request-context';
 import { parseBody, parseRequest, RequestValidationError } from '../validation';
 import { categoriesSchema, sizeSchema } from '../vocabulary';
-import { orderTimeline } from './timeline';
+import { orderTimeline } from '../../store/orders/timeline';
 
 /** How long a cancel may wait for the workflow to accept (validate) it before answering 503. */
 const CANCEL_ACCEPT_TIMEOUT_MS = 10_000;
@@ -123,17 +120,6 @@ export const returnAcceptedSchema = z.object({ orderId: z.string(), status: z.li
 export const purchaseAcceptedSchema = z
   .object({ orderId: z.string(), itemId: z.string(), priceCents: z.number().int(), status: z.literal('purchase_requested'), links: orderLinksSchema })
   .strict();
-
-/** The member placing an order: the profile the box defaults to, and whether new boxes are on hold. */
-const orderingCustomer = preparedQuery((db) =>
-  db
-    .select({ size: customers.size, preferredCategories: customers.preferredCategories, address: customers.address, membershipStatus: memberships.status })
-    .from(customers)
-    .leftJoin(memberships, eq(memberships.customerId, customers.id))
-    .where(eq(customers.id, sql.placeholder('customerId')))
-    .limit(1)
-    .prepare('ordering_customer'),
-);
 
 /**
  * The order id of a request carrying an Idempotency-Key: derived from the member, the key and the
@@ -259,7 +245,7 @@ export function orderRoutes({
       throw overloaded.refuse();
     }
     const { customerId } = principal(res);
-    const [customer] = await orderingCustomer(db).execute({ customerId });
+    const customer = await orderingMember(db, customerId);
     if (!customer) throw new ProblemError('unauthorized', 'The account behind this token no longer exists.');
     if (customer.membershipStatus === 'suspended') {
       throw new ProblemError('membership-suspended', 'The membership fee could not be charged after every retry, so new boxes are on hold.');

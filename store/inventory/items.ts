@@ -4,7 +4,7 @@
  * moves, and the all-or-nothing claim of a box. The activities (activities/inventory) turn the
  * answers into business failures; the database's triggers and checks guard the moves as well.
  */
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { items, reservations } from '../../db/schema/inventory';
 import type { ItemState, OrderItem, ReserveItemsInput, ReserveItemsResult } from '../../workflows/inventory/contract';
@@ -218,4 +218,28 @@ export function markOrderItemsShipped(db: Db, orderId: string): Promise<string[]
         .returning({ id: items.id })
     ).map((r) => r.id),
   );
+}
+
+/**
+ * Inventory's read for styling: items of a size in some categories (available ones, or exactly
+ * `onlyItemIds`), in an order stable for the order yet different between orders (a hash of both
+ * ids), so racing boxes rarely reach for the same pieces.
+ */
+export async function pickCandidates(
+  db: Db,
+  q: { orderId: string; size: string; categories: string[]; excludeItemIds: string[]; onlyItemIds?: string[]; limit: number },
+): Promise<PickedItem[]> {
+  return db
+    .select(pickedColumns)
+    .from(items)
+    .where(
+      and(
+        eq(items.size, q.size),
+        inArray(items.category, q.categories),
+        q.onlyItemIds ? inArray(items.id, q.onlyItemIds) : eq(items.state, 'available'),
+        q.excludeItemIds.length > 0 ? notInArray(items.id, q.excludeItemIds) : undefined,
+      ),
+    )
+    .orderBy(sql`md5(${items.id} || ${q.orderId})`)
+    .limit(q.limit);
 }

@@ -4,6 +4,8 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { preparedQuery, type Db } from '../../db/client';
+import { customers } from '../../db/schema/auth';
+import { memberships } from '../../db/schema/membership';
 import { orders } from '../../db/schema/orders';
 import { addressSchema, type Address, type RecordOrderStatusInput } from '../../workflows/orders/contract';
 
@@ -111,3 +113,20 @@ export async function correctShippingAddress(db: Db, orderId: string, address: A
     .returning({ id: orders.id });
   return rows.length > 0;
 }
+
+/** The member placing an order: the profile the box defaults to, and whether new boxes are on hold (suspended). */
+export async function orderingMember(db: Db, customerId: string) {
+  const [row] = await orderingMemberQuery(db).execute({ customerId });
+  return row;
+}
+
+// Behind every POST /v1/orders: prepared once per database handle.
+const orderingMemberQuery = preparedQuery((db) =>
+  db
+    .select({ size: customers.size, preferredCategories: customers.preferredCategories, address: customers.address, membershipStatus: memberships.status })
+    .from(customers)
+    .leftJoin(memberships, eq(memberships.customerId, customers.id))
+    .where(eq(customers.id, sql.placeholder('customerId')))
+    .limit(1)
+    .prepare('ordering_customer'),
+);

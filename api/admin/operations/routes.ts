@@ -10,20 +10,18 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Router, type Response } from 'express';
-import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { eventTrail } from '../../../store/bus/event-trail';
+import { eventTrail } from '../../../store/bus/event-log';
 import { correctShippingAddress, getOrder } from '../../../store/orders/orders';
 import type { Config } from '../../../config';
 import type { Database } from '../../../db/client';
-import { auditLog } from '../../../db/schema/admin';
 import { addressSchema } from '../../../workflows/orders/contract';
 import { OrderIdAttribute } from '../../../workflows/search-attributes';
 import { principal } from '../../auth/middleware';
 import { ProblemError } from '../../problems';
 import { ctx } from '../../request-context';
 import { parseBody, parseRequest } from '../../validation';
-import { audit, auditFailure } from '../audit';
+import { audit, auditEntries, auditFailure } from '../audit';
 
 /** Ids that go into a visibility query verbatim: no quotes, no spaces. */
 const queryToken = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'letters, digits and _ . : - only');
@@ -213,17 +211,7 @@ export function operationsAdminRoutes({ config, database, temporal: client }: { 
   router.get('/audit-log', async (req, res) => {
     const q = parseRequest(auditQuery, req.query, 'query');
     noteRead(res, 'read-audit-log', q.target ?? q.actorId ?? '(all)', q.reason, { cursor: q.cursor ?? null });
-    const where = and(
-      q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
-      q.target ? eq(auditLog.target, q.target) : undefined,
-      q.cursor ? lt(auditLog.id, q.cursor) : undefined,
-    );
-    const rows = await database.db
-      .select()
-      .from(auditLog)
-      .where(where)
-      .orderBy(desc(auditLog.id))
-      .limit(q.limit + 1);
+    const rows = await auditEntries(database.db, { actorId: q.actorId, target: q.target, before: q.cursor, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     res.json({
       entries: page.map((r) => ({ ...r, at: r.at.toISOString() })),

@@ -6,10 +6,9 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router } from 'express';
-import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
-import { chargeAttempts, charges } from '../../../db/schema/payment';
+import { attemptsOf, chargeOf } from '../../../store/payment/charges';
 import { chargeStateQuery, chargeWorkflowId, retryChargeUpdate, type ChargeState } from '../../../workflows/payment/contract';
 import { ProblemError } from '../../problems';
 import { ctx } from '../../request-context';
@@ -61,9 +60,9 @@ export function paymentAdminRoutes({ db, temporal }: { db: Db; temporal: Client 
   const router = Router();
 
   async function chargeView(chargeKey: string, state?: ChargeState) {
-    const [charge] = await db.select().from(charges).where(eq(charges.chargeKey, chargeKey));
+    const charge = await chargeOf(db, chargeKey);
     if (!charge) throw new ProblemError('not-found', `no charge ${chargeKey}`);
-    const attempts = await db.select().from(chargeAttempts).where(eq(chargeAttempts.chargeKey, chargeKey)).orderBy(asc(chargeAttempts.attempt));
+    const attempts = await attemptsOf(db, chargeKey);
     const workflow =
       state ??
       (await temporal.workflow

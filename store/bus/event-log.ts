@@ -1,7 +1,11 @@
-/** The event layer's record (`events.event_log`, `events.deliveries`) as ops read it: one box's events and who got each. */
+/**
+ * The event layer's record (`events.event_log`, `events.deliveries`): what the bus activities
+ * append for each publish and delivery, and, for ops, one box's events and who got each.
+ */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { deliveries, eventLog } from '../../db/schema/events';
+import type { DeliveryOutcome, EventEnvelope } from '../../workflows/bus/contract';
 
 /** One event of a box and its deliveries, in publish order. */
 export interface TrailEvent {
@@ -43,4 +47,34 @@ export async function eventTrail(db: Db, correlationId: string): Promise<TrailEv
     causationId: r.causation_id,
     deliveries: r.deliveries,
   }));
+}
+
+/** Appends an event to the log with the subscribers it was planned for; false when its id was already there (a retried or reset publish). */
+export async function appendEvent(db: Db, event: EventEnvelope, subscribers: string[]): Promise<boolean> {
+  const recorded = await db
+    .insert(eventLog)
+    .values({
+      id: event.id,
+      type: event.type,
+      occurredAt: new Date(event.occurredAt),
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      sourceDomain: event.source.domain,
+      sourceWorkflowId: event.source.workflowId,
+      sourceRunId: event.source.runId,
+      data: event.data,
+      subscribers,
+    })
+    .onConflictDoNothing({ target: eventLog.id })
+    .returning({ id: eventLog.id });
+  return recorded.length > 0;
+}
+
+/** Records how each delivery of an event ended; answers the ones recorded now (the first outcome stands). */
+export async function recordDeliveries(db: Db, eventId: string, outcomes: DeliveryOutcome[]): Promise<{ subscriber: string; outcome: string }[]> {
+  return db
+    .insert(deliveries)
+    .values(outcomes.map((o) => ({ eventId, subscriber: o.subscriber, workflowId: o.workflowId, outcome: o.outcome, detail: o.detail ?? null })))
+    .onConflictDoNothing()
+    .returning({ subscriber: deliveries.subscriber, outcome: deliveries.outcome });
 }
