@@ -92,13 +92,35 @@ export async function setCurrentBuild(
   buildId: string,
   opts: { timeoutMs?: number; identity?: string } = {},
 ): Promise<void> {
-  await awaitVersion(client, deploymentName, buildId, opts.timeoutMs ?? 60_000);
-  await client.workflowService.setWorkerDeploymentCurrentVersion({
-    namespace: client.options.namespace,
-    deploymentName,
-    buildId,
-    identity: opts.identity ?? 'closetflow-deploy',
-  });
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  await awaitVersion(client, deploymentName, buildId, timeoutMs);
+  await untilEveryTaskQueuePolls(timeoutMs, () =>
+    client.workflowService.setWorkerDeploymentCurrentVersion({
+      namespace: client.options.namespace,
+      deploymentName,
+      buildId,
+      identity: opts.identity ?? 'closetflow-deploy',
+    }),
+  );
+}
+
+/**
+ * Retries a routing change the server refuses because the new build does not yet poll every task
+ * queue the current one does (a worker registers its workflow and activity pollers one after the
+ * other): routing it then would leave those queues unversioned. Any other refusal is final.
+ */
+async function untilEveryTaskQueuePolls(timeoutMs: number, change: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await change();
+      return;
+    } catch (err) {
+      const { code, message } = err as { code?: number; message?: string };
+      if (code !== 9 || !/missing active task queues/.test(message ?? '') || Date.now() > deadline) throw err; // 9: FAILED_PRECONDITION
+      await sleep(500);
+    }
+  }
 }
 
 /** Sends `percentage` of new workflows (and auto-upgrading ones) to `buildId`; 0 or an empty build stops the ramp. */
@@ -109,14 +131,17 @@ export async function setRampingBuild(
   percentage: number,
   opts: { timeoutMs?: number; identity?: string } = {},
 ): Promise<void> {
-  if (buildId) await awaitVersion(client, deploymentName, buildId, opts.timeoutMs ?? 60_000);
-  await client.workflowService.setWorkerDeploymentRampingVersion({
-    namespace: client.options.namespace,
-    deploymentName,
-    buildId,
-    percentage,
-    identity: opts.identity ?? 'closetflow-deploy',
-  });
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  if (buildId) await awaitVersion(client, deploymentName, buildId, timeoutMs);
+  await untilEveryTaskQueuePolls(timeoutMs, () =>
+    client.workflowService.setWorkerDeploymentRampingVersion({
+      namespace: client.options.namespace,
+      deploymentName,
+      buildId,
+      percentage,
+      identity: opts.identity ?? 'closetflow-deploy',
+    }),
+  );
 }
 
 /**

@@ -125,8 +125,14 @@ describe('the deployment drill', () => {
   let buildB: RunningSystem | undefined;
 
   const settings = (build: string) => ({ WORKER_BUILD_ID: build, WORKER_DEPLOYMENT_PREFIX: prefix });
-  const promote = (build: string) =>
-    Promise.all(DOMAIN_WORKER_NAMES.map((d) => setCurrentBuild(env.client, deploymentNameOf({ WORKER_DEPLOYMENT_PREFIX: prefix }, d), build)));
+  /** Makes `build` current in every domain; waits for all of them even when one fails (no call outlives the test). */
+  async function promote(build: string): Promise<void> {
+    const results = await Promise.allSettled(
+      DOMAIN_WORKER_NAMES.map((d) => setCurrentBuild(env.client, deploymentNameOf({ WORKER_DEPLOYMENT_PREFIX: prefix }, d), build)),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
 
   beforeAll(async () => {
     process.env.RETURNS_CLEANING_TIME = '1 second';
