@@ -75,7 +75,8 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   const limitWindow = config.RATE_LIMIT_WINDOW_SECONDS;
   // After requireAuth: each member has their own budget, whichever addresses they call from.
   const perCustomer = rateLimit({
-    name: 'per customer',
+    db: database.db,
+    name: `${config.RATE_LIMIT_NAMESPACE}:per customer`,
     max: config.RATE_LIMIT_PER_CUSTOMER,
     windowSeconds: limitWindow,
     keyOf: (_req, res) => (res.locals.auth as { customerId?: string } | undefined)?.customerId,
@@ -93,7 +94,8 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
   app.use(cors(config.CORS_ALLOWED_ORIGINS));
   app.use(
     rateLimit({
-      name: 'per IP',
+      db: database.db,
+      name: `${config.RATE_LIMIT_NAMESPACE}:per IP`,
       max: config.RATE_LIMIT_PER_IP,
       windowSeconds: limitWindow,
       keyOf: (req) => (req.path === '/healthz' ? undefined : (req.ip ?? 'unknown')),
@@ -110,6 +112,7 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
     maxFailuresPerAccountAndIp: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP,
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
     lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS,
+    namespace: config.RATE_LIMIT_NAMESPACE,
   };
   const mail = { publicUrl: config.API_PUBLIC_URL, verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS, queued: mailQueued };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits, mail }));

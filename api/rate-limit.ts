@@ -1,49 +1,45 @@
 /**
- * In-process rate limits: fixed windows counted per key in a Map. Enough for one API process;
- * with several replicas each enforces its own share (documented in the README), and a shared
- * store (PostgreSQL or Redis) would replace `WindowCounter` without touching the middleware.
+ * Rate limits shared by every API process: fixed windows counted per key in PostgreSQL
+ * (store/api/rate-windows.ts), so N replicas together enforce one budget instead of N. One upsert
+ * per counted request; a window ends on the database's clock, the same for every replica.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Db } from '../db/client';
+import { clearWindow, hitWindow, peekWindow, sweepWindows, type WindowState } from '../store/api/rate-windows';
 import { ProblemError } from './problems';
 import { ctx } from './request-context';
 
-/** Counts hits per key in fixed windows of `windowMs`; old windows are swept as time passes. */
+/** Counts hits per key in fixed windows of `windowSeconds`, in the shared store; keys are namespaced by `name`. */
 export class WindowCounter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private lastSweep = 0;
 
   constructor(
-    private readonly windowMs: number,
-    private readonly now: () => number = () => Date.now(),
+    private readonly db: Db,
+    private readonly name: string,
+    private readonly windowSeconds: number,
   ) {}
 
-  /** Adds one hit; returns the count in the current window and when it resets (epoch ms). */
-  hit(key: string): { count: number; resetAt: number } {
-    const t = this.now();
-    this.sweep(t);
-    let w = this.windows.get(key);
-    if (!w || w.resetAt <= t) {
-      w = { count: 0, resetAt: t + this.windowMs };
-      this.windows.set(key, w);
-    }
-    w.count += 1;
-    return { count: w.count, resetAt: w.resetAt };
+  /** Adds one hit; the count in the current window and when it resets (epoch ms). */
+  async hit(key: string): Promise<WindowState> {
+    this.sweep();
+    return hitWindow(this.db, `${this.name}:${key}`, this.windowSeconds);
   }
 
   /** The current count without adding a hit. */
-  peek(key: string): { count: number; resetAt: number } {
-    const w = this.windows.get(key);
-    return w && w.resetAt > this.now() ? { count: w.count, resetAt: w.resetAt } : { count: 0, resetAt: this.now() + this.windowMs };
+  peek(key: string): Promise<WindowState> {
+    return peekWindow(this.db, `${this.name}:${key}`, this.windowSeconds);
   }
 
-  reset(key: string): void {
-    this.windows.delete(key);
+  reset(key: string): Promise<void> {
+    return clearWindow(this.db, `${this.name}:${key}`);
   }
 
-  private sweep(t: number): void {
-    if (t - this.lastSweep < this.windowMs) return;
-    this.lastSweep = t;
-    for (const [key, w] of this.windows) if (w.resetAt <= t) this.windows.delete(key);
+  /** Now and then (once a window per process), ended windows are deleted; a failed sweep is the next one's. */
+  private sweep(): void {
+    const now = Date.now();
+    if (now - this.lastSweep < this.windowSeconds * 1000) return;
+    this.lastSweep = now;
+    sweepWindows(this.db, this.windowSeconds).catch(() => undefined);
   }
 }
 
@@ -53,23 +49,34 @@ export const retryAfterSeconds = (resetAt: number, now = Date.now()): number => 
 /**
  * Refuses requests over `max` per window with 429 `rate-limited` and `Retry-After`. `keyOf`
  * picks what is limited (client IP, or the authenticated member); undefined skips the request.
+ * If the store cannot be reached the request goes through (logged): a limit must not turn a
+ * database hiccup into an outage of its own.
  */
 export function rateLimit({
+  db,
   name,
   max,
   windowSeconds,
   keyOf,
 }: {
+  db: Db;
   name: string;
   max: number;
   windowSeconds: number;
   keyOf: (req: Request, res: Response) => string | undefined;
 }): RequestHandler {
-  const counter = new WindowCounter(windowSeconds * 1000);
-  return (req: Request, res: Response, next: NextFunction): void => {
+  const counter = new WindowCounter(db, `rate:${name}`, windowSeconds);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const key = keyOf(req, res);
     if (key === undefined) return next();
-    const { count, resetAt } = counter.hit(key);
+    let window: WindowState;
+    try {
+      window = await counter.hit(key);
+    } catch (err) {
+      ctx(res).log.warn({ err, limit: name }, 'rate limit store unreachable: request let through');
+      return next();
+    }
+    const { count, resetAt } = window;
     res.setHeader('RateLimit-Policy', `${max};w=${windowSeconds}`);
     res.setHeader('RateLimit', `limit=${max}, remaining=${Math.max(0, max - count)}, reset=${retryAfterSeconds(resetAt)}`);
     if (count > max) {

@@ -50,8 +50,16 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).optional(),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
-  /** Requests allowed per client IP, and per authenticated member, in each RATE_LIMIT_WINDOW_SECONDS (in-process). */
+  /** Requests allowed per client IP, and per authenticated member, in each RATE_LIMIT_WINDOW_SECONDS (shared by every API process: PostgreSQL). */
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  /**
+   * The budget the rate limits and login throttles count against: every API process with the same
+   * value shares one (they are one deployment); another value is another deployment's.
+   */
+  RATE_LIMIT_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default('closetflow'),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_PER_CUSTOMER: z.coerce.number().int().min(1).default(300),
   /** Comma-separated origins browsers may call the API from (exact match, e.g. `https://app.example.com`); empty: none. */

@@ -38,6 +38,8 @@ export interface LoginLimits {
   maxFailuresPerAccountAndIp: number;
   maxFailuresPerIp: number;
   lockoutSeconds: number;
+  /** Whose budget the failures count against (RATE_LIMIT_NAMESPACE): every API process of the deployment. */
+  namespace: string;
 }
 
 /** Emails are compared case-insensitively: stored trimmed and lower-cased. */
@@ -133,9 +135,9 @@ export function authRoutes({
   const router = Router();
   // Computed once up front so the first unknown-email login is not slower than the others.
   void dummyPasswordHash();
-  // In this process only (N replicas each count their own), like the rate limits.
-  const failuresByAccountAndIp = new WindowCounter(limits.lockoutSeconds * 1000);
-  const failuresByIp = new WindowCounter(limits.lockoutSeconds * 1000);
+  // Shared by every API process (PostgreSQL), like the rate limits: N replicas, one budget of failures.
+  const failuresByAccountAndIp = new WindowCounter(db, `${limits.namespace}:login-failures:account-and-ip`, limits.lockoutSeconds);
+  const failuresByIp = new WindowCounter(db, `${limits.namespace}:login-failures:ip`, limits.lockoutSeconds);
 
   async function issue(customerId: string, role: Role): Promise<TokenResponse> {
     const { sessionId, refreshToken } = await sessions.open({ customerId, role });
@@ -220,8 +222,7 @@ export function authRoutes({
     const ip = req.ip ?? 'unknown';
     const pair = accountAndIp(body.email, ip);
     // Checked before the password: a locked-out guesser learns nothing, and costs no scrypt.
-    const byPair = failuresByAccountAndIp.peek(pair);
-    const byIp = failuresByIp.peek(ip);
+    const [byPair, byIp] = await Promise.all([failuresByAccountAndIp.peek(pair), failuresByIp.peek(ip)]);
     const locked = byPair.count >= limits.maxFailuresPerAccountAndIp ? byPair : byIp.count >= limits.maxFailuresPerIp ? byIp : undefined;
     if (locked) {
       ctx(res).log.warn({ lockedBy: locked === byPair ? 'account-and-ip' : 'ip' }, 'login refused: too many failures');
@@ -236,11 +237,10 @@ export function authRoutes({
     // Unknown email and wrong password cost the same and answer the same: no account enumeration.
     const ok = await verifyPassword(body.password, customer?.passwordHash ?? (await dummyPasswordHash()));
     if (!customer || !ok) {
-      failuresByAccountAndIp.hit(pair);
-      failuresByIp.hit(ip);
+      await Promise.all([failuresByAccountAndIp.hit(pair), failuresByIp.hit(ip)]);
       throw new ProblemError('invalid-credentials', 'Check the email address and password.');
     }
-    failuresByAccountAndIp.reset(pair);
+    await failuresByAccountAndIp.reset(pair);
     res.json(await issue(customer.id, customer.role));
   });
 

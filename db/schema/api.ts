@@ -26,3 +26,14 @@ export const idempotencyKeys = apiSchema.table(
   },
   (t) => [primaryKey({ columns: [t.customerId, t.key] })],
 );
+
+/**
+ * Rate-limit and login-throttle windows, shared by every API process: one row per limited key
+ * (`<limit>:<key>`), its count in the current fixed window and when that window ends. A hit is
+ * one upsert, so N replicas together enforce one budget. Expired rows are swept by the API.
+ */
+export const rateWindows = apiSchema.table('rate_windows', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  resetAt: timestamp('reset_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 /**
  * Builds the real API for tests: the real PostgreSQL started by global-setup (DATABASE_URL), a
@@ -48,6 +49,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'debug',
     // No background lag sampling in tests that do not test it (test/api/backpressure.test.ts does).
     LOAD_SAMPLE_INTERVAL_MS: '0',
+    // Every test app is a deployment of its own: its rate limits and login throttles are its own
+    // budget, not the run's (the windows live in the shared database).
+    RATE_LIMIT_NAMESPACE: `test-${randomUUID()}`,
     ...overrides,
   });
 }

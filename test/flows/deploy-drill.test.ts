@@ -31,7 +31,7 @@ import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { membershipWorkflowId } from '../../workflows/orders/membership-contract';
 import { startWorkflow } from '../../workflows/workflow-ref';
 import { signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
-import { eventually, startSystem, uniqueId, type RunningSystem } from '../support/system';
+import { eventually, seedItems, startSystem, uniqueId, type RunningSystem } from '../support/system';
 import { createOwnDevServer } from '../support/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -189,19 +189,7 @@ describe('the deployment drill', () => {
 
   it('runs every box and membership to its end across a deployment: pinned ones finish on A, long-lived ones move to B, nothing repeats', async () => {
     // Stock of the drill's own (ids no other test uses) in a size members can sign up with.
-    const size = 'XL';
-    const marker = uniqueId('drill');
-    const stock = ['dress', 'top'].flatMap((category) =>
-      Array.from({ length: BOXES * 2 }, (_, n) => ({
-        id: `itm_${marker}_${category}_${n}`,
-        sku: `${category}-${marker}`.toUpperCase(),
-        category,
-        size,
-        colour: 'black',
-        purchase_price_cents: 3000,
-      })),
-    );
-    await buildA.database.sql`insert into inventory.items ${buildA.database.sql(stock, 'id', 'sku', 'category', 'size', 'colour', 'purchase_price_cents')}`;
+    const { size } = await seedItems(buildA.database, ['dress', 'top'], BOXES * 2, 'XL');
     const members = await Promise.all(Array.from({ length: BOXES }, () => signUp(api.url, { size, preferredCategories: ['dress', 'top'] })));
     // Memberships with short periods, so they continue as new across the deployment.
     const fast = await Promise.all(

@@ -82,13 +82,16 @@ export async function startSystem(
 /** A fresh id with a readable prefix; tests share one database, so every test uses its own ids. */
 export const uniqueId = (prefix: string): string => `${prefix}_${randomUUID().slice(0, 8)}`;
 
-/** Inserts `count` available items per category in a size no other test uses, and returns that size. */
-export async function seedItems(database: Database, categories: string[], count: number): Promise<{ size: string; itemIds: string[] }> {
-  const size = uniqueId('T');
+/**
+ * Inserts `count` available items per category, in a size no other test uses unless `size` is
+ * given (a member's size, for boxes ordered over the API), and returns the size and the item ids.
+ */
+export async function seedItems(database: Database, categories: string[], count: number, size = uniqueId('T')): Promise<{ size: string; itemIds: string[] }> {
+  const marker = uniqueId('S');
   const rows = categories.flatMap((category) =>
     Array.from({ length: count }, (_, n) => ({
-      id: `itm_${size}_${category}_${n}`,
-      sku: `${category}-${size}`.toUpperCase(),
+      id: `itm_${marker}_${category}_${n}`,
+      sku: `${category}-${marker}`.toUpperCase(),
       category,
       size,
       colour: 'black',

@@ -174,7 +174,8 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     await pspServer?.close();
   });
 
-  it('bills 15 periods, continuing as new each period with a small history per run', async () => {
+  /** A member with a card on file whose periods last a second, from 2026-01. */
+  async function startFastMembership() {
     const customerId = uniqueId('c');
     await savePaymentMethod(system.database.db, customerId, 'tok_visa');
     const handle = await system.client.workflow.start<typeof membershipWorkflow>('membershipWorkflow', {
@@ -183,6 +184,11 @@ describe('membershipWorkflow over many periods (dev server)', () => {
       args: [{ customerId, periodLength: '1 second', period: '2026-01' } satisfies MembershipWorkflowInput],
       typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
     });
+    return { customerId, handle };
+  }
+
+  it('bills 15 periods, continuing as new each period with a small history per run', async () => {
+    const { customerId, handle } = await startFastMembership();
     await eventually(async () => ((await handle.query(membershipStatusQuery)).periodsCompleted >= 15 ? true : undefined), 90_000, '15 periods');
     await handle.terminate('test done');
 
@@ -224,14 +230,7 @@ describe('membershipWorkflow over many periods (dev server)', () => {
   });
 
   it('bills every period once while signals keep arriving during its hand-overs (continue-as-new)', async () => {
-    const customerId = uniqueId('c');
-    await savePaymentMethod(system.database.db, customerId, 'tok_visa');
-    const handle = await system.client.workflow.start<typeof membershipWorkflow>('membershipWorkflow', {
-      taskQueue: ORDERS_TASK_QUEUE,
-      workflowId: membershipWorkflowId(customerId),
-      args: [{ customerId, periodLength: '1 second', period: '2026-01' } satisfies MembershipWorkflowInput],
-      typedSearchAttributes: [{ key: CustomerIdAttribute, value: customerId }],
-    });
+    const { customerId, handle } = await startFastMembership();
     // Throughout, every 25 ms: a redelivery of the first period's outcome and a purchase outcome of
     // the same member. They land on running runs, on runs handing over and on fresh ones: none may
     // be taken for a later period's fee, and no run may hand over badly (a lost outcome stalls it).
