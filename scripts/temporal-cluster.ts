@@ -1,0 +1,214 @@
+/**
+ * The Temporal server itself (not the dev server) on PostgreSQL, for the production-shaped stack:
+ * the provisioned server binary (scripts/provision.ts), its persistence and visibility schemas in
+ * databases of their own (`temporal`, `temporal_visibility`) set up by its SQL tool, and one
+ * process running the frontend, history, matching and worker services. Restartable: the schemas
+ * are set up once (`setup-schema` then `update-schema` are idempotent), the data survives.
+ */
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import Long from 'long';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findProvisioned, TEMPORAL_SERVER_VERSION } from './provision';
+
+/** Where the server finds its PostgreSQL (a superuser that may create its databases). */
+export interface ClusterPostgres {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/**
+ * The server's ports: the frontend (clients and workers), and the internal ones, `base + 1` to
+ * `base + 8`. The server stores membership ports as a smallint: `base` must stay below 32 760.
+ */
+export interface ClusterPorts {
+  frontend: number;
+  base: number;
+}
+
+export interface TemporalCluster {
+  address: string;
+  process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after 10 s). */
+  stop(): Promise<void>;
+  /** kill -9: no graceful shutdown, what a crash or a lost machine is. */
+  kill(): Promise<void>;
+}
+
+function serverDir(): string {
+  const dir = findProvisioned().temporalServerDir;
+  if (!dir) throw new Error(`the Temporal server ${TEMPORAL_SERVER_VERSION} is not built: run \`npm run provision\` (it needs Go)`);
+  return dir;
+}
+
+/** Creates the two databases and applies the server's schemas (idempotent: a set-up database is only brought up to date). */
+export function setupClusterSchemas(pg: ClusterPostgres): void {
+  const dir = serverDir();
+  const tool = path.join(dir, 'temporal-sql-tool');
+  for (const [database, schema] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ] as const) {
+    const base = ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user, '--pw', pg.password, '--db', database];
+    const run = (args: string[], okIf?: RegExp) => {
+      const r = spawnSync(tool, [...base, ...args], { encoding: 'utf8' });
+      const out = `${r.stdout}${r.stderr}`;
+      if (r.status !== 0 && !(okIf && okIf.test(out))) throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed: ${out.slice(-2000)}`);
+    };
+    run(['create-database'], /already exists/);
+    // Version 0.0 first (a no-op once any version is there), then every versioned step after it.
+    run(['setup-schema', '-v', '0.0'], /already exists|schema_version/);
+    run(['update-schema', '-d', path.join(dir, 'schema', 'postgresql', 'v12', schema, 'versioned')]);
+  }
+}
+
+/** The server's configuration: PostgreSQL for both stores, every service in one process on loopback. */
+function configYaml(pg: ClusterPostgres, ports: ClusterPorts, dynamicConfigPath: string): string {
+  const store = (database: string, maxConns: number) => `      sql:
+        pluginName: "postgres12"
+        databaseName: "${database}"
+        connectAddr: "${pg.host}:${pg.port}"
+        connectProtocol: "tcp"
+        user: "${pg.user}"
+        password: "${pg.password}"
+        maxConns: ${maxConns}
+        maxIdleConns: ${maxConns}
+        maxConnLifetime: "1h"`;
+  const service = (name: string, grpc: number, membership: number, http?: number) => `  ${name}:
+    rpc:
+      grpcPort: ${grpc}
+      membershipPort: ${membership}
+      bindOnLocalHost: true${http ? `\n      httpPort: ${http}` : ''}`;
+  const b = ports.base;
+  return `log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: 4
+  datastores:
+    default:
+${store('temporal', 20)}
+    visibility:
+${store('temporal_visibility', 5)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+services:
+${service('frontend', ports.frontend, b + 1, b + 2)}
+${service('history', b + 3, b + 4)}
+${service('matching', b + 5, b + 6)}
+${service('worker', b + 7, b + 8)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: "active"
+  currentClusterName: "active"
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: "frontend"
+      rpcAddress: "127.0.0.1:${ports.frontend}"
+dcRedirectionPolicy:
+  policy: "noop"
+dynamicConfigClient:
+  filepath: "${dynamicConfigPath}"
+  pollInterval: "10s"
+`;
+}
+
+/**
+ * What the dev server turns on by default and closetflow relies on: search attributes visible as
+ * soon as they are added, and Worker Deployment Versioning's APIs.
+ */
+const DYNAMIC_CONFIG = `system.forceSearchAttributesCacheRefreshOnRead:
+  - value: true
+frontend.workerVersioningWorkflowAPIs:
+  - value: true
+system.enableDeploymentVersions:
+  - value: true
+frontend.enableUpdateWorkflowExecution:
+  - value: true
+frontend.enableUpdateWorkflowExecutionAsyncAccepted:
+  - value: true
+`;
+
+/** Starts the server with its configuration in `dir`; resolves once its frontend answers. */
+export async function startTemporalCluster(opts: {
+  dir: string;
+  pg: ClusterPostgres;
+  ports: ClusterPorts;
+  namespace?: string;
+  log?: (line: string) => void;
+}): Promise<TemporalCluster> {
+  if (opts.ports.base + 8 > 32_767) throw new Error(`cluster ports from ${opts.ports.base}: the server keeps membership ports in a smallint (below 32 768)`);
+  const bin = path.join(serverDir(), 'temporal-server');
+  const configDir = path.join(opts.dir, 'config');
+  fs.mkdirSync(configDir, { recursive: true });
+  const dynamicConfig = path.join(configDir, 'dynamicconfig.yaml');
+  fs.writeFileSync(dynamicConfig, DYNAMIC_CONFIG);
+  fs.writeFileSync(path.join(configDir, 'cluster.yaml'), configYaml(opts.pg, opts.ports, dynamicConfig));
+  const child = spawn(bin, ['--root', opts.dir, '--config', 'config', '--env', 'cluster', 'start'], { cwd: opts.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-8000);
+    opts.log?.(chunk.toString('utf8'));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const address = `127.0.0.1:${opts.ports.frontend}`;
+  await Promise.race([
+    registerNamespace(address, opts.namespace ?? 'default'),
+    exited.then((code) => {
+      throw new Error(`the Temporal server exited (${code}) before it was ready:\n${tail}`);
+    }),
+  ]);
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { address, process: child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+/** Waits for the frontend, then registers the namespace and the box search attributes (both idempotent). */
+async function registerNamespace(address: string, namespace: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService
+          .registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(3 * 86_400) } })
+          .catch((err: unknown) => {
+            if ((err as { code?: number }).code !== 6) throw err; // 6: ALREADY_EXISTS
+          });
+        const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+        await connection.operatorService
+          .addSearchAttributes({ namespace, searchAttributes: { OrderId: KEYWORD, CustomerId: KEYWORD } })
+          .catch((err: unknown) => {
+            if ((err as { code?: number }).code !== 6) throw err;
+          });
+        // A new namespace takes a moment to reach every service: ready once it is described.
+        await connection.workflowService.describeNamespace({ namespace });
+        await connection.workflowService.listWorkflowExecutions({ namespace, pageSize: 1 });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the Temporal server at ${address} did not become ready: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
