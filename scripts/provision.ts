@@ -160,8 +160,16 @@ export async function provisionTemporalServer(env: NodeJS.ProcessEnv = process.e
   const started = Date.now();
   try {
     const goEnv = { ...env, GOFLAGS: `${env.GOFLAGS ?? ''} -mod=readonly`.trim() };
-    await run(go, ['build', '-o', path.join(tmp, 'temporal-server'), 'go.temporal.io/server/cmd/server'], { cwd: moduleDir, env: goEnv, label: 'temporal server go build' });
-    await run(go, ['build', '-o', path.join(tmp, 'temporal-sql-tool'), 'go.temporal.io/server/cmd/tools/sql'], { cwd: moduleDir, env: goEnv, label: 'temporal sql tool go build' });
+    await run(go, ['build', '-o', path.join(tmp, 'temporal-server'), 'go.temporal.io/server/cmd/server'], {
+      cwd: moduleDir,
+      env: goEnv,
+      label: 'temporal server go build',
+    });
+    await run(go, ['build', '-o', path.join(tmp, 'temporal-sql-tool'), 'go.temporal.io/server/cmd/tools/sql'], {
+      cwd: moduleDir,
+      env: goEnv,
+      label: 'temporal sql tool go build',
+    });
     const listed = spawnSync(go, ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: moduleDir, env: goEnv, encoding: 'utf8' });
     const serverModule = listed.stdout.trim();
     if (listed.status !== 0 || !serverModule) throw new ProvisionError(`temporal server: cannot locate the server module: ${listed.stderr}`);
