@@ -5,6 +5,11 @@
  * domain under a supervisor, and the API. The WMS webhook secret is generated once into DATA_DIR
  * unless WMS_WEBHOOK_SECRET is set, and handed to the API and the WMS simulator. Ctrl-C stops
  * everything; the next start keeps the data.
+ *
+ * `npm run start:cluster` (`--cluster`): the production shape on the same machine. The Temporal
+ * server itself on the embedded PostgreSQL (scripts/temporal-cluster.ts) instead of the dev server,
+ * two worker processes per domain, and two API processes behind a small round-robin proxy on
+ * API_PORT (scripts/api-proxy.ts). The dev server's Web UI is not part of it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,6 +31,13 @@ import { workflowBundleOptions, workflowsEntry } from '../workers/workflow-bundl
 import { compileWorkerCode, compiledCodeEnv } from './compile';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
+import { startApiProxy } from './api-proxy';
+import { setupClusterSchemas, startTemporalCluster } from './temporal-cluster';
+
+/** `--cluster`: the Temporal server on PostgreSQL and two processes of every worker and of the API. */
+const CLUSTER = process.argv.includes('--cluster');
+/** Processes per domain worker and of the API in cluster mode. */
+const REPLICAS = CLUSTER ? 2 : 1;
 
 const ROOT = path.resolve(__dirname, '..');
 /** Node flags of the domain worker processes `npm start` runs (see where they start). */
@@ -45,9 +57,16 @@ async function main(): Promise<void> {
   );
 
   const { temporalCliPath } = await provision();
-  const temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
+  let temporalAddress: string;
+  let databaseUrl: string;
+  if (CLUSTER) {
+    databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
+    temporalAddress = await startCluster(config, databaseUrl);
+  } else {
+    temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
+    databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
+  }
   config.TEMPORAL_ADDRESS = temporalAddress;
-  const databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
 
   await migrateDatabase(databaseUrl);
   const database = connectDatabase(databaseUrl, { max: 1 });
@@ -90,19 +109,42 @@ async function main(): Promise<void> {
   // Workers run from the JavaScript build (scripts/compile.ts), with a small young generation: nine
   // of them share the machine, and each byte of heap they keep is RSS (measured per worker: tsx and
   // its source maps ~50 MB, a 16 MB semi-space ~40 MB more than a 2 MB one).
-  DOMAIN_WORKER_NAMES.forEach((domain, index) =>
-    supervisor.start({
-      name: `worker:${domain}`,
-      command: process.execPath,
-      args: [...WORKER_NODE_FLAGS, path.join(build, 'workers', 'main.js'), '--domain', domain],
-      env: { ...env, ...compiledCodeEnv(), WORKER_METRICS_PORT: String(metricsPort(index)) },
-      niceness: config.BACKGROUND_NICENESS,
-    }),
-  );
+  for (let replica = 0; replica < REPLICAS; replica++)
+    DOMAIN_WORKER_NAMES.forEach((domain, index) =>
+      supervisor.start({
+        name: REPLICAS > 1 ? `worker:${domain}#${replica + 1}` : `worker:${domain}`,
+        command: process.execPath,
+        args: [...WORKER_NODE_FLAGS, path.join(build, 'workers', 'main.js'), '--domain', domain],
+        env: { ...env, ...compiledCodeEnv(), WORKER_METRICS_PORT: String(metricsPort(index + replica * DOMAIN_WORKER_NAMES.length)) },
+        niceness: config.BACKGROUND_NICENESS,
+      }),
+    );
   // A small young generation: a scavenge pauses every request in flight, and here its pause grows
   // with the space (what survives is a steady share of what was allocated: 4 MB ~4 ms, 16 MB ~11 ms,
   // 64 MB ~35 ms, measured); more, shorter pauses cost the same in total and far less at p99.
-  supervisor.start({ name: 'api', ...tsx('api/main.ts', [], ['--max-semi-space-size=4']), env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret } });
+  if (!CLUSTER) {
+    supervisor.start({ name: 'api', ...tsx('api/main.ts', [], ['--max-semi-space-size=4']), env: { ...env, WMS_WEBHOOK_SECRET: wmsWebhookSecret } });
+  } else {
+    // Two API processes on the next ports, the proxy on API_PORT: the public URL stays the same.
+    const upstreams = [config.API_PORT + 1, config.API_PORT + 2];
+    upstreams.forEach((port, i) =>
+      supervisor.start({
+        name: `api#${i + 1}`,
+        ...tsx('api/main.ts', [], ['--max-semi-space-size=4']),
+        env: {
+          ...env,
+          WMS_WEBHOOK_SECRET: wmsWebhookSecret,
+          API_PORT: String(port),
+          // The proxy forwards the client's address from loopback; metrics from the first process
+          // only (the ports after API_METRICS_PORT are the workers').
+          TRUST_PROXY: 'loopback',
+          API_METRICS_PORT: i === 0 ? String(config.API_METRICS_PORT) : '0',
+        },
+      }),
+    );
+    const proxy = await startApiProxy({ port: config.API_PORT, upstreams: upstreams.map((port) => ({ host: '127.0.0.1', port })), log: logger });
+    cleanups.unshift(() => proxy.close());
+  }
 
   await waitFor(`${config.API_PUBLIC_URL}/healthz`, 60_000);
   // Ready means every domain polls its task queue, not only that the API answers.
@@ -116,7 +158,9 @@ async function main(): Promise<void> {
       '',
       `closetflow is ready (${seconds} s)`,
       `  Order API        ${config.API_PUBLIC_URL}   (try: curl ${config.API_PUBLIC_URL}/healthz)`,
-      `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
+      CLUSTER
+        ? `  Temporal server  ${temporalAddress} (PostgreSQL; two processes per worker and of the API behind :${config.API_PORT})`
+        : `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
       `  WMS simulator    ${config.WMS_URL}/admin/faults`,
       `  Mail simulator   ${config.MAIL_URL}/admin/messages?to=<email>   (signup's verification e-mails)`,
       `  Metrics          ${[
@@ -130,6 +174,22 @@ async function main(): Promise<void> {
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** The Temporal server on the stack's PostgreSQL (its own databases), data under DATA_DIR/temporal-cluster. */
+async function startCluster(config: Config, databaseUrl: string): Promise<string> {
+  const url = new URL(databaseUrl);
+  const pg = { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  setupClusterSchemas(pg);
+  // Internal ports below 32 768 (the server keeps membership ports in a smallint).
+  const cluster = await startTemporalCluster({
+    dir: path.join(config.DATA_DIR, 'temporal-cluster'),
+    pg,
+    ports: { frontend: config.EMBEDDED_TEMPORAL_PORT, base: 17_300 },
+  });
+  cleanups.unshift(() => cluster.stop());
+  logger.info({ address: cluster.address }, 'Temporal server started (PostgreSQL)');
+  return cluster.address;
 }
 
 /** Runs the Temporal CLI dev server, or (no CLI provisioned) the SDK's downloaded one. */
