@@ -84,14 +84,14 @@ export const uniqueId = (prefix: string): string => `${prefix}_${randomUUID().sl
 
 /**
  * Inserts `count` available items per category, in a size no other test uses unless `size` is
- * given (a member's size, for boxes ordered over the API), and returns the size and the item ids.
+ * given (a member's size, for boxes ordered over the API: one test per size), and returns the size
+ * and the item ids.
  */
 export async function seedItems(database: Database, categories: string[], count: number, size = uniqueId('T')): Promise<{ size: string; itemIds: string[] }> {
-  const marker = uniqueId('S');
   const rows = categories.flatMap((category) =>
     Array.from({ length: count }, (_, n) => ({
-      id: `itm_${marker}_${category}_${n}`,
-      sku: `${category}-${marker}`.toUpperCase(),
+      id: `itm_${size}_${category}_${n}`,
+      sku: `${category}-${size}`.toUpperCase(),
       category,
       size,
       colour: 'black',
