@@ -39,7 +39,7 @@ export class WindowCounter {
     const now = Date.now();
     if (now - this.lastSweep < this.windowSeconds * 1000) return;
     this.lastSweep = now;
-    sweepWindows(this.db, this.windowSeconds).catch(() => undefined);
+    sweepWindows(this.db).catch(() => undefined);
   }
 }
 

@@ -11,6 +11,7 @@ import Long from 'long';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CustomerIdAttribute, OrderIdAttribute } from '../workflows/search-attributes';
 import { findProvisioned, TEMPORAL_SERVER_VERSION } from './provision';
 
 /** Where the server finds its PostgreSQL (a superuser that may create its databases). */
@@ -195,7 +196,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
           });
         const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
         await connection.operatorService
-          .addSearchAttributes({ namespace, searchAttributes: { OrderId: KEYWORD, CustomerId: KEYWORD } })
+          .addSearchAttributes({ namespace, searchAttributes: { [OrderIdAttribute.name]: KEYWORD, [CustomerIdAttribute.name]: KEYWORD } })
           .catch((err: unknown) => {
             if ((err as { code?: number }).code !== 6) throw err;
           });

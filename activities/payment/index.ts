@@ -10,9 +10,9 @@ import {
   chargeOf,
   ensureCharge,
   failChargeUnlessOpen,
-  recordCapture as recordCaptureIn,
+  recordCapture,
   recordRefund,
-  recordUncaptured as recordUncapturedIn,
+  recordUncaptured,
   refundOf,
 } from '../../store/payment/charges';
 import { FailureType } from '../../workflows/failures';
@@ -39,10 +39,6 @@ function declined(code: string): ApplicationFailure {
 
 /** Creates the payment activities over a database and a PSP client. */
 export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient }): PaymentActivities {
-  const recordCapture = (chargeKey: string, attempt: number, pspChargeId: string) => recordCaptureIn(db, chargeKey, attempt, pspChargeId);
-  const recordUncaptured = (chargeKey: string, attempt: number, status: 'declined' | 'refused' | 'voided', code: string) =>
-    recordUncapturedIn(db, chargeKey, attempt, status, code);
-
   return {
     /**
      * Makes one attempt of a charge key at the PSP. Returns the capture, or throws a non-retryable
@@ -87,7 +83,7 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
           nonRetryable: true,
         });
       if (!row.cardToken) {
-        await recordUncaptured(input.chargeKey, input.attempt, 'declined', 'no_payment_method');
+        await recordUncaptured(db, input.chargeKey, input.attempt, 'declined', 'no_payment_method');
         throw declined('no_payment_method');
       }
 
@@ -103,18 +99,18 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
       } catch (err) {
         if (err instanceof ApplicationFailure && err.type === FailureType.CardDeclined) {
           const code = (err.details?.[0] as CardDeclinedDetails | undefined)?.code ?? 'card_declined';
-          await recordUncaptured(input.chargeKey, input.attempt, 'declined', code);
+          await recordUncaptured(db, input.chargeKey, input.attempt, 'declined', code);
           log.info('charge declined', { chargeKey: input.chargeKey, attempt: input.attempt, code });
         } else if (err instanceof ApplicationFailure && err.type === FailureType.PaymentRejected) {
-          await recordUncaptured(input.chargeKey, input.attempt, 'refused', err.message);
+          await recordUncaptured(db, input.chargeKey, input.attempt, 'refused', err.message);
         } else if (err instanceof ApplicationFailure && err.type === FailureType.ChargeVoided) {
-          await recordUncaptured(input.chargeKey, input.attempt, 'voided', 'voided');
+          await recordUncaptured(db, input.chargeKey, input.attempt, 'voided', 'voided');
         }
         // Anything else (timeout, reset connection, 5xx) leaves the attempt pending: in doubt until
         // a retry under the same key, or a resolve by key, settles it.
         throw err;
       }
-      await recordCapture(input.chargeKey, input.attempt, pspChargeId);
+      await recordCapture(db, input.chargeKey, input.attempt, pspChargeId);
       log.info('charge captured', { chargeKey: input.chargeKey, attempt: input.attempt, pspChargeId });
       return { pspChargeId, capturedAttempt: input.attempt };
     },
@@ -135,10 +131,10 @@ export function createPaymentActivities({ db, psp }: { db: Db; psp: PspClient })
         for (const attempt of found.pending) {
           const resolved = await psp.resolveCharge(attempt.idempotencyKey);
           log.info('charge attempt in doubt resolved with the PSP', { chargeKey: input.chargeKey, attempt: attempt.attempt, outcome: resolved.outcome });
-          if (resolved.outcome === 'captured') await recordCapture(input.chargeKey, attempt.attempt, resolved.chargeId);
-          else if (resolved.outcome === 'declined') await recordUncaptured(input.chargeKey, attempt.attempt, 'declined', resolved.code);
-          else if (resolved.outcome === 'refused') await recordUncaptured(input.chargeKey, attempt.attempt, 'refused', resolved.reason);
-          else await recordUncaptured(input.chargeKey, attempt.attempt, 'voided', 'voided');
+          if (resolved.outcome === 'captured') await recordCapture(db, input.chargeKey, attempt.attempt, resolved.chargeId);
+          else if (resolved.outcome === 'declined') await recordUncaptured(db, input.chargeKey, attempt.attempt, 'declined', resolved.code);
+          else if (resolved.outcome === 'refused') await recordUncaptured(db, input.chargeKey, attempt.attempt, 'refused', resolved.reason);
+          else await recordUncaptured(db, input.chargeKey, attempt.attempt, 'voided', 'voided');
         }
       }
     },

@@ -50,11 +50,11 @@ export async function clearWindow(db: Db, key: string): Promise<void> {
   await db.delete(rateWindows).where(eq(rateWindows.key, key));
 }
 
-/** Deletes windows that ended more than `graceSeconds` ago; how many. */
-export async function sweepWindows(db: Db, graceSeconds: number): Promise<number> {
+/** Deletes the windows that have ended (a hit on an ended one starts it afresh anyway); how many. */
+export async function sweepWindows(db: Db): Promise<number> {
   const deleted = await db
     .delete(rateWindows)
-    .where(lt(rateWindows.resetAt, sql`now() - make_interval(secs => ${graceSeconds}::float8)`))
+    .where(lt(rateWindows.resetAt, sql`now()`))
     .returning({ key: rateWindows.key });
   return deleted.length;
 }

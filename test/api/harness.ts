@@ -212,3 +212,19 @@ export async function terminateOrderWorkflows(api: Pick<ApiHarness, 'env'>, work
     await handle.terminate('test cleanup').catch(() => undefined);
   }
 }
+
+/** One call to a listening API as a member: status and JSON body (empty when there is none). */
+export async function callApi(
+  baseUrl: string,
+  method: string,
+  url: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+}

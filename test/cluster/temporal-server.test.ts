@@ -17,7 +17,7 @@ import { freePort } from '../../config/ports';
 import { setupClusterSchemas, startTemporalCluster, type ClusterPorts, type TemporalCluster } from '../../scripts/temporal-cluster';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '../../simulators/wms/server';
-import { signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { callApi, signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { DOMAIN_WORKER_NAMES } from '../../workers/domains';
 import { eventually, seedItems, startSystem, type RunningSystem } from '../support/system';
 import { workflowBundle } from '../support/temporal';
@@ -112,26 +112,14 @@ describe('the Temporal server on PostgreSQL, with replicas', () => {
   it('closes every box through a kill -9 and restart of the Temporal server and the loss of an API app and a worker replica, repeating nothing', async () => {
     const { size } = await seedItems(replica.database, ['dress', 'top'], BOXES * 2, 'XS');
     const members = await Promise.all(Array.from({ length: BOXES }, (_, i) => signUp(apis[i % 2]!.url, { size, preferredCategories: ['dress', 'top'] })));
-    const call = async (api: { url: string }, method: string, url: string, token: string) => {
-      const res = await fetch(`${api.url}${url}`, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: method === 'POST' ? '{}' : undefined,
-      });
-      return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-    };
     const orders = await Promise.all(
       members.map(async (m, i) => {
-        const res = await fetch(`${apis[i % 2]!.url}/v1/orders`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${m.token}` },
-          body: JSON.stringify({ itemCount: 2 }),
-        });
+        const res = await callApi(apis[i % 2]!.url, 'POST', '/v1/orders', m.token, { itemCount: 2 });
         expect(res.status).toBe(202);
-        return { ...m, orderId: String(((await res.json()) as { orderId: string }).orderId) };
+        return { ...m, orderId: String(res.body.orderId) };
       }),
     );
-    const statusOf = async (orderId: string, token: string) => String((await call(apis[0]!, 'GET', `/v1/orders/${orderId}`, token)).body.status);
+    const statusOf = async (orderId: string, token: string) => String((await callApi(apis[0]!.url, 'GET', `/v1/orders/${orderId}`, token)).body.status);
     await eventually(
       async () => ((await Promise.all(orders.map((o) => statusOf(o.orderId, o.token)))).every((s) => s !== 'placed') ? true : undefined),
       60_000,
@@ -151,7 +139,7 @@ describe('the Temporal server on PostgreSQL, with replicas', () => {
     await Promise.all(
       orders.map(async (o) => {
         await eventually(async () => ((await statusOf(o.orderId, o.token)) === 'delivered' ? true : undefined), 120_000, `${o.orderId} delivered`);
-        expect((await call(apis[0]!, 'POST', `/v1/orders/${o.orderId}/return`, o.token)).status).toBe(202);
+        expect((await callApi(apis[0]!.url, 'POST', `/v1/orders/${o.orderId}/return`, o.token, {})).status).toBe(202);
         await eventually(async () => ((await statusOf(o.orderId, o.token)) === 'closed' ? true : undefined), 120_000, `${o.orderId} closed`);
       }),
     );

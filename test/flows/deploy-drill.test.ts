@@ -30,7 +30,8 @@ import { wmsInstructionWorkflowId } from '../../workflows/warehouse-integration/
 import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { membershipWorkflowId } from '../../workflows/orders/membership-contract';
 import { startWorkflow } from '../../workflows/workflow-ref';
-import { signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
+import { membershipCaptured } from '../accounting/support';
+import { callApi, signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
 import { eventually, seedItems, startSystem, uniqueId, type RunningSystem } from '../support/system';
 import { createOwnDevServer } from '../support/temporal';
 
@@ -158,14 +159,7 @@ describe('the deployment drill', () => {
     delete process.env.RETURNS_CLEANING_TIME;
   });
 
-  async function call(method: string, url: string, token: string, body?: unknown) {
-    const res = await fetch(`${api.url}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  }
+  const call = (method: string, url: string, token: string, body?: unknown) => callApi(api.url, method, url, token, body);
   const statusOf = async (orderId: string, token: string) => String((await call('GET', `/v1/orders/${orderId}`, token)).body.status);
 
   /** The build a workflow's run last ran on, and its versioning behaviour (Temporal's own record). */
@@ -228,8 +222,10 @@ describe('the deployment drill', () => {
     buildB = await startSystem({ env, wmsUrl: wms.url, pspUrl: pspServer.url, settings: settings('B'), workflowBundlePath: bundleB, relay: false });
     await promote('B');
     const promotedAt = Date.now();
-    // A member's workflow that sleeps until next month gets a task only when something reaches it.
-    for (const m of members) await env.client.workflow.getHandle(membershipWorkflowId(m.customerId)).signal(eventSignal, { ...staleOutcome(m.customerId) });
+    // A member's workflow that sleeps until next month gets a task only when something reaches it:
+    // a redelivered outcome of a long-past period, which it ignores.
+    for (const m of members)
+      await env.client.workflow.getHandle(membershipWorkflowId(m.customerId)).signal(eventSignal, membershipCaptured(m.customerId, '1999-01'));
 
     // Everything runs to its end: delivered (on A's shipments), returned, closed.
     await Promise.all(
@@ -322,24 +318,3 @@ describe('the deployment drill', () => {
     }
   }, 400_000);
 });
-
-/** A redelivered payment outcome of a long-past period: the member's workflow ignores it, but wakes for it. */
-function staleOutcome(customerId: string) {
-  return {
-    id: `charge:membership:${customerId}:1999-01:captured`,
-    type: 'payment.captured',
-    occurredAt: new Date().toISOString(),
-    correlationId: customerId,
-    causationId: null,
-    source: { domain: 'payment' as const, workflowId: 'drill', runId: 'drill' },
-    data: {
-      chargeKey: `membership:${customerId}:1999-01`,
-      customerId,
-      purpose: 'membership',
-      period: '1999-01',
-      amountCents: 4900,
-      pspChargeId: 'ch_drill',
-      attempts: 1,
-    },
-  };
-}

@@ -8,11 +8,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { allowPostgresUserToReach, ensureEmbeddedPostgres, findProvisioned } from '../../scripts/provision';
 import { freePort } from '../../config/ports';
 import { createMailSimulator } from '../../simulators/mail/server';
+import { createOwnDevServer } from './temporal';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_DATABASE = 'closetflow_test';
@@ -89,14 +89,7 @@ async function startTemporal(cliPath: string | undefined): Promise<string> {
   // The Web UI is on, as with `npm start`: the browser test reads the box's workflows in it.
   const uiPort = await freePort();
   process.env.TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
-      ip: '127.0.0.1',
-      uiPort,
-      searchAttributes: [defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD), defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD)],
-    },
-  });
+  const env = await createOwnDevServer({ uiPort });
   testGlobals().temporalEnv = env;
   const address = env.address;
   log(`Temporal dev server at ${address} (${cliPath ?? 'SDK-downloaded CLI'})`);

@@ -2,9 +2,9 @@
  * Temporal helpers for tests. The dev server is started once per run by global-setup.ts.
  */
 import type { Client } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findProvisioned } from '../../scripts/provision';
+import { CustomerIdAttribute, OrderIdAttribute } from '../../workflows/search-attributes';
 import Long from 'long';
 import { recordAllHistories, recordingDir } from './history-recorder';
 
@@ -16,17 +16,19 @@ export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /**
- * A dev server of the test's own (the provisioned CLI, the box search attributes), for a test that
- * changes server-wide state the others must not meet: a drill's worker deployments route the
- * domains' task queues to versioned workers only. Call `teardown()` when done.
+ * A dev server (the provisioned CLI, the box search attributes): the run's shared one
+ * (global-setup.ts, with its Web UI), or a test's own, for a test that changes server-wide state
+ * the others must not meet: a drill's worker deployments route the domains' task queues to
+ * versioned workers only. Call `teardown()` when done.
  */
-export async function createOwnDevServer(): Promise<TestWorkflowEnvironment> {
+export async function createOwnDevServer(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   const cliPath = findProvisioned().temporalCliPath;
   return TestWorkflowEnvironment.createLocal({
     server: {
       ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
       ip: '127.0.0.1',
-      searchAttributes: [defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD), defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD)],
+      ...(opts.uiPort ? { uiPort: opts.uiPort } : {}),
+      searchAttributes: [OrderIdAttribute, CustomerIdAttribute],
     },
   });
 }

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
 import { savePaymentMethod } from '../../store/payment/payment-methods';
 import { eventSignal, type EventEnvelope } from '../../workflows/bus/contract';
+import { membershipCaptured, purchaseCaptured } from '../accounting/support';
 import {
   MembershipRenewalDue,
   ORDERS_TASK_QUEUE,
@@ -234,29 +235,12 @@ describe('membershipWorkflow over many periods (dev server)', () => {
     // Throughout, every 25 ms: a redelivery of the first period's outcome and a purchase outcome of
     // the same member. They land on running runs, on runs handing over and on fresh ones: none may
     // be taken for a later period's fee, and no run may hand over badly (a lost outcome stalls it).
-    const stale: EventEnvelope = {
-      id: `charge:membership:${customerId}:2026-01:captured`,
-      type: 'payment.captured',
-      occurredAt: new Date().toISOString(),
-      correlationId: customerId,
-      causationId: null,
-      source: { domain: 'payment', workflowId: 'test', runId: 'test' },
-      data: {
-        chargeKey: `membership:${customerId}:2026-01`,
-        customerId,
-        purpose: 'membership',
-        period: '2026-01',
-        amountCents: 4900,
-        pspChargeId: 'ch_x',
-        attempts: 1,
-      },
-    };
+    const stale = membershipCaptured(customerId, '2026-01');
     let signalling = true;
     let sent = 0;
     const noise = (async () => {
       for (let n = 0; signalling; n++) {
-        const chargeKey = `purchase:o_${customerId}:itm_${n}`;
-        const purchase: EventEnvelope = { ...stale, id: `charge:${chargeKey}:captured`, data: { ...(stale.data as object), chargeKey, purpose: 'purchase' } };
+        const purchase = purchaseCaptured(customerId, `o_${customerId}`, `itm_${n}`, 4900);
         await Promise.all([handle.signal(eventSignal, stale), handle.signal(eventSignal, purchase)]);
         sent += 2;
         await new Promise((r) => setTimeout(r, 25));
