@@ -21,6 +21,11 @@ export const configSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  /**
+   * `npm run start:cluster`: the first of the Temporal server's eight internal ports (base + 1 to
+   * base + 8). The server keeps membership ports in a smallint, so they stay below 32 768.
+   */
+  TEMPORAL_CLUSTER_PORT_BASE: z.coerce.number().int().min(1024).max(32_759).default(17_300),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
 

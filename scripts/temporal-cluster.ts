@@ -3,7 +3,8 @@
  * the provisioned server binary (scripts/provision.ts), its persistence and visibility schemas in
  * databases of their own (`temporal`, `temporal_visibility`) set up by its SQL tool, and one
  * process running the frontend, history, matching and worker services. Restartable: the schemas
- * are set up once (`setup-schema` then `update-schema` are idempotent), the data survives.
+ * are set up once (`setup-schema` then `update-schema` are idempotent), the data survives. Beside
+ * it, the Temporal Web UI server (the temporalio/ui image's program) pointed at its frontend.
  */
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -12,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CustomerIdAttribute, OrderIdAttribute } from '../workflows/search-attributes';
-import { findProvisioned, TEMPORAL_SERVER_VERSION } from './provision';
+import { findProvisioned, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from './provision';
 
 /** Where the server finds its PostgreSQL (a superuser that may create its databases). */
 export interface ClusterPostgres {
@@ -212,4 +213,67 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** A running Web UI server. */
+export interface TemporalUi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the provisioned Web UI server against `address`, configured as the temporalio/ui image
+ * is (its `docker` template, read from the same variables docker-compose.yml sets) plus a
+ * loopback-only bind: on a developer's machine the UI, write actions included, is not for the LAN.
+ */
+export async function startTemporalUi(opts: { dir: string; address: string; port: number; namespace?: string; corsOrigins?: string[] }): Promise<TemporalUi> {
+  const uiDir = findProvisioned().temporalUiDir;
+  if (!uiDir) throw new Error(`the Temporal Web UI ${TEMPORAL_UI_VERSION} is not built: run \`npm run provision\` (it needs Go)`);
+  const configDir = path.join(opts.dir, 'config');
+  fs.mkdirSync(configDir, { recursive: true });
+  // base.yaml is read first and the environment's file over it: the image's template wins on everything but the bind.
+  fs.writeFileSync(path.join(configDir, 'base.yaml'), 'host: 127.0.0.1\n');
+  fs.copyFileSync(path.join(uiDir, 'config', 'docker.yaml'), path.join(configDir, 'docker.yaml'));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const child = spawn(path.join(uiDir, 'temporal-ui'), ['--root', opts.dir, '--config', 'config', '--env', 'docker', 'start'], {
+    cwd: opts.dir,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: opts.address,
+      TEMPORAL_UI_PORT: String(opts.port),
+      TEMPORAL_DEFAULT_NAMESPACE: opts.namespace ?? 'default',
+      TEMPORAL_CORS_ORIGINS: (opts.corsOrigins ?? [url]).join(','),
+      TEMPORAL_NOTIFY_ON_NEW_VERSION: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the Temporal Web UI exited (${child.exitCode}):\n${tail}`);
+    const ok = await fetch(`${url}/api/v1/settings`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the Temporal Web UI did not answer on ${url} within 30 s:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

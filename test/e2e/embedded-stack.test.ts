@@ -5,17 +5,14 @@
  * Ctrl-C stops everything, and a second start still has the data.
  */
 import { Client, Connection } from '@temporalio/client';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
 import { freePort } from '../../config/ports';
 import { WMS_WEBHOOK_SECRET_FILE } from '../../config/secrets';
 import { signUpVerified } from '../../scripts/member-signup';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { freePortRun, launchStack, type LaunchedStack } from '../support/launcher';
 
 /** The fields of API answers this test reads. */
 interface ApiBody {
@@ -25,53 +22,6 @@ interface ApiBody {
   events: { type: string }[];
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A run of `count` free ports below Linux's ephemeral range (32768+), as the default 9464 is: a
- * port the OS hands out for listen(0) or an outgoing connection could otherwise take one first.
- */
-async function freePortRun(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no run of ${count} free ports below 32000`);
-}
-
-interface Stack {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startStack(env: NodeJS.ProcessEnv): Promise<Stack> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (out.includes('closetflow is ready')) {
-        clearInterval(timer);
-        resolve({ child, output: () => out, exited });
-      }
-    }, 200);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`npm start exited (${code}) before it was ready:\n${out.slice(-4000)}`));
-    });
-  });
-}
-
 describe('the embedded stack (npm start)', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -79,7 +29,7 @@ describe('the embedded stack (npm start)', () => {
   let metricsBase: number;
   let apiMetrics: string;
   let mailUrl: string;
-  let stack: Stack | undefined;
+  let stack: LaunchedStack | undefined;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
@@ -127,7 +77,7 @@ describe('the embedded stack (npm start)', () => {
   });
 
   it('takes an order placed over HTTP to delivered, stops cleanly on Ctrl-C and keeps the data on restart', async () => {
-    stack = await startStack(env);
+    stack = await launchStack(env);
     const call = async (method: string, url: string, body?: unknown, token?: string) => {
       const res = await fetch(`${api}${url}`, {
         method,
@@ -201,7 +151,7 @@ describe('the embedded stack (npm start)', () => {
     expect(stack.output()).toContain('stopped');
 
     // A second start keeps the data: the member logs in and still sees the delivered box.
-    stack = await startStack(env);
+    stack = await launchStack(env);
     const login = await call('POST', '/v1/auth/login', credentials);
     expect(login.status).toBe(200);
     const again = await call('GET', `/v1/orders/${orderId}`, undefined, login.body.token);
