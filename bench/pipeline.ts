@@ -1,7 +1,8 @@
 /**
  * Boxes per second through the whole pipeline, against what this Temporal allows.
  *
- * In one run, on the stack it starts (the whole of `npm start`, scripts/api-stack.ts):
+ * In one run, on the stack it starts (the whole of `npm start`, scripts/api-stack.ts; with
+ * `--cluster`, of `npm run start:cluster`, `--worker-replicas N` processes per domain worker):
  *  (a) the baseline: N workflows of one no-op activity (bench/baseline) on the same Temporal,
  *      from a worker process at the domain workers' niceness: workflows/s;
  *  (b) a burst of boxes placed over the API by members of mixed sizes and all six categories, then
@@ -17,11 +18,12 @@
  *
  *   npm run bench:pipeline -- [--burst 300] [--rate 2] [--duration 60] [--baseline 500]
  *                             [--members 15] [--restarts] [--open-boxes 0] [--out bench/results/pipeline.md]
- *                             [--stack-env KEY=VALUE,...]
+ *                             [--stack-env KEY=VALUE,...] [--cluster [--worker-replicas 2]] [--json file]
  *
  * Progress goes to the terminal; results to bench/results/pipeline.md (with the machine's load).
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,6 +54,7 @@ import {
 import { quantile } from './open-load';
 import { peakRssSampler, stackProcesses } from './processes';
 import { startBenchStack, type BenchStack } from './stack';
+import { TEMPORAL_SERVER_VERSION } from '../scripts/provision';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The code measured, read when the bench starts (the tree may change while it runs). */
@@ -70,8 +73,19 @@ const { values } = parseArgs({
     out: { type: 'string', default: path.join(ROOT, 'bench/results/pipeline.md') },
     /** Settings for the stack, e.g. `WORKER_MAX_CACHED_WORKFLOWS=100000,WMS_STEP_MS=1000`. */
     'stack-env': { type: 'string', default: '' },
+    /** On `npm run start:cluster` (the Temporal server on PostgreSQL) instead of `npm start`. */
+    cluster: { type: 'boolean', default: false },
+    /** With `--cluster`: processes per domain worker. */
+    'worker-replicas': { type: 'string', default: '2' },
+    /** Also write the figures as JSON here (bench/cluster-scaling.ts reads them). */
+    json: { type: 'string' },
   },
 });
+const CLUSTER = values.cluster ? { workerReplicas: Number(values['worker-replicas']) } : undefined;
+/** What the bench ran on, for the results. */
+const STACK_SHAPE = CLUSTER
+  ? `the cluster (\`npm run start:cluster\`: the Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${CLUSTER.workerReplicas} process${CLUSTER.workerReplicas > 1 ? 'es' : ''} per domain worker, two API processes behind the proxy)`
+  : 'the embedded stack (`npm start`)';
 const BURST = Number(values.burst);
 const RATE = Number(values.rate);
 const DURATION_S = Number(values.duration);
@@ -106,9 +120,9 @@ interface PhaseResult {
 
 async function main(): Promise<void> {
   const metricsBase = 20000 + Math.floor(Math.random() * 20000);
-  say(`starting the stack (npm start) ...`);
+  say(`starting ${STACK_SHAPE} ...`);
   const stackEnv = parseStackEnv(values['stack-env'] ?? '');
-  const stack = await startBenchStack({ apiOnly: false, env: { ...stackEnv, WORKER_METRICS_BASE_PORT: String(metricsBase) } });
+  const stack = await startBenchStack({ apiOnly: false, cluster: CLUSTER, env: { ...stackEnv, WORKER_METRICS_BASE_PORT: String(metricsBase) } });
   const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => undefined });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
@@ -352,7 +366,7 @@ function writeResults({
   lines.push('# Pipeline throughput: boxes per second against the baseline');
   lines.push('');
   lines.push(
-    `Measured ${new Date().toISOString()} with \`npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on the embedded stack (\`npm start\`), ${os.cpus().length} cores, ${mb(os.totalmem())} MB.`,
+    `Measured ${new Date().toISOString()} with \`npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}\` at ${commit}, on ${STACK_SHAPE}, ${os.cpus().length} cores, ${mb(os.totalmem())} MB.`,
   );
   lines.push('');
   lines.push(
@@ -422,6 +436,28 @@ function writeResults({
       lines.push(`| ${domain} | ${mb(w.rss)} | ${w.cached} | ${memory.perCached.has(domain) ? round(memory.perCached.get(domain)! / 1024 / 1024, 2) : '—'} |`);
   }
   writeResultsFile(values.out!, lines, say);
+  if (values.json) {
+    const phases = results.map((r) => {
+      const cpu = [...r.cpuSeconds.values()].reduce((a, b) => a + b, 0);
+      return {
+        name: r.name,
+        boxes: r.boxes,
+        unsettled: r.unsettled,
+        cancelled: [...r.cancelled.values()].reduce((a, b) => a + b, 0),
+        awaitingPerSecond: r.awaitingPerSecond,
+        deliveredPerSecond: r.deliveredPerSecond,
+        placedToInstructionP50Ms: r.placedToInstructionP50Ms,
+        placedToInstructionP99Ms: r.placedToInstructionP99Ms,
+        cpuSecondsPerBox: cpu / r.boxes,
+        temporalCpuSecondsPerBox: (r.cpuSeconds.get('temporal') ?? 0) / r.boxes,
+        postgresCpuSecondsPerBox: (r.cpuSeconds.get('postgres') ?? 0) / r.boxes,
+        peakWorkersRssBytes: r.peakWorkersRss,
+        loadBefore: r.loadBefore,
+        loadAfter: r.loadAfter,
+      };
+    });
+    fs.writeFileSync(values.json, JSON.stringify({ commit, stack: STACK_SHAPE, cluster: CLUSTER ?? null, baseline, phases }, null, 2) + '\n');
+  }
 }
 
 runBench(main, say);

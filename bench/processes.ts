@@ -60,6 +60,7 @@ export function processName(cmdline: string[]): string {
   for (const sim of ['wms', 'psp', 'mail']) if (joined.includes(`simulators/${sim}/`)) return `simulator:${sim}`;
   if (joined.includes('scripts/start.ts') || joined.includes('scripts/api-stack.ts')) return 'launcher';
   if (/(^|\/)temporal(\s|$)/.test(cmdline[0] ?? '') || joined.includes(' server start-dev')) return 'temporal';
+  if (/(^|\/)temporal-server$/.test(cmdline[0] ?? '')) return 'temporal';
   if (/postgres/.test(cmdline[0] ?? '')) return 'postgres';
   return (cmdline[0] ?? '?').split('/').pop() ?? '?';
 }

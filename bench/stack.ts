@@ -1,6 +1,6 @@
 /**
  * The stack a benchmark runs against: scripts/api-stack.ts in a child process (the whole of
- * `npm start`, or with `apiOnly` just Temporal + PostgreSQL + the API + the orders worker), with
+ * `npm start`, or of `npm run start:cluster` with `cluster`, or with `apiOnly` just Temporal + PostgreSQL + the API + the orders worker), with
  * the rate limits raised (one member sends everything) and logs at warn.
  */
 import { spawn } from 'node:child_process';
@@ -25,9 +25,19 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack({ apiOnly, env = {} }: { apiOnly: boolean; env?: NodeJS.ProcessEnv }): Promise<BenchStack> {
+export async function startBenchStack({
+  apiOnly,
+  cluster,
+  env = {},
+}: {
+  apiOnly: boolean;
+  /** `npm run start:cluster` with this many processes per domain worker, instead of `npm start`. */
+  cluster?: { workerReplicas: number };
+  env?: NodeJS.ProcessEnv;
+}): Promise<BenchStack> {
   const info = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-bench-')), 'info.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/api-stack.ts'), '--info', info, ...(apiOnly ? ['--api-only'] : [])], {
+  const shape = apiOnly ? ['--api-only'] : cluster ? ['--cluster', '--worker-replicas', String(cluster.workerReplicas)] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/api-stack.ts'), '--info', info, ...shape], {
     cwd: ROOT,
     env: { ...process.env, RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_CUSTOMER: '10000000', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,7 @@
 /**
  * The embedded stack on free ports in a throwaway DATA_DIR, for tools that hit the API from
- * outside (scripts/fuzz-api.sh, bench/api.ts). By default the whole of `npm start`; with
+ * outside (scripts/fuzz-api.sh, bench/api.ts). By default the whole of `npm start` (with
+ * `--cluster [--worker-replicas N]`, of `npm run start:cluster`); with
  * `--api-only`, just a Temporal dev server, PostgreSQL (migrated), the API process, the orders
  * worker (it answers the cancel/return/purchase updates) and the mail simulator (signup's
  * verification e-mails) — no other workers or simulators, so boxes stop at styling, which is all
@@ -22,7 +23,7 @@ import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret } from '../config/secrets';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
-import { freePort } from '../config/ports';
+import { freePort, freePortRun } from '../config/ports';
 import { signUpVerified } from './member-signup';
 import { lowerPriority } from './supervisor';
 
@@ -161,9 +162,13 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   }
 }
 
-/** The whole of `npm start`. */
-async function startFullStack(env: NodeJS.ProcessEnv): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The whole of `npm start` (with `args`, e.g. `--cluster`: `npm run start:cluster`). */
+async function startFullStack(env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (d: Buffer): void => {
     output = (output + d.toString()).slice(-20_000);
@@ -184,11 +189,16 @@ async function startFullStack(env: NodeJS.ProcessEnv): Promise<void> {
 async function main(): Promise<void> {
   const infoIndex = process.argv.indexOf('--info');
   const infoPath = infoIndex > 0 ? process.argv[infoIndex + 1] : undefined;
-  if (!infoPath) throw new Error('usage: tsx scripts/api-stack.ts --info <file> [--api-only]');
+  if (!infoPath) throw new Error('usage: tsx scripts/api-stack.ts --info <file> [--api-only | --cluster [--worker-replicas N]]');
   const apiOnly = process.argv.includes('--api-only');
+  const cluster = process.argv.includes('--cluster');
+  const replicasAt = process.argv.indexOf('--worker-replicas');
+  const startArgs = cluster ? ['--cluster', ...(replicasAt > 0 ? ['--worker-replicas', process.argv[replicasAt + 1]!] : [])] : [];
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-api-stack-'));
-  const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 8 }, freePort));
+  const [temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
+  // The cluster's API processes take API_PORT + 1 and + 2, the Temporal server base + 1 to + 8 (below 32 768).
+  const apiPort = cluster ? await freePortRun(3) : await freePort();
   const url = `http://127.0.0.1:${apiPort}`;
   const mailUrl = `http://127.0.0.1:${mailPort}`;
   const env: NodeJS.ProcessEnv = {
@@ -210,6 +220,7 @@ async function main(): Promise<void> {
     PSP_URL: `http://127.0.0.1:${pspPort}`,
     MAIL_PORT: String(mailPort),
     MAIL_URL: mailUrl,
+    ...(cluster ? { TEMPORAL_CLUSTER_PORT_BASE: String(await freePortRun(9, 32_700)) } : {}),
   };
   // Its own Temporal and PostgreSQL, never ones the caller's environment points at.
   delete env.TEMPORAL_ADDRESS;
@@ -231,7 +242,7 @@ async function main(): Promise<void> {
   try {
     if (apiOnly) await startApiOnly(dataDir, env, { api: apiPort, temporal: temporalPort, ui: uiPort, pg: pgPort });
     else {
-      await startFullStack(env);
+      await startFullStack(env, startArgs);
       // npm start's embedded PostgreSQL (scripts/start.ts), for tools that inspect the database.
       env.DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${pgPort}/closetflow`;
     }
@@ -265,7 +276,7 @@ async function main(): Promise<void> {
         databaseUrl: env.DATABASE_URL ?? null,
       }),
     );
-    process.stdout.write(`api stack ready at ${url} (${apiOnly ? 'API only' : 'npm start'})\n`);
+    process.stdout.write(`api stack ready at ${url} (${apiOnly ? 'API only' : cluster ? 'npm run start:cluster' : 'npm start'})\n`);
   } catch (err) {
     process.stderr.write(`api-stack: ${String((err as Error)?.message ?? err)}\n`);
     await stop(1);

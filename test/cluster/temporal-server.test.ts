@@ -10,11 +10,10 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../config/ports';
-import { setupClusterSchemas, startTemporalCluster, type ClusterPorts, type TemporalCluster } from '../../scripts/temporal-cluster';
+import { freePort, freePortRun } from '../../config/ports';
+import { setupClusterSchemas, startTemporalCluster, type TemporalCluster } from '../../scripts/temporal-cluster';
 import { createPspSimulator, type PspRunningServer, type PspSimulator } from '../../simulators/psp/server';
 import { createWmsSimulator, type WmsRunningServer, type WmsSimulator } from '../../simulators/wms/server';
 import { callApi, signUp, startListeningApi, TEST_WMS_SECRET, type ApiHarness } from '../api/harness';
@@ -25,22 +24,6 @@ import { workflowBundle } from '../support/temporal';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 const BOXES = 4;
-
-/** Whether a loopback port is free now. */
-const isFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = net.createServer().once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/** A frontend port and eight free internal ones below 32 768 (the server keeps membership ports in a smallint). */
-async function clusterPorts(): Promise<ClusterPorts> {
-  for (let base = 20_000 + (process.pid % 900) * 10; base < 32_700; base += 10) {
-    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => isFree(base + 1 + i)));
-    if (all.every(Boolean)) return { frontend: await freePort(), base };
-  }
-  throw new Error('no eight free ports below 32 768');
-}
 
 describe('the Temporal server on PostgreSQL, with replicas', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-cluster-'));
@@ -61,7 +44,8 @@ describe('the Temporal server on PostgreSQL, with replicas', () => {
     const url = new URL(process.env.DATABASE_URL!);
     const pg = { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
     setupClusterSchemas(pg);
-    const ports = await clusterPorts();
+    // The internal ports stay below 32 768 (the server keeps membership ports in a smallint).
+    const ports = { frontend: await freePort(), base: await freePortRun(9, 32_700) };
     start = () => startTemporalCluster({ dir, pg, ports });
     cluster = await start();
     env = await TestWorkflowEnvironment.createFromExistingServer({ address: cluster.address });

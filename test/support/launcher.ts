@@ -1,33 +1,13 @@
 /**
- * Running `npm start` (scripts/start.ts) as a user does, for the end-to-end tests: free ports,
- * the launcher as a child process, ready once it says so.
+ * Running `npm start` (scripts/start.ts) as a user does, for the end-to-end tests: the launcher as
+ * a child process, ready once it says so, and the processes it runs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 
+export { freePortRun } from '../../config/ports';
+
 const ROOT = path.resolve(__dirname, '../..');
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A run of `count` free ports below Linux's ephemeral range (32768+), as the default 9464 is: a
- * port the OS hands out for listen(0) or an outgoing connection could otherwise take one first.
- */
-export async function freePortRun(count: number, below = 32_000): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (below - 20_000 - count));
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error(`no run of ${count} free ports below ${below}`);
-}
 
 /** A running launcher. */
 export interface LaunchedStack {
