@@ -12,6 +12,7 @@ import path from 'node:path';
 import { freePort } from '../../config/ports';
 import { signUpVerified } from '../../scripts/member-signup';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../../workers/domains';
+import { callApi } from '../api/harness';
 import { descendants, freePortRun, isAlive, launchStack, type LaunchedStack } from '../support/launcher';
 
 /** The fields of API answers this test reads. */
@@ -103,13 +104,10 @@ describe('the production shape (npm run start:cluster)', () => {
       await connection.close();
     }
 
+    // The harness's one API caller, typed to the fields this test reads.
     const call = async (method: string, url: string, token: string, body?: unknown) => {
-      const res = await fetch(`${api}${url}`, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as ApiBody };
+      const res = await callApi(api, method, url, token, body);
+      return { status: res.status, body: res.body as unknown as ApiBody };
     };
     const { token } = await signUpVerified({
       apiUrl: api,
