@@ -1,6 +1,6 @@
 /**
  * The deployment drill (docs/operations.md, section 7): boxes and memberships start on build A of
- * every domain's workers; while they run, build B is deployed beside A and promoted. In B three
+ * every domain's workers, with build B deployed beside A; while they run, B is promoted. In B three
  * workflow types changed: orderWorkflow gained a step (behind `patched()`), membershipWorkflow
  * publishes before it records (the order of two steps, behind `patched()`), and shipmentWorkflow
  * waits a timer at every milestone with no patch at all — harmless only because a shipment is
@@ -199,6 +199,12 @@ describe('the deployment drill', () => {
         return customerId;
       }),
     );
+    // Build B is bundled and its workers started before the boxes are placed, so that the
+    // promotion itself (a few calls) is all that stands between a box at the WMS and B: bundling
+    // takes longer than the WMS takes to deliver. Until promoted, B's workers get no tasks.
+    const bundleB = await bundleBuildB(copy);
+    buildB = await startSystem({ env, wmsUrl: wms.url, pspUrl: pspServer.url, settings: settings('B'), workflowBundlePath: bundleB, relay: false });
+
     const orders = await Promise.all(
       members.map(async (m) => {
         const res = await call('POST', '/v1/orders', m.token, { itemCount: 2 });
@@ -217,9 +223,7 @@ describe('the deployment drill', () => {
       ),
     );
 
-    // The deployment: B's workers beside A's, then B current everywhere.
-    const bundleB = await bundleBuildB(copy);
-    buildB = await startSystem({ env, wmsUrl: wms.url, pspUrl: pspServer.url, settings: settings('B'), workflowBundlePath: bundleB, relay: false });
+    // The deployment: B, already running beside A, becomes current everywhere.
     await promote('B');
     const promotedAt = Date.now();
     // A member's workflow that sleeps until next month gets a task only when something reaches it:
@@ -255,9 +259,11 @@ describe('the deployment drill', () => {
       // Started after the promotion: on B.
       expect((await versionOf(returnWorkflowId(o.orderId))).build).toBe('B');
     }
-    // Long-lived: each order moved to B. (Whether it took B's added delivery step is not asserted:
-    // in this session's CI and locally no order's delivery ran on B — see the closing note.)
-    for (const o of orders) expect(await versionOf(orderWorkflowId(o.orderId))).toMatchObject({ build: 'B' });
+    // Long-lived: each order moved to B and took B's added delivery step (its patch marker).
+    for (const o of orders) {
+      expect(await versionOf(orderWorkflowId(o.orderId))).toMatchObject({ build: 'B' });
+      expect(await markersOf(orderWorkflowId(o.orderId))).toContain('drill-delivered-note');
+    }
     // Memberships: running on B; the fast ones' later runs publish before they record (the patch).
     for (const m of members)
       await eventually(
