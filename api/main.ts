@@ -10,6 +10,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError, loadConfig } from '../config';
+import { DB_POOL_MAX } from '../config/connections';
 import { createLogger } from '../config/logger';
 import { requireWmsWebhookSecret } from '../config/secrets';
 import { temporalConnectionOptions } from '../config/temporal';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const logger = createLogger('api', config.LOG_LEVEL);
   const jwtSecret = config.JWT_SECRET ?? loadOrCreateJwtSecret(config.DATA_DIR);
 
-  const database = connectDatabase(config.DATABASE_URL);
+  const database = connectDatabase(config.DATABASE_URL, { max: DB_POOL_MAX.api });
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     logger.info(await ensureAdminAccount(database.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }), 'admin account ensured');
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, each request is a span and the workflows it starts,

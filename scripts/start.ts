@@ -22,6 +22,7 @@ import { temporal } from '@temporalio/proto';
 import { ensureMonthlyCloseScheduleWithConfig } from '../workers/monthly-close-schedule';
 import { seedCatalogueIfEmpty } from '../store/inventory/catalogue';
 import { loadConfig, type Config } from '../config';
+import { assertConnectionBudget, connectionBudget, maxConnectionsFor } from '../config/connections';
 import { createLogger } from '../config/logger';
 import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret, requireWmsWebhookSecret } from '../config/secrets';
 import { temporalConnectionOptions } from '../config/temporal';
@@ -39,6 +40,12 @@ import { setupClusterSchemas, startTemporalCluster, startTemporalUi } from './te
 const CLUSTER = process.argv.includes('--cluster');
 /** Processes per domain worker: two in cluster mode; `--worker-replicas N` (1 to 8) sets it, as the cluster bench does to compare one with two. */
 const REPLICAS = workerReplicas();
+/** The most PostgreSQL connections this stack's processes may hold. */
+const STACK_CONNECTIONS = connectionBudget({
+  temporalServer: CLUSTER,
+  workerProcesses: REPLICAS * DOMAIN_WORKER_NAMES.length,
+  apiProcesses: CLUSTER ? 2 : 1,
+});
 
 const ROOT = path.resolve(__dirname, '..');
 /** Node flags of the domain worker processes `npm start` runs (see where they start). */
@@ -62,10 +69,12 @@ async function main(): Promise<void> {
   let databaseUrl: string;
   if (CLUSTER) {
     databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
+    await checkConnections(databaseUrl);
     temporalAddress = await startCluster(config, databaseUrl);
   } else {
     temporalAddress = process.env.TEMPORAL_ADDRESS ? config.TEMPORAL_ADDRESS : await startTemporal(config, temporalCliPath);
     databaseUrl = config.DATABASE_URL ?? (await startPostgres(config));
+    await checkConnections(databaseUrl);
   }
   config.TEMPORAL_ADDRESS = temporalAddress;
 
@@ -188,6 +197,17 @@ function workerReplicas(): number {
   return n;
 }
 
+/** Refuses to start on a PostgreSQL that cannot hold every pool this stack opens (config/connections.ts). */
+async function checkConnections(databaseUrl: string): Promise<void> {
+  const database = connectDatabase(databaseUrl, { max: 1 });
+  try {
+    await assertConnectionBudget(database.sql, STACK_CONNECTIONS, CLUSTER ? 'npm run start:cluster' : 'npm start');
+  } finally {
+    await database.close();
+  }
+  logger.info({ connections: STACK_CONNECTIONS }, 'PostgreSQL can hold every pool');
+}
+
 /** The Temporal server on the stack's PostgreSQL (its own databases), data under DATA_DIR/temporal-cluster. */
 async function startCluster(config: Config, databaseUrl: string): Promise<string> {
   const url = new URL(databaseUrl);
@@ -289,6 +309,8 @@ async function startPostgres(config: Config): Promise<string> {
     password: 'postgres',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
+    // Sized for this stack's pools (config/connections.ts), which PostgreSQL's default 100 is not.
+    postgresFlags: ['-c', `max_connections=${maxConnectionsFor(STACK_CONNECTIONS)}`],
     onLog: () => undefined,
   });
   if (fresh) await pg.initialise();

@@ -12,6 +12,7 @@ import Long from 'long';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TEMPORAL_SQL_MAX_CONNS } from '../config/connections';
 import { CustomerIdAttribute, OrderIdAttribute } from '../workflows/search-attributes';
 import { findProvisioned, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from './provision';
 
@@ -105,9 +106,9 @@ persistence:
   numHistoryShards: ${HISTORY_SHARDS}
   datastores:
     default:
-${store('temporal', 20)}
+${store('temporal', TEMPORAL_SQL_MAX_CONNS.default)}
     visibility:
-${store('temporal_visibility', 5)}
+${store('temporal_visibility', TEMPORAL_SQL_MAX_CONNS.visibility)}
 global:
   membership:
     maxJoinDuration: 30s

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configKeys } from '../config';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/provision';
+import { CONNECTION_HEADROOM, connectionBudget, TEMPORAL_SQL_MAX_CONNS } from '../config/connections';
 import { DYNAMIC_CONFIG_FILE, HISTORY_SHARDS, NAMESPACE_RETENTION_DAYS, SETUP_SCHEMAS_SCRIPT } from '../scripts/temporal-cluster';
 import { CustomerIdAttribute, OrderIdAttribute } from '../workflows/search-attributes';
 import { envSchema as wmsSimulatorEnvSchema } from '../simulators/wms/main';
@@ -158,6 +159,21 @@ describe('docker-compose.yml matches npm run start:cluster', () => {
     expect(mounted(services.temporal, `/etc/temporal/${String(env('temporal').DYNAMIC_CONFIG_FILE_PATH)}`)).toBe(repoFile(DYNAMIC_CONFIG_FILE));
     expect(Number(env('temporal').NUM_HISTORY_SHARDS)).toBe(HISTORY_SHARDS);
     expect(env('temporal').DB).toBe('postgres12');
+  });
+
+  it('gives the server the pools start:cluster does, on a PostgreSQL that holds every pool of the stack', () => {
+    expect(Number(env('temporal').SQL_MAX_CONNS)).toBe(TEMPORAL_SQL_MAX_CONNS.default);
+    expect(Number(env('temporal').SQL_VIS_MAX_CONNS)).toBe(TEMPORAL_SQL_MAX_CONNS.visibility);
+    const replicas = (s: ComposeService) => s.deploy?.replicas ?? 1;
+    const budget = connectionBudget({
+      temporalServer: true,
+      workerProcesses: Object.values(services)
+        .filter((s) => commandOf(s).startsWith('npm run worker'))
+        .reduce((n, s) => n + replicas(s), 0),
+      apiProcesses: replicas(services.api),
+    });
+    const maxConnections = Number(/max_connections=(\d+)/.exec(commandOf(services.postgres))?.[1]);
+    expect(maxConnections).toBeGreaterThanOrEqual(budget.total + CONNECTION_HEADROOM);
   });
 
   it('registers the namespace with the same retention and the search attributes workflows carry', () => {

@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../config';
+import { DB_POOL_MAX } from '../config/connections';
 import { createLogger, createUnboundLogger } from '../config/logger';
 import { businessMetrics } from '../observability/metrics';
 import { tracingFromConfig } from '../observability/tracing';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   }
   const tracing = tracingFromConfig(config, domain);
 
-  const database = connectDatabase(config.DATABASE_URL, { max: 5 });
+  const database = connectDatabase(config.DATABASE_URL, { max: DB_POOL_MAX.worker });
   const connectionOptions = temporalConnectionOptions(config);
   const connection = await NativeConnection.connect(connectionOptions);
   // The bus signals subscribers through this client: with tracing on, signals carry the trace.

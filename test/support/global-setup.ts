@@ -55,6 +55,9 @@ async function startPostgres(tmpDir: string): Promise<string> {
     password,
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
+    // The cluster test runs the Temporal server's pools (config/connections.ts) and worker and API
+    // processes beside every test's own pools: more than PostgreSQL's default 100.
+    postgresFlags: ['-c', 'max_connections=300'],
     onLog: () => undefined,
     onError: (e: unknown) => console.error('[postgres]', e),
   });
