@@ -34,6 +34,8 @@ export const configSchema = z.object({
 
   API_PORT: port.default(3000),
   API_PUBLIC_URL: z.string().default('http://localhost:3000'),
+  /** The API proxy's upstreams (scripts/api-proxy.ts as a program, docker-compose's `api-proxy`): `host:port,...`. */
+  API_PROXY_UPSTREAMS: z.string().default(''),
   /** The API's Prometheus `/metrics` listener, apart from the public port (0 = none). */
   API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9463),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),

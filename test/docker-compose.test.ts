@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configKeys } from '../config';
+import { parseUpstreams } from '../scripts/api-proxy';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/provision';
 import { CONNECTION_HEADROOM, connectionBudget, TEMPORAL_SQL_MAX_CONNS } from '../config/connections';
 import { DYNAMIC_CONFIG_FILE, HISTORY_SHARDS, NAMESPACE_RETENTION_DAYS, SETUP_SCHEMAS_SCRIPT } from '../scripts/temporal-cluster';
@@ -37,6 +38,8 @@ const services = compose.services;
 
 const commandOf = (s: ComposeService): string => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
 const envNames = (s: ComposeService): string[] => (Array.isArray(s.environment) ? s.environment.map((e) => e.split('=')[0]) : Object.keys(s.environment ?? {}));
+/** A service's environment, as written. */
+const env = (name: string) => services[name]!.environment as Record<string, unknown>;
 /** Published host port → container port, for the short ("8233:8080") and long port syntaxes. */
 const portMap = (s: ComposeService): Map<string, string> =>
   new Map(
@@ -94,7 +97,8 @@ describe('docker-compose.yml', () => {
 
   it('gives app services a database and a Temporal address', () => {
     for (const [name, service] of appServices) {
-      if (name === 'wms-simulator') continue;
+      // Neither holds a client: the simulator calls the API, the proxy forwards to it.
+      if (name === 'wms-simulator' || name === 'api-proxy') continue;
       expect({ service: name, env: envNames(service) }).toEqual({
         service: name,
         env: expect.arrayContaining(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']),
@@ -118,15 +122,23 @@ describe('docker-compose.yml', () => {
     expect(String((services.api.environment as Record<string, unknown>).MAIL_URL)).toMatch(/mail-simulator:4030/);
   });
 
-  it('exposes the API on 3000 and the Temporal Web UI on 8233', () => {
-    expect(portMap(services.api).get('3000')).toBe('3000');
+  it('exposes the API on 3000 (through the proxy) and the Temporal Web UI on 8233', () => {
+    expect(portMap(services['api-proxy']).get('3000')).toBe(String(env('api-proxy').API_PORT));
+    expect(portMap(services.api).size).toBe(0);
     expect(portMap(services['temporal-ui']).get('8233')).toBe('8080');
+  });
+
+  it('runs two API replicas behind the API proxy, as start:cluster does, and the WMS calls back through it', () => {
+    expect(services.api.deploy?.replicas).toBe(2);
+    expect(commandOf(services['api-proxy'])).toBe('npx tsx scripts/api-proxy.ts');
+    expect(parseUpstreams(String(env('api-proxy').API_PROXY_UPSTREAMS))).toEqual([{ host: 'api', port: Number(env('api').API_PORT) }]);
+    expect(String(env('api').TRUST_PROXY)).toBe('uniquelocal');
+    expect(String(env('wms-simulator').WMS_CALLBACK_URL)).toBe(`http://api-proxy:${String(env('api-proxy').API_PORT)}/v1/webhooks/wms`);
   });
 });
 
 /** What `npm run start:cluster` runs (scripts/start.ts, scripts/temporal-cluster.ts, scripts/provision.ts), the compose file must run too. */
 describe('docker-compose.yml matches npm run start:cluster', () => {
-  const env = (name: string) => services[name]!.environment as Record<string, unknown>;
   /** The host file mounted at `target`, relative to the repository. */
   const mounted = (s: ComposeService, target: string) => (s.volumes ?? []).map((v) => v.split(':')).find((v) => v[1] === target)?.[0];
   const repoFile = (file: string) => `./${path.relative(REPO_ROOT, file)}`;
