@@ -23,7 +23,7 @@ import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret } from '../config/secrets';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
-import { freePort, freePortRun } from '../config/ports';
+import { ownStackEnv } from './own-stack';
 import { signUpVerified } from './member-signup';
 import { lowerPriority } from './supervisor';
 
@@ -196,36 +196,8 @@ async function main(): Promise<void> {
   const startArgs = cluster ? ['--cluster', ...(replicasAt > 0 ? ['--worker-replicas', process.argv[replicasAt + 1]!] : [])] : [];
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-api-stack-'));
-  const [temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 7 }, freePort));
-  // The cluster's API processes take API_PORT + 1 and + 2, the Temporal server base + 1 to + 8 (below 32 768).
-  const apiPort = cluster ? await freePortRun(3) : await freePort();
-  const url = `http://127.0.0.1:${apiPort}`;
-  const mailUrl = `http://127.0.0.1:${mailPort}`;
-  const env: NodeJS.ProcessEnv = {
-    LOG_LEVEL: 'warn',
-    WORKER_METRICS_BASE_PORT: '0',
-    ...process.env,
-    DATA_DIR: dataDir,
-    API_PORT: String(apiPort),
-    API_PUBLIC_URL: url,
-    API_METRICS_PORT: String(apiMetricsPort),
-    EMBEDDED_TEMPORAL_PORT: String(temporalPort),
-    TEMPORAL_UI_PORT: String(uiPort),
-    TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
-    EMBEDDED_PG_PORT: String(pgPort),
-    WMS_PORT: String(wmsPort),
-    WMS_URL: `http://127.0.0.1:${wmsPort}`,
-    WMS_CALLBACK_URL: `${url}/v1/webhooks/wms`,
-    PSP_PORT: String(pspPort),
-    PSP_URL: `http://127.0.0.1:${pspPort}`,
-    MAIL_PORT: String(mailPort),
-    MAIL_URL: mailUrl,
-    ...(cluster ? { TEMPORAL_CLUSTER_PORT_BASE: String(await freePortRun(9, 32_700)) } : {}),
-  };
-  // Its own Temporal and PostgreSQL, never ones the caller's environment points at.
-  delete env.TEMPORAL_ADDRESS;
-  delete env.DATABASE_URL;
-  delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+  const { env, urls, ports } = await ownStackEnv({ dataDir, cluster });
+  const url = urls.api;
 
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
@@ -240,17 +212,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    if (apiOnly) await startApiOnly(dataDir, env, { api: apiPort, temporal: temporalPort, ui: uiPort, pg: pgPort });
+    if (apiOnly) await startApiOnly(dataDir, env, ports);
     else {
       await startFullStack(env, startArgs);
       // npm start's embedded PostgreSQL (scripts/start.ts), for tools that inspect the database.
-      env.DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${pgPort}/closetflow`;
+      env.DATABASE_URL = urls.databaseUrl;
     }
     await waitUntil('the API', async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok, 180_000);
 
     const member = await signUpVerified({
       apiUrl: url,
-      mailUrl,
+      mailUrl: urls.mail,
       body: {
         email: `api-stack-${Date.now()}@example.test`,
         password: 'correct horse battery staple',
@@ -260,16 +232,15 @@ async function main(): Promise<void> {
         address: { name: 'Stack Member', line1: '1 Loom Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
       },
     });
-    const metricsUrl = `http://127.0.0.1:${apiMetricsPort}/metrics`;
     fs.writeFileSync(
       infoPath,
       JSON.stringify({
         url,
-        metricsUrl,
-        mailUrl,
-        wmsUrl: env.WMS_URL,
-        pspUrl: env.PSP_URL,
-        temporalAddress: `127.0.0.1:${temporalPort}`,
+        metricsUrl: urls.apiMetrics,
+        mailUrl: urls.mail,
+        wmsUrl: urls.wms,
+        pspUrl: urls.psp,
+        temporalAddress: urls.temporalAddress,
         token: member.accessToken,
         refreshToken: member.refreshToken,
         customerId: member.customerId,

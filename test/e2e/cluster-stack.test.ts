@@ -9,11 +9,11 @@ import { Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../config/ports';
+import { ownStackEnv } from '../../scripts/own-stack';
 import { signUpVerified } from '../../scripts/member-signup';
 import { DOMAIN_WORKERS, DOMAIN_WORKER_NAMES } from '../../workers/domains';
 import { callApi } from '../api/harness';
-import { descendants, freePortRun, isAlive, launchStack, type LaunchedStack } from '../support/launcher';
+import { descendants, isAlive, launchStack, type LaunchedStack } from '../support/launcher';
 
 /** The fields of API answers this test reads. */
 interface ApiBody {
@@ -33,41 +33,10 @@ describe('the production shape (npm run start:cluster)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-cluster-'));
-    // The API processes take API_PORT + 1 and + 2; the server's internal ports base + 1 to + 8 (below 32 768).
-    const apiPort = await freePortRun(3);
-    const clusterBase = await freePortRun(9, 32_700);
-    const [temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort] = await Promise.all(Array.from({ length: 6 }, freePort));
-    api = `http://127.0.0.1:${apiPort}`;
-    ui = `http://127.0.0.1:${uiPort}`;
-    mailUrl = `http://127.0.0.1:${mailPort}`;
-    temporalAddress = `127.0.0.1:${temporalPort}`;
-    env = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      API_PORT: String(apiPort),
-      API_PUBLIC_URL: api,
-      API_METRICS_PORT: '0',
-      WORKER_METRICS_BASE_PORT: '0',
-      EMBEDDED_TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_CLUSTER_PORT_BASE: String(clusterBase),
-      TEMPORAL_UI_PORT: String(uiPort),
-      TEMPORAL_UI_URL: ui,
-      EMBEDDED_PG_PORT: String(pgPort),
-      WMS_PORT: String(wmsPort),
-      WMS_URL: `http://127.0.0.1:${wmsPort}`,
-      WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`,
-      WMS_STEP_MS: '300',
-      PSP_PORT: String(pspPort),
-      PSP_URL: `http://127.0.0.1:${pspPort}`,
-      MAIL_PORT: String(mailPort),
-      MAIL_URL: mailUrl,
-      INVENTORY_CLEANING_TIME: '1 second',
-      LOG_LEVEL: 'warn',
-    };
-    // Its own Temporal and PostgreSQL, not the test run's shared ones.
-    delete env.TEMPORAL_ADDRESS;
-    delete env.DATABASE_URL;
-    delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+    const own = await ownStackEnv({ dataDir, cluster: true });
+    ({ api, ui, mail: mailUrl, temporalAddress } = own.urls);
+    env = { ...own.env, API_METRICS_PORT: '0', WORKER_METRICS_BASE_PORT: '0', WMS_STEP_MS: '300', INVENTORY_CLEANING_TIME: '1 second', LOG_LEVEL: 'warn' };
+    // npm start generates its own WMS webhook secret into DATA_DIR.
     delete env.WMS_WEBHOOK_SECRET;
   });
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMAIN_WORKER_NAMES, type DomainWorkerName } from '../../workers/domains';
-import { freePort } from '../../config/ports';
+import { ownStackEnv } from '../../scripts/own-stack';
 import { WMS_WEBHOOK_SECRET_FILE } from '../../config/secrets';
 import { signUpVerified } from '../../scripts/member-signup';
 import { freePortRun, launchStack, type LaunchedStack } from '../support/launcher';
@@ -33,37 +33,11 @@ describe('the embedded stack (npm start)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'closetflow-e2e-'));
-    const [apiPort, temporalPort, uiPort, pgPort, wmsPort, pspPort, mailPort, apiMetricsPort] = await Promise.all(Array.from({ length: 8 }, freePort));
-    api = `http://127.0.0.1:${apiPort}`;
-    apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
-    mailUrl = `http://127.0.0.1:${mailPort}`;
+    const own = await ownStackEnv({ dataDir });
+    ({ api, apiMetrics, mail: mailUrl } = own.urls);
     // Worker i serves /metrics on metricsBase + i (the ports after a free one are very likely free too).
     metricsBase = await freePortRun(DOMAIN_WORKER_NAMES.length);
-    env = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      API_PORT: String(apiPort),
-      API_PUBLIC_URL: api,
-      EMBEDDED_TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
-      EMBEDDED_PG_PORT: String(pgPort),
-      WMS_PORT: String(wmsPort),
-      PSP_PORT: String(pspPort),
-      PSP_URL: `http://127.0.0.1:${pspPort}`,
-      WMS_URL: `http://127.0.0.1:${wmsPort}`,
-      WMS_CALLBACK_URL: `${api}/v1/webhooks/wms`,
-      WMS_STEP_MS: '300',
-      LOG_LEVEL: 'warn',
-      WORKER_METRICS_BASE_PORT: String(metricsBase),
-      API_METRICS_PORT: String(apiMetricsPort),
-      MAIL_PORT: String(mailPort),
-      MAIL_URL: mailUrl,
-    };
-    // The stack must run its own Temporal and PostgreSQL, not the test run's shared ones.
-    delete env.TEMPORAL_ADDRESS;
-    delete env.DATABASE_URL;
-    delete env.CLOSETFLOW_WORKFLOW_BUNDLE;
+    env = { ...own.env, WMS_STEP_MS: '300', LOG_LEVEL: 'warn', WORKER_METRICS_BASE_PORT: String(metricsBase) };
     // npm start generates its own WMS webhook secret into DATA_DIR.
     delete env.WMS_WEBHOOK_SECRET;
   });
