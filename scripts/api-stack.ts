@@ -53,11 +53,11 @@ const importEsm = new Function('s', 'return import(s)') as (s: string) => Promis
 
 const stops: (() => Promise<unknown>)[] = [];
 
-function stopChild(child: ChildProcess): Promise<unknown> {
+function stopChild(child: ChildProcess, graceMs = 15_000): Promise<unknown> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');
-  const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
   return exited.finally(() => clearTimeout(force));
 }
 
@@ -175,7 +175,9 @@ async function startFullStack(env: NodeJS.ProcessEnv, args: string[]): Promise<v
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  stops.unshift(() => stopChild(child));
+  // Longer than the launcher's own shutdown (its supervisor kills a worker still draining after
+  // 15 s, then it stops the server and PostgreSQL): killed before, it would leave orphans behind.
+  stops.unshift(() => stopChild(child, 60_000));
   await waitUntil(
     'npm start',
     async () => {
