@@ -114,7 +114,13 @@ export function createApp({ config, database, temporal, logger, tracer, metrics 
     lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS,
     namespace: config.RATE_LIMIT_NAMESPACE,
   };
-  const mail = { publicUrl: config.API_PUBLIC_URL, verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS, queued: mailQueued };
+  const mail = {
+    publicUrl: config.API_PUBLIC_URL,
+    verificationTtlSeconds: config.SIGNUP_VERIFICATION_TTL_SECONDS,
+    maxPerAddress: config.SIGNUP_MAILS_PER_ADDRESS,
+    windowSeconds: config.SIGNUP_MAIL_WINDOW_SECONDS,
+    queued: mailQueued,
+  };
   app.use('/v1/auth', authRoutes({ db: database.db, tokens, temporal, sessions, limits, mail }));
   app.use('/v1/me', requireAuth(tokens), perCustomer, paymentRoutes({ db: database.db }));
   app.use(

@@ -172,6 +172,12 @@ export const configSchema = z.object({
     .min(300)
     .max(7 * 24 * 3600)
     .default(24 * 3600),
+  /**
+   * Signup e-mails (verification or "someone tried") one address gets per window, whoever asks:
+   * past it signup answers the same 202 and sends nothing, so no one can flood a stranger's inbox.
+   */
+  SIGNUP_MAILS_PER_ADDRESS: z.coerce.number().int().min(1).default(3),
+  SIGNUP_MAIL_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3600),
   /** The fee of express shipping, charged when an express box is placed (refunded if it is cancelled). */
   EXPRESS_SHIPPING_FEE_CENTS: z.coerce.number().int().min(1).default(1500),
 

@@ -107,6 +107,9 @@ export interface SignupMail {
   publicUrl: string;
   /** SIGNUP_VERIFICATION_TTL_SECONDS. */
   verificationTtlSeconds: number;
+  /** SIGNUP_MAILS_PER_ADDRESS per SIGNUP_MAIL_WINDOW_SECONDS: e-mails one address gets from signup. */
+  maxPerAddress: number;
+  windowSeconds: number;
   /** Called after a signup queued an e-mail (the in-process relay's wake); the relay polls anyway. */
   queued?: () => void;
 }
@@ -138,6 +141,9 @@ export function authRoutes({
   // Shared by every API process (PostgreSQL), like the rate limits: N replicas, one budget of failures.
   const failuresByAccountAndIp = new WindowCounter(db, `${limits.namespace}:login-failures:account-and-ip`, limits.lockoutSeconds);
   const failuresByIp = new WindowCounter(db, `${limits.namespace}:login-failures:ip`, limits.lockoutSeconds);
+  // Counted per address, not per caller: the per-IP rate limit does not stop many callers (or one
+  // behind many addresses) from flooding one stranger's inbox with signup e-mails.
+  const mailsByAddress = new WindowCounter(db, `${limits.namespace}:signup-mails:address`, mail.windowSeconds);
 
   async function issue(customerId: string, role: Role): Promise<TokenResponse> {
     const { sessionId, refreshToken } = await sessions.open({ customerId, role });
@@ -148,10 +154,25 @@ export function authRoutes({
   /**
    * The same 202, at the same cost (one scrypt hash, one statement), whether or not the address is
    * registered: the answer, its timing and its headers tell nothing. The e-mail tells the owner.
+   * Past the address's e-mail budget the answer is the same 202 and nothing is stored or sent (it
+   * tells only that this address was asked for often, which any caller could have done).
    */
   router.post('/signup', async (req, res) => {
     const body = parseBody(req, signupBody);
     const passwordHash = await hashPassword(body.password);
+    const accepted = {
+      status: 'verification-sent',
+      email: body.email,
+      expiresIn: mail.verificationTtlSeconds,
+      detail: 'Check your inbox: the e-mail sent to this address says how to finish.',
+    } satisfies SignupAccepted;
+    // A store hiccup lets the signup through, as the rate limits do: requestSignup meets the same database.
+    const mailed = await mailsByAddress.hit(body.email).catch(() => undefined);
+    if (mailed && mailed.count > mail.maxPerAddress) {
+      ctx(res).log.warn({ mailsThisWindow: mailed.count, max: mail.maxPerAddress }, 'signup e-mail budget of the address spent; nothing sent');
+      res.status(202).json(accepted);
+      return;
+    }
     const { registered } = await requestSignup(db, {
       profile: {
         email: body.email,
@@ -167,12 +188,7 @@ export function authRoutes({
     });
     mail.queued?.();
     ctx(res).log.info({ emailRegistered: registered }, 'signup requested');
-    res.status(202).json({
-      status: 'verification-sent',
-      email: body.email,
-      expiresIn: mail.verificationTtlSeconds,
-      detail: 'Check your inbox: the e-mail sent to this address says how to finish.',
-    } satisfies SignupAccepted);
+    res.status(202).json(accepted);
   });
 
   /** Spends the e-mail's token: creates the member, the card on file and the membership; logs in. */

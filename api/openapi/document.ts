@@ -110,7 +110,7 @@ export const operations: Operation[] = [
     operationId: 'signup',
     summary: 'Ask to become a member: e-mails the address a verification token (POST it to /v1/auth/verify).',
     description:
-      'Answers the same 202 whether or not the address is already a member, so signup tells nobody which addresses are registered: a new address is e-mailed a single-use token (valid SIGNUP_VERIFICATION_TTL_SECONDS), a registered one a notice that someone tried to sign up with it. Nothing is created until the token is verified.',
+      'Answers the same 202 whether or not the address is already a member, so signup tells nobody which addresses are registered: a new address is e-mailed a single-use token (valid SIGNUP_VERIFICATION_TTL_SECONDS), a registered one a notice that someone tried to sign up with it. One address gets at most SIGNUP_MAILS_PER_ADDRESS such e-mails per SIGNUP_MAIL_WINDOW_SECONDS, whoever asks; past it the answer is the same 202 and nothing is sent. Nothing is created until the token is verified.',
     tag: 'Auth',
     auth: 'none',
     body: signupBody,

@@ -161,6 +161,23 @@ describe('signup and login', () => {
     expect(res.body.type).toBe('https://closetflow.dev/problems/email-taken');
   });
 
+  test('e-mails one address at most SIGNUP_MAILS_PER_ADDRESS times a window, answering every signup alike', async () => {
+    const body = signupBody();
+    const max = api.config.SIGNUP_MAILS_PER_ADDRESS;
+    const answers = [];
+    for (let i = 0; i < max + 2; i++) answers.push(await request(api.app).post('/v1/auth/signup').send(body).expect(202));
+    for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
+    // Counted where the e-mails are made: the outbox rows for the address, one per e-mail sent.
+    const queued = async (email: string) =>
+      (await api.database.sql<{ count: number }[]>`select count(*)::int as count from auth.mail_outbox where recipient = ${email}`)[0]!.count;
+    expect(await queued(body.email as string)).toBe(max);
+    await eventually(async () => ((await inbox(body.email as string)).length === max ? true : undefined), 10_000, `${max} e-mails delivered`);
+    // Another address is not held by this one's budget.
+    const other = signupBody();
+    await request(api.app).post('/v1/auth/signup').send(other).expect(202);
+    expect(await queued(other.email as string)).toBe(1);
+  });
+
   test('a wrong password and an unknown email get the same 401 answer', async () => {
     const member = await signUp(api.app);
     const wrong = await request(api.app).post('/v1/auth/login').send({ email: member.email, password: 'not the password' }).expect(401);
