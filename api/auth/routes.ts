@@ -152,8 +152,9 @@ export function authRoutes({
   }
 
   /**
-   * The same 202, at the same cost (one scrypt hash, one statement), whether or not the address is
-   * registered: the answer, its timing and its headers tell nothing. The e-mail tells the owner.
+   * The same 202, at the same cost (one scrypt hash, the address's count, one statement), whether
+   * or not the address is registered: the answer, its timing and its headers tell nothing. The
+   * e-mail tells the owner.
    * Past the address's e-mail budget the answer is the same 202 and nothing is stored or sent (it
    * tells only that this address was asked for often, which any caller could have done).
    */
