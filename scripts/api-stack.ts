@@ -23,7 +23,7 @@ import { WMS_WEBHOOK_SECRET_FILE, loadOrCreateSecret } from '../config/secrets';
 import { migrateDatabase } from '../db/client';
 import { ORDERS_TASK_QUEUE } from '../workflows/orders/contract';
 import { allowPostgresUserToReach, devServerSqlitePragmas, provision } from './provision';
-import { ownStackEnv } from './own-stack';
+import { ownStackEnv, type OwnStack } from './own-stack';
 import { signUpVerified } from './member-signup';
 import { lowerPriority } from './supervisor';
 
@@ -62,7 +62,7 @@ function stopChild(child: ChildProcess, graceMs = 15_000): Promise<unknown> {
 }
 
 /** Temporal + PostgreSQL + the API process + the orders worker + the mail simulator. */
-async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { api: number; temporal: number; ui: number; pg: number }): Promise<void> {
+async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, { ports, urls }: Pick<OwnStack, 'ports' | 'urls'>): Promise<void> {
   const { temporalCliPath } = await provision();
   if (!temporalCliPath) throw new Error('no Temporal CLI (npm run provision)');
   const temporalServer = spawn(
@@ -116,7 +116,7 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   await pg.start();
   stops.push(() => pg.stop());
   await pg.createDatabase('closetflow');
-  const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${ports.pg}/closetflow`;
+  const { databaseUrl } = urls;
   await migrateDatabase(databaseUrl);
   await waitUntil('Temporal', () => portOpen(ports.temporal), 120_000);
 
@@ -130,20 +130,20 @@ async function startApiOnly(dataDir: string, env: NodeJS.ProcessEnv, ports: { ap
   stops.unshift(() => stopChild(mail));
   const api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api/main.ts')], {
     cwd: ROOT,
-    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, WMS_WEBHOOK_SECRET: wmsWebhookSecret },
+    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: urls.temporalAddress, WMS_WEBHOOK_SECRET: wmsWebhookSecret },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   stops.unshift(() => stopChild(api));
   const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/main.ts'), '--domain', 'orders'], {
     cwd: ROOT,
-    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}` },
+    env: { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: urls.temporalAddress },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   stops.unshift(() => stopChild(worker));
   if (worker.pid && niceness) lowerPriority(worker.pid, niceness);
   env.DATABASE_URL = databaseUrl;
 
-  const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+  const connection = await Connection.connect({ address: urls.temporalAddress });
   try {
     await waitUntil(
       'the orders worker',
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    if (apiOnly) await startApiOnly(dataDir, env, ports);
+    if (apiOnly) await startApiOnly(dataDir, env, { ports, urls });
     else {
       await startFullStack(env, startArgs);
       // npm start's embedded PostgreSQL (scripts/start.ts), for tools that inspect the database.

@@ -18,6 +18,13 @@ export interface OwnStackUrls {
   databaseUrl: string;
 }
 
+/** A stack of its own: `base` (the caller's environment) with its ports and URLs set. */
+export interface OwnStack {
+  env: NodeJS.ProcessEnv;
+  urls: OwnStackUrls;
+  ports: { api: number; temporal: number; ui: number; pg: number };
+}
+
 /** Free ports for a stack, its URLs, and `base` (the caller's environment) with them set. */
 export async function ownStackEnv({
   dataDir,
@@ -27,7 +34,7 @@ export async function ownStackEnv({
   dataDir: string;
   cluster?: boolean;
   base?: NodeJS.ProcessEnv;
-}): Promise<{ env: NodeJS.ProcessEnv; urls: OwnStackUrls; ports: { api: number; temporal: number; ui: number; pg: number } }> {
+}): Promise<OwnStack> {
   const [temporal, ui, pg, wms, psp, mail, apiMetrics] = await Promise.all(Array.from({ length: 7 }, freePort));
   // The cluster's API processes take API_PORT + 1 and + 2, the Temporal server base + 1 to + 8 (below 32 768).
   const api = cluster ? await freePortRun(3) : await freePort();
